@@ -1,0 +1,70 @@
+/*
+ * routes — the one definition of every route in the lab.
+ *
+ * Both servers, the load generator (user classes), the model and the report read
+ * this table; no other file names a route, a task count or a response body.
+ *
+ * Each route runs `tasks` slow tasks of one duration (the server's --task-ms, or the
+ * request's ?ms=N) according to its plan. Which tasks may run together is stated
+ * twice on purpose, in two forms that the consumers need:
+ *   - deps[i]: bit j set when task i needs task j's result (the dataflow graph);
+ *   - concurrency: how many tasks may sleep at once (1 for in-order plans).
+ *
+ * Lookups return NULL when nothing matches.
+ */
+#ifndef ROUTES_H
+#define ROUTES_H
+
+#include <stddef.h>
+
+#define ROUTE_MAX_TASKS 8
+#define ROUTE_MS_MAX 600000L /* the largest ?ms=N a request may ask for (10 min) */
+#define ROUTE_DEFAULT_TASK_MS 5000L /* SECONDS_TO_SLEEP = 5 in the original */
+
+enum route_world {
+	WORLD_BLOCKING, /* bin/blocking: a thread held per request */
+	WORLD_EVENTED,  /* bin/evented: tasks are timers on an event loop */
+};
+
+enum route_plan {
+	PLAN_SEQUENTIAL,    /* await each task in order */
+	PLAN_DEPENDENT,     /* in order, each fed the previous task's result */
+	PLAN_GATHER,        /* all at once, at most `concurrency` sleeping together */
+	PLAN_DATAFLOW,      /* start every task whose deps are done */
+	PLAN_BLOCKING_LOOP, /* nanosleep inside the event loop: the classic mistake */
+	PLAN_THREAD_FANOUT, /* tasks handed to a bounded helper-thread pool, joined */
+};
+
+struct route {
+	const char *path;       /* "/sync_baseline" */
+	enum route_world world;
+	const char *user_class; /* Locust user class, "SyncBaselineUser" */
+	int tasks;
+	enum route_plan plan;
+	int concurrency;        /* tasks that may sleep at once (gather's semaphore) */
+	unsigned deps[ROUTE_MAX_TASKS];
+	const char *body;       /* exact response body */
+	const char *about;      /* one line for --help and the report */
+};
+
+extern const struct route routes[];
+extern const size_t routes_count;
+
+/* The route whose path is exactly path[0..len) (no query string), or NULL. */
+const struct route *routes_find_path(const char *path, size_t len);
+
+/* The route whose Locust user class is `name`, or NULL. */
+const struct route *routes_find_class(const char *name);
+
+const char *route_world_name(enum route_world w);
+const char *route_plan_name(enum route_plan p);
+
+/*
+ * Ideal service time of one request in task units: how many task durations the
+ * critical path holds when nothing else competes (sequential 3, gather with 3
+ * slots 1). `helpers` bounds PLAN_THREAD_FANOUT (the blocking server's helper pool
+ * per request); ignored elsewhere; <= 0 means unbounded.
+ */
+int route_critical_tasks(const struct route *r, int helpers);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * harness — what integration tests need to drive the real programs: start one
+ * on 127.0.0.1:0, learn its port from its ready line, talk HTTP over real
+ * sockets, and always stop it.
+ *
+ * Functions return 0 (or a count) on success and -1 on failure, having printed
+ * the reason (call and strerror) to stderr, so a test only asserts.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define HARNESS_READY_TIMEOUT_MS 10000
+
+struct proc {
+	pid_t pid;
+	int port;     /* from "listening on http://HOST:PORT"; 0 when none was read */
+	int out_fd;   /* the child's stdout, after the ready line (-1 when closed) */
+};
+
+struct http_resp {
+	int status;            /* 0 when no status line arrived */
+	char head[4096];       /* status line + headers, NUL-terminated */
+	char body[65536];      /* NUL-terminated; truncated past capacity */
+	size_t body_len;
+	double ms;             /* from just before connect to the last byte */
+	int closed;            /* the server closed the connection after it */
+};
+
+/* Path of a program under bin/ (HARNESS_BIN overrides the folder). */
+const char *harness_bin(const char *name);
+
+/*
+ * Starts argv[0] with argv (NULL-terminated), stdout piped, stderr inherited,
+ * and waits up to HARNESS_READY_TIMEOUT_MS for its ready line. On failure
+ * nothing is left running.
+ */
+int proc_start(struct proc *p, char *const argv[]);
+
+/* Starts a program that is not a server (no ready line expected). */
+int proc_spawn(struct proc *p, char *const argv[]);
+
+/* Sends sig, waits up to timeout_ms, then SIGKILLs. Returns the exit status
+ * as the shell shows it (code, or 128+signal), -1 if it had to be killed. */
+int proc_stop(struct proc *p, int sig, int timeout_ms);
+
+/* Waits up to timeout_ms for the process to exit by itself; status as above,
+ * -1 (and SIGKILL) on timeout. */
+int proc_wait(struct proc *p, int timeout_ms);
+
+/* A connected blocking TCP socket to 127.0.0.1:port, or -1. */
+int http_connect(int port);
+
+/* Writes all of buf (a raw request, any bytes). Returns 0 or -1. */
+int http_send(int fd, const void *buf, size_t len);
+
+/*
+ * Reads one response from fd within timeout_ms: status line, headers and body
+ * (Content-Length, or until close; none when is_head). Reads no byte past the
+ * response, so pipelined responses can be read one after another. Returns 0,
+ * or -1 on timeout/garbage/EOF before a complete response.
+ */
+int http_read(int fd, struct http_resp *r, int is_head, int timeout_ms);
+
+/* One request on a new connection: connect, send "GET path HTTP/1.1" with
+ * Host and Connection: close, read the response. r->ms is the whole time. */
+int http_get(int port, const char *path, struct http_resp *r, int timeout_ms);
+
+/* Raw request bytes on a new connection; response read as http_read. */
+int http_raw(int port, const void *req, size_t len, struct http_resp *r, int timeout_ms);
+
+/* The value of header `name` (case-insensitive) in r->head, copied to out. */
+int http_header(const struct http_resp *r, const char *name, char *out, size_t cap);
+
+/* Monotonic milliseconds. */
+double harness_now_ms(void);
+
+/* GET /metrics and return the value of the first sample line that starts
+ * with `series` (e.g. "evented_requests_in_flight"), or -1 when absent. */
+double metrics_value(int port, const char *series);
+
+#endif

@@ -1,0 +1,24 @@
+# tests/: cmocka unit tests (sanitized, against objects) and integration tests
+# (cmocka programs that start the real binaries). Modules list their tests in
+# UNIT_TESTS / INTEGRATION_TESTS with their objects as prerequisites; extra
+# libraries go in a target-specific LDLIBS.
+
+HARNESS_OBJ := build/san/tests/harness.o
+
+$(UNIT_TESTS):
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) $(filter %.o %.a,$^) -o $@ -lcmocka $(LDLIBS)
+
+$(INTEGRATION_TESTS): $(HARNESS_OBJ) | $(PROGRAMS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) $(filter %.o %.a,$^) -o $@ -lcmocka $(LDLIBS)
+
+.PHONY: test unit integration
+unit: $(UNIT_TESTS)
+	@tests/run.sh $(UNIT_TESTS)
+
+integration: all $(INTEGRATION_TESTS)
+	@tests/run.sh $(INTEGRATION_TESTS)
+
+test: all $(UNIT_TESTS) $(INTEGRATION_TESTS)
+	@tests/run.sh $(UNIT_TESTS) $(INTEGRATION_TESTS)

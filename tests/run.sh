@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs each test program given, shows its cmocka output, and ends with one line
+# "tests: N passed, N failed" over all of them. Exit 1 when anything failed (a
+# crashed program counts as one failure even if cmocka never said so).
+set -u
+passed=0 failed=0 bad=()
+for t in "$@"; do
+	echo "=== $t"
+	tmp=$(mktemp)
+	"$t" 2>&1 | tee "$tmp"
+	rc=${PIPESTATUS[0]}
+	out=$(cat "$tmp")
+	rm -f "$tmp"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | awk '{s+=$1} END {print s+0}')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p)) failed=$((failed + f))
+	[ "$rc" -ne 0 ] && bad+=("$t (exit $rc)")
+done
+echo
+for b in "${bad[@]}"; do echo "failed: $b"; done
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#bad[@]} -eq 0 ]
