@@ -56,6 +56,8 @@ include shared/module.mk
 -include evented/module.mk
 -include load/module.mk
 -include reports/module.mk
+-include load/compare.mk
+-include load/bench.mk
 include tests/module.mk
 
 .PHONY: all
