@@ -1,0 +1,3 @@
+# load/: bin/load, the Locust-compatible load generator, and its tests.
+UNIT_TESTS += build/tests/test_locust
+build/tests/test_locust: build/san/tests/test_locust.o $(SHARED_SAN_OBJ)
