@@ -1,0 +1,205 @@
+#include "handler.h"
+
+#include "helper_pool.h"
+#include "query.h"
+#include "routes.h"
+#include "task.h"
+
+#include <civetweb.h>
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* /metrics text: ~60 lines plus 6 per route slot; 64 KiB leaves ample room. */
+#define METRICS_CAP (64 * 1024)
+
+static atomic_int draining;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Head and (unless HEAD) body. Connection: close because a worker must never
+ * be held by an idle client between requests (keep-alive is off in CivetWeb too). */
+static int send_response(struct mg_connection *c, int status, const char *type,
+			 const char *extra, const char *body, size_t len, int is_head)
+{
+	mg_printf(c,
+		  "HTTP/1.1 %d %s\r\n"
+		  "Content-Type: %s\r\n"
+		  "Content-Length: %zu\r\n"
+		  "Cache-Control: no-store\r\n"
+		  "%s"
+		  "Connection: close\r\n\r\n",
+		  status, mg_get_response_code_text(c, status), type, len, extra ? extra : "");
+	if (!is_head && len > 0)
+		mg_write(c, body, len);
+	return status;
+}
+
+/* {"error": "why"}, with anything that is not plain printable ASCII replaced, so
+ * text taken from the request cannot break the JSON. */
+static int send_error(struct mg_connection *c, int status, const char *extra, int is_head,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int send_error(struct mg_connection *c, int status, const char *extra, int is_head,
+		      const char *fmt, ...)
+{
+	char why[256], body[320];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	for (char *p = why; *p; p++)
+		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
+			*p = '?';
+	n = snprintf(body, sizeof body, "{\"error\": \"%s\"}", why);
+	return send_response(c, status, "application/json", extra, body, (size_t)n, is_head);
+}
+
+static int serve_metrics(struct mg_connection *c, const struct handler_config *cfg, int is_head)
+{
+	char *buf = malloc(METRICS_CAP); /* worker stacks are only 100 KiB */
+	struct metrics_view v = cfg->view;
+	int n, status;
+
+	if (buf == NULL)
+		return send_error(c, 500, NULL, is_head, "out of memory");
+	v.draining = atomic_load(&draining);
+	n = metrics_render(buf, METRICS_CAP, &v);
+	if (n < 0)
+		status = send_error(c, 500, NULL, is_head, "metrics exceed %d bytes", METRICS_CAP);
+	else
+		status = send_response(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL,
+				       buf, (size_t)n, is_head);
+	free(buf);
+	return status;
+}
+
+/* Runs the route's tasks on this worker thread (and, for a fan-out, on helpers
+ * while this thread waits for them). Returns 0, or -1 for a plan this world lacks. */
+static int run_plan(const struct route *r, const struct handler_config *cfg, long ms)
+{
+	struct helper_job jobs[ROUTE_MAX_TASKS];
+
+	switch (r->plan) {
+	case PLAN_SEQUENTIAL:
+	case PLAN_DEPENDENT:
+		for (int i = 0; i < r->tasks; i++)
+			if (task_sleep(ms) < 0)
+				return -1;
+		break;
+	case PLAN_THREAD_FANOUT:
+		for (int i = 0; i < r->tasks; i++)
+			jobs[i] = (struct helper_job){ .run = task_sleep_job, .arg = &ms };
+		helper_pool_run(cfg->helpers, jobs, r->tasks);
+		break;
+	default:
+		return -1;
+	}
+	metrics_tasks_done(r->tasks, ms);
+	return 0;
+}
+
+static int dispatch(struct mg_connection *c, const struct handler_config *cfg,
+		    const struct mg_request_info *ri, const char **label)
+{
+	const char *path = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	const char *query = ri->query_string ? ri->query_string : "";
+	const char *method = ri->request_method;
+	int is_head = strcmp(method, "HEAD") == 0;
+	int readable = is_head || strcmp(method, "GET") == 0;
+	const struct route *r;
+	const char *why;
+	long ms;
+
+	*label = METRICS_ROUTE_OTHER;
+	if (path != NULL && strcmp(path, METRICS_ROUTE_SELF) == 0) {
+		*label = METRICS_ROUTE_SELF;
+		if (!readable)
+			return send_error(c, 405, "Allow: GET, HEAD\r\n", 0,
+					  "method %s not allowed; use GET or HEAD", method);
+		return serve_metrics(c, cfg, is_head);
+	}
+	r = path ? routes_find_path(path, strlen(path)) : NULL;
+	if (r != NULL && r->world != WORLD_BLOCKING)
+		r = NULL; /* the evented world's routes live in bin/evented */
+	if (r != NULL)
+		*label = r->path;
+	if (atomic_load(&draining))
+		return send_error(c, 503, NULL, is_head, "server is shutting down");
+	if (r == NULL)
+		return send_error(c, 404, NULL, is_head,
+				  "no route %s on this server; see the route table", path ? path : "");
+	if (!readable)
+		return send_error(c, 405, "Allow: GET, HEAD\r\n", 0,
+				  "method %s not allowed on %s; use GET or HEAD", method, r->path);
+	if (query_task_ms(query, strlen(query), cfg->task_ms, &ms, &why) < 0)
+		return send_error(c, 400, NULL, is_head, "%s", why);
+	if (run_plan(r, cfg, ms) < 0)
+		return send_error(c, 500, NULL, is_head, "plan %s failed on %s",
+				  route_plan_name(r->plan), r->path);
+	return send_response(c, 200, "application/json", NULL, r->body, strlen(r->body), is_head);
+}
+
+static int on_request(struct mg_connection *c, void *cbdata)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	double start = now_s();
+	const char *label;
+	int status;
+
+	/* Counted before the drain flag is read: a drain that sees zero handlers
+	 * knows no request slipped past the flag. */
+	metrics_handling_add(1);
+	status = dispatch(c, cbdata, ri, &label);
+	metrics_request_done(label, status, now_s() - start);
+	metrics_handling_add(-1);
+	return status;
+}
+
+static int on_connection_taken(const struct mg_connection *c, void **conn_data)
+{
+	(void)c;
+	*conn_data = NULL;
+	metrics_busy_add(1);
+	return 0;
+}
+
+static void on_connection_closed(const struct mg_connection *c)
+{
+	(void)c;
+	metrics_busy_add(-1);
+}
+
+void handler_callbacks(struct mg_callbacks *cb)
+{
+	cb->init_connection = on_connection_taken;
+	cb->connection_closed = on_connection_closed;
+}
+
+int handler_install(struct mg_context *ctx, struct handler_config *cfg)
+{
+	if (cfg->helpers == NULL || cfg->task_ms < 0 || cfg->task_ms > ROUTE_MS_MAX) {
+		fprintf(stderr, "handler: no helper pool, or task_ms out of range\n");
+		return -1;
+	}
+	/* "**" is CivetWeb's match-everything pattern: one handler sees every URI. */
+	mg_set_request_handler(ctx, "**", on_request, cfg);
+	return 0;
+}
+
+void handler_drain_begin(void)
+{
+	atomic_store(&draining, 1);
+}

@@ -1,0 +1,34 @@
+/*
+ * handler — answers every HTTP request the blocking server receives: the route
+ * table's WORLD_BLOCKING routes (each request holds its worker thread for the
+ * whole plan), /metrics, and JSON errors (400 bad ms, 404 unknown path, 405
+ * method, 503 while draining).
+ *
+ * handler_install() returns 0, or -1 (reason printed) if the configuration is
+ * unusable. The other calls cannot fail.
+ */
+#ifndef HANDLER_H
+#define HANDLER_H
+
+#include "metrics.h"
+
+struct mg_context;
+struct mg_callbacks;
+struct helper_pool;
+
+struct handler_config {
+	long task_ms;                /* a task's duration when the request has no ?ms= */
+	struct helper_pool *helpers; /* runs PLAN_THREAD_FANOUT tasks */
+	struct metrics_view view;    /* what /metrics shows besides counters */
+};
+
+/* Fills the connection callbacks that count busy worker threads. Before mg_start. */
+void handler_callbacks(struct mg_callbacks *cb);
+
+/* Routes every URI of ctx to the handler; cfg must outlive the server. */
+int handler_install(struct mg_context *ctx, struct handler_config *cfg);
+
+/* From now on, new requests (except /metrics) are answered 503; running ones go on. */
+void handler_drain_begin(void);
+
+#endif

@@ -1,0 +1,275 @@
+/*
+ * bin/blocking — the sync world: a CivetWeb server whose fixed pool of worker
+ * threads serves one request per thread, each thread held while its request
+ * sleeps through its tasks. See --help.
+ */
+#include "cli.h"
+#include "handler.h"
+#include "helper_pool.h"
+#include "metrics.h"
+#include "routes.h"
+
+#include <civetweb.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PROG "blocking"
+#define DEFAULT_LISTEN "127.0.0.1:8001"
+#define DEFAULT_THREADS 80
+#define DEFAULT_HELPERS 240
+#define DEFAULT_QUEUE 10000
+#define DEFAULT_REQUEST_TIMEOUT_MS 30000
+#define MAX_THREADS 10000
+/* After the last running request is answered, keep serving 503s until no request
+ * has arrived for DRAIN_QUIET_MS (at most DRAIN_GRACE_MS): clients already queued
+ * behind the running ones get an answer instead of a reset from mg_stop. */
+#define DRAIN_QUIET_MS 200
+#define DRAIN_GRACE_MS 2000
+#define DRAIN_POLL_MS 10
+
+struct options {
+	const char *listen;
+	struct sockaddr_in addr;
+	long threads, helpers, task_ms, queue, request_timeout_ms;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bin/blocking [--listen HOST:PORT] [--threads N] [--helpers N] [--task-ms MS]\n"
+		"                    [--queue N] [--request-timeout-ms MS]\n"
+		"\n"
+		"The sync world: a CivetWeb server with a fixed pool of worker threads, one thread\n"
+		"held per request for as long as the request sleeps through its tasks.\n"
+		"\n"
+		"  --listen HOST:PORT        address to listen on; port 0 picks a free one (default %s)\n"
+		"  --threads N               worker threads, 1..%d (default %d: the original ran FastAPI\n"
+		"                            with 2 processes x a 40-thread pool for plain `def` routes)\n"
+		"  --helpers N               helper threads that run fanned-out tasks, 1..%d (default %d:\n"
+		"                            3 per worker, so the helper pool never binds by default)\n"
+		"  --task-ms MS              one task's duration, 0..%ld (default %ld; ?ms=N overrides)\n"
+		"  --queue N                 connections queued for a free worker, 1..1000000 (default %d);\n"
+		"                            the kernel's listen backlog is set to net.core.somaxconn\n"
+		"  --request-timeout-ms MS   bound on each socket read/write, header reads included\n"
+		"                            (default %d); a silent client holds a worker this long\n"
+		"  -h, --help                this text\n"
+		"\n"
+		"Routes:\n",
+		DEFAULT_LISTEN, MAX_THREADS, DEFAULT_THREADS, MAX_THREADS, DEFAULT_HELPERS,
+		ROUTE_MS_MAX, ROUTE_DEFAULT_TASK_MS, DEFAULT_QUEUE, DEFAULT_REQUEST_TIMEOUT_MS);
+	for (size_t i = 0; i < routes_count; i++)
+		if (routes[i].world == WORLD_BLOCKING)
+			fprintf(f, "  GET %-20s %s\n", routes[i].path, routes[i].about);
+	fprintf(f,
+		"  GET %-20s Prometheus text: requests, in flight, busy threads, queue\n"
+		"\n"
+		"Errors are JSON {\"error\": \"...\"}: 400 bad ?ms, 404 unknown path, 405 method other\n"
+		"than GET/HEAD, 503 while draining. SIGINT/SIGTERM drain: running requests finish\n"
+		"and are answered, new ones get 503, then the server exits 0 (a second signal stops\n"
+		"at once, exit 1). Prints \"listening on http://HOST:PORT\" when ready.\n"
+		"Exit codes: 0 stopped cleanly, 1 stopped without draining, 2 bad usage or setup.\n",
+		METRICS_ROUTE_SELF);
+}
+
+static long number(const char *flag, const char *value, long lo, long hi)
+{
+	long v;
+	if (cli_parse_long(value, lo, hi, &v) < 0)
+		cli_die_usage(PROG, "%s must be an integer from %ld to %ld, not '%s'", flag, lo, hi,
+			      value);
+	return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "helpers", required_argument, NULL, 'H' },
+		{ "task-ms", required_argument, NULL, 'm' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "request-timeout-ms", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct options){ DEFAULT_LISTEN, { 0 }, DEFAULT_THREADS, DEFAULT_HELPERS,
+			       ROUTE_DEFAULT_TASK_MS, DEFAULT_QUEUE, DEFAULT_REQUEST_TIMEOUT_MS };
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o->listen = optarg; break;
+		case 't': o->threads = number("--threads", optarg, 1, MAX_THREADS); break;
+		case 'H': o->helpers = number("--helpers", optarg, 1, MAX_THREADS); break;
+		case 'm': o->task_ms = number("--task-ms", optarg, 0, ROUTE_MS_MAX); break;
+		case 'q': o->queue = number("--queue", optarg, 1, 1000000); break;
+		case 'r':
+			o->request_timeout_ms = number("--request-timeout-ms", optarg, 1, 3600000);
+			break;
+		case 'h': usage(stdout); exit(0);
+		case ':': cli_die_usage(PROG, "%s needs a value", argv[optind - 1]);
+		default: cli_die_usage(PROG, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		cli_die_usage(PROG, "unexpected argument '%s'", argv[optind]);
+	if (cli_parse_hostport(o->listen, &o->addr) < 0)
+		cli_die_usage(PROG, "--listen wants IPv4-HOST:PORT, not '%s'", o->listen);
+}
+
+/* The kernel caps any listen backlog at net.core.somaxconn; asking for exactly
+ * that makes the cap visible in the startup line. */
+static long system_somaxconn(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
+	long v = 0;
+	if (f == NULL || fscanf(f, "%ld", &v) != 1 || v <= 0)
+		v = SOMAXCONN;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Waits DRAIN_POLL_MS for a signal; returns 1 if one came (a second signal). */
+static int second_signal(const sigset_t *set)
+{
+	struct timespec t = { 0, DRAIN_POLL_MS * 1000000L };
+	return sigtimedwait(set, NULL, &t) > 0;
+}
+
+/* Drains before mg_stop, which would wait for running handlers and then drop
+ * their responses. Returns 0 when drained, -1 when a second signal cut it short. */
+static int drain(const sigset_t *set)
+{
+	double quiet_since, grace_end;
+	long seen;
+
+	handler_drain_begin();
+	fprintf(stderr, PROG ": draining %ld running request(s)\n", metrics_handling());
+	while (metrics_handling() > 0)
+		if (second_signal(set))
+			return -1;
+	grace_end = now_ms() + DRAIN_GRACE_MS;
+	quiet_since = now_ms();
+	seen = metrics_started();
+	while (now_ms() < grace_end && now_ms() - quiet_since < DRAIN_QUIET_MS) {
+		if (second_signal(set))
+			return -1;
+		if (metrics_started() != seen || metrics_handling() > 0) {
+			seen = metrics_started();
+			quiet_since = now_ms();
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct handler_config cfg = { 0 };
+	struct mg_callbacks callbacks = { 0 };
+	struct mg_init_data init = { 0 };
+	struct mg_server_port port = { 0 };
+	struct mg_context *ctx = NULL;
+	char host[INET_ADDRSTRLEN], listening[64], threads[24], backlog[24], queue[24],
+		timeout[24], err_text[256] = "";
+	unsigned err_code = 0;
+	struct mg_error_data err = { &err_code, err_text, sizeof err_text };
+	sigset_t stop_signals;
+	int sig, rc = 2;
+
+	parse_options(argc, argv, &o);
+	inet_ntop(AF_INET, &o.addr.sin_addr, host, sizeof host);
+	snprintf(listening, sizeof listening, "%s:%u", host, ntohs(o.addr.sin_port));
+	snprintf(threads, sizeof threads, "%ld", o.threads);
+	snprintf(backlog, sizeof backlog, "%ld", system_somaxconn());
+	snprintf(queue, sizeof queue, "%ld", o.queue);
+	snprintf(timeout, sizeof timeout, "%ld", o.request_timeout_ms);
+
+	/* Every thread started from here on inherits the mask, so SIGINT/SIGTERM
+	 * arrive only through sigwaitinfo in this thread: no async handler at all. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (metrics_init() < 0)
+		return 2;
+	cfg.task_ms = o.task_ms;
+	cfg.helpers = helper_pool_start((int)o.helpers);
+	if (cfg.helpers == NULL)
+		return 2;
+
+	const char *options[] = {
+		"listening_ports", listening,
+		"num_threads", threads,
+		"listen_backlog", backlog,
+		"connection_queue", queue,
+		"request_timeout_ms", timeout,
+		/* One request per connection: keep-alive would let an idle client hold a
+		 * worker between its requests and starve the queue. */
+		"enable_keep_alive", "no",
+		NULL,
+	};
+	handler_callbacks(&callbacks);
+	init.callbacks = &callbacks;
+	init.configuration_options = options;
+	mg_init_library(0);
+	ctx = mg_start2(&init, &err);
+	if (ctx == NULL) {
+		fprintf(stderr, PROG ": cannot listen on %s: %s\n", listening,
+			err_text[0] ? err_text : "mg_start2 failed");
+		goto fail;
+	}
+	if (mg_get_server_ports(ctx, 1, &port) != 1 || port.port <= 0) {
+		fprintf(stderr, PROG ": mg_get_server_ports: no listening port\n");
+		goto fail;
+	}
+	cfg.view = (struct metrics_view){ .port = port.port, .pool_threads = (int)o.threads,
+					  .queue_capacity = (int)o.queue, .helpers = cfg.helpers };
+	if (handler_install(ctx, &cfg) < 0)
+		goto fail;
+
+	fprintf(stderr, PROG ": %ld worker threads, %ld helpers, task %ld ms, queue %ld, "
+		"listen backlog %s, request timeout %ld ms\n",
+		o.threads, o.helpers, o.task_ms, o.queue, backlog, o.request_timeout_ms);
+	printf("listening on http://%s:%d\n", host, port.port);
+	fflush(stdout);
+
+	do
+		sig = sigwaitinfo(&stop_signals, NULL);
+	while (sig < 0 && errno == EINTR);
+	fprintf(stderr, PROG ": %s\n", sig > 0 ? strsignal(sig) : strerror(errno));
+	if (drain(&stop_signals) < 0) {
+		fprintf(stderr, PROG ": second signal: stopping without waiting\n");
+		rc = 1;
+	} else {
+		rc = 0;
+	}
+	mg_stop(ctx);
+	ctx = NULL;
+	fprintf(stderr, PROG ": stopped\n");
+fail:
+	if (ctx != NULL)
+		mg_stop(ctx);
+	mg_exit_library();
+	helper_pool_stop(cfg.helpers);
+	return rc;
+}

@@ -1,0 +1,13 @@
+# blocking/: bin/blocking, the sync world (CivetWeb, one worker thread per request).
+BLOCKING_SRC := blocking/main.c blocking/handler.c blocking/helper_pool.c blocking/task.c \
+	blocking/metrics.c blocking/tcp_queue.c
+BLOCKING_OBJ := $(BLOCKING_SRC:%.c=build/%.o)
+BLOCKING_SAN_OBJ := $(BLOCKING_SRC:%.c=build/san/%.o)
+
+PROGRAMS += bin/blocking
+bin/blocking: $(BLOCKING_OBJ) $(SHARED_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcivetweb
+
+INTEGRATION_TESTS += build/tests/it_blocking
+build/tests/it_blocking: build/san/tests/it_blocking.o $(SHARED_SAN_OBJ)
