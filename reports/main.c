@@ -1,0 +1,165 @@
+/*
+ * bin/report — measured beside predicted.
+ *
+ *   bin/report RUN_DIR            read a run folder, write REPORT.md, report.html,
+ *                                 summary.txt into it, print the summary
+ *   bin/report --predict [CLASS]  print what the load tests would show, running
+ *                                 nothing (`make predict`)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "model.h"
+#include "prediction.h"
+#include "report.h"
+#include "routes.h"
+
+static const char *prog = "report";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bin/report [options] RUN_DIR\n"
+		"       bin/report --predict [options] [CLASS...]\n"
+		"\n"
+		"RUN_DIR (a folder written by `make compare`): reads run.env and each\n"
+		"NN-NAME/ (scenario.env, load_stats.csv, load_stats_history.csv,\n"
+		"load_failures.csv, load.json when present; bin/load's or real Locust 2.x's),\n"
+		"writes RUN_DIR/REPORT.md, RUN_DIR/report.html (gnuplot SVG charts inline) and\n"
+		"RUN_DIR/summary.txt, and prints the summary: measured beside predicted.\n"
+		"\n"
+		"--predict: runs nothing; prints, per user class (default: every route), the\n"
+		"Locust tables the load test should end with, from the model, and the closed\n"
+		"form X = min(N/(S+Z), C/S), R = N/X - Z with the bound that binds.\n"
+		"\n"
+		"model options (--predict; a run folder's scenario.env sets its own):\n"
+		"  --users N          Locust -u                                 [500]\n"
+		"  --spawn-rate R     Locust -r, users per second                [50]\n"
+		"  --run-time S       Locust -t in seconds, ramp-up included     [300]\n"
+		"  --task-ms MS       one slow task                              [5000]\n"
+		"  --threads N        bin/blocking worker threads                [80]\n"
+		"  --helpers N        bin/blocking fan-out helper pool           [3 x threads]\n"
+		"  --workers N        bin/evented workers                        [2]\n"
+		"  --wait MIN[-MAX]   wait time between a user's requests, s     [0]\n"
+		"  --overhead-ms MS   per-request cost beside the tasks          [0]\n"
+		"  --seed N           draw waits from a seeded RNG (0: the mean) [0]\n"
+		"  --help             this text\n"
+		"\n"
+		"Exit: 0 ok, 2 bad usage or unreadable input (the message names the file and\n"
+		"line; nothing is written then).\n");
+}
+
+static double parse_double(const char *flag, const char *s, double lo, double hi)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno || !(v >= lo && v <= hi))
+		cli_die_usage(prog, "%s: expected a number in [%g, %g], found \"%s\"", flag, lo,
+			      hi, s);
+	return v;
+}
+
+static int parse_int(const char *flag, const char *s, long lo, long hi)
+{
+	long v;
+	if (cli_parse_long(s, lo, hi, &v) < 0)
+		cli_die_usage(prog, "%s: expected a whole number in [%ld, %ld], found \"%s\"",
+			      flag, lo, hi, s);
+	return (int)v;
+}
+
+static void parse_wait(const char *s, double *lo, double *hi)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, "%s", s);
+	char *dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	*lo = parse_double("--wait", buf, 0, 3600);
+	*hi = dash ? parse_double("--wait", dash + 1, 0, 3600) : *lo;
+	if (*hi < *lo)
+		cli_die_usage(prog, "--wait: MAX %g is below MIN %g", *hi, *lo);
+}
+
+static int predict(const struct model_scenario *base, char **classes, int n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < (n ? (size_t)n : routes_count); i++) {
+		struct model_scenario sc = *base;
+		struct prediction p;
+		sc.route = n ? routes_find_class(classes[i]) : &routes[i];
+		if (prediction_make(&p, &sc) < 0) {
+			fprintf(stderr, "%s: model of %s: %s\n", prog, sc.route->user_class,
+				strerror(errno));
+			rc = 2;
+			continue;
+		}
+		prediction_print(stdout, &p);
+		prediction_free(&p);
+	}
+	return fflush(stdout) == 0 ? rc : 2;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_PREDICT = 256, O_USERS, O_RATE, O_TIME, O_TASK, O_THREADS, O_HELPERS,
+	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_HELP };
+	static const struct option opts[] = {
+		{ "predict", no_argument, NULL, O_PREDICT },
+		{ "users", required_argument, NULL, O_USERS },
+		{ "spawn-rate", required_argument, NULL, O_RATE },
+		{ "run-time", required_argument, NULL, O_TIME },
+		{ "task-ms", required_argument, NULL, O_TASK },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "helpers", required_argument, NULL, O_HELPERS },
+		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "wait", required_argument, NULL, O_WAIT },
+		{ "overhead-ms", required_argument, NULL, O_OVERHEAD },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "help", no_argument, NULL, O_HELP },
+		{ 0 },
+	};
+	struct model_scenario sc;
+	int do_predict = 0, helpers_set = 0, c;
+
+	model_scenario_init(&sc, &routes[0]);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_PREDICT: do_predict = 1; break;
+		case O_USERS: sc.users = parse_int("--users", optarg, 1, 1000000); break;
+		case O_RATE: sc.spawn_rate = parse_double("--spawn-rate", optarg, 0.001, 1e6); break;
+		case O_TIME: sc.run_time_s = parse_double("--run-time", optarg, 0.001, 86400); break;
+		case O_TASK: sc.task_ms = parse_double("--task-ms", optarg, 0, ROUTE_MS_MAX); break;
+		case O_THREADS: sc.threads = parse_int("--threads", optarg, 1, 100000); break;
+		case O_HELPERS:
+			sc.helpers = parse_int("--helpers", optarg, 0, 1000000);
+			helpers_set = 1;
+			break;
+		case O_WORKERS: sc.workers = parse_int("--workers", optarg, 1, 1024); break;
+		case O_WAIT: parse_wait(optarg, &sc.wait_min_s, &sc.wait_max_s); break;
+		case O_OVERHEAD: sc.overhead_ms = parse_double("--overhead-ms", optarg, 0, 1e6); break;
+		case O_SEED: sc.seed = (unsigned)parse_int("--seed", optarg, 0, 2147483647); break;
+		case O_HELP: usage(stdout); return 0;
+		default:
+			cli_die_usage(prog, "unknown or incomplete option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (!helpers_set)
+		sc.helpers = 3 * sc.threads; /* as bin/blocking: never binds by default */
+	if (do_predict) {
+		for (int i = optind; i < argc; i++)
+			if (!routes_find_class(argv[i]))
+				cli_die_usage(prog, "unknown user class \"%s\"", argv[i]);
+		return predict(&sc, argv + optind, argc - optind);
+	}
+	if (argc - optind != 1)
+		cli_die_usage(prog, "expected one RUN_DIR, found %d arguments", argc - optind);
+	return report_run(argv[optind], stdout);
+}

@@ -1,0 +1,29 @@
+# reports/: the model (model.c), its Locust-shaped predictions, and bin/report,
+# which reads a run folder and also prints predictions for `make predict`.
+include reports/profiles.mk
+
+REPORT_LIB_SRC := reports/model.c reports/prediction.c reports/csv.c reports/run_dir.c \
+	reports/report.c
+REPORT_OBJ := $(REPORT_LIB_SRC:%.c=build/%.o) build/reports/main.o
+REPORT_SAN_OBJ := $(REPORT_LIB_SRC:%.c=build/san/%.o)
+
+PROGRAMS += bin/report
+bin/report: $(REPORT_OBJ) $(SHARED_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lm
+
+UNIT_TESTS += build/tests/test_model
+build/tests/test_model: build/san/tests/test_model.o build/san/reports/model.o $(SHARED_SAN_OBJ)
+build/tests/test_model: LDLIBS += -lm
+build/san/tests/test_model.o: CPPFLAGS += -Ireports
+
+# `make predict PROFILE=seed` (or quick, smoke; any of USERS= SPAWN_RATE= RUN_TIME=
+# TASK_MS= THREADS= WORKERS= overrides): the tables the load tests should print.
+.PHONY: predict
+predict: bin/report
+	@$(if $(PROFILE_$(PROFILE)_USERS),,echo "make predict: unknown PROFILE=$(PROFILE) (quick, seed, smoke)" >&2; exit 2;)
+	@echo "make predict: PROFILE=$(PROFILE) users=$(call profile_get,USERS) spawn_rate=$(call profile_get,SPAWN_RATE)/s run_time=$(call profile_get,RUN_TIME)s task_ms=$(call profile_get,TASK_MS) threads=$(call profile_get,THREADS) workers=$(call profile_get,WORKERS)"
+	@bin/report --predict --users $(call profile_get,USERS) \
+		--spawn-rate $(call profile_get,SPAWN_RATE) --run-time $(call profile_get,RUN_TIME) \
+		--task-ms $(call profile_get,TASK_MS) --threads $(call profile_get,THREADS) \
+		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) $(CLASSES)

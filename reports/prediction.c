@@ -1,0 +1,71 @@
+#include "prediction.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int prediction_make(struct prediction *p, const struct model_scenario *sc)
+{
+	struct locust_buckets *b;
+	memset(p, 0, sizeof *p);
+	p->sc = *sc;
+	if (model_steady(sc, &p->steady) < 0 || model_simulate(sc, &p->run) < 0)
+		return -1;
+	if (!(b = calloc(1, sizeof *b))) {
+		model_run_free(&p->run);
+		return -1;
+	}
+	struct locust_row *r = &p->row;
+	snprintf(r->method, sizeof r->method, "GET");
+	snprintf(r->name, sizeof r->name, "%s", sc->route->path);
+	r->reqs = (uint64_t)p->run.reqs;
+	for (long i = 0; i < p->run.reqs; i++) {
+		locust_buckets_add(b, p->run.ms[i], 1);
+		r->sum_ms += p->run.ms[i];
+	}
+	if (p->run.reqs > 0) {
+		r->min_ms = p->run.ms[0]; /* ascending */
+		r->max_ms = p->run.ms[p->run.reqs - 1];
+	}
+	r->content_bytes = (double)strlen(sc->route->body) * (double)r->reqs;
+	r->rps = p->run.rps;
+	locust_row_fill(r, b);
+	p->total = *r;
+	p->total.method[0] = '\0';
+	snprintf(p->total.name, sizeof p->total.name, "Aggregated");
+	free(b);
+	return 0;
+}
+
+void prediction_free(struct prediction *p)
+{
+	model_run_free(&p->run);
+}
+
+void prediction_print_closed_form(FILE *f, const struct prediction *p)
+{
+	const struct model_steady *st = &p->steady;
+	char cap[32];
+	if (st->unbounded)
+		snprintf(cap, sizeof cap, "unbounded");
+	else
+		snprintf(cap, sizeof cap, "%d", st->capacity);
+	fprintf(f, "closed form: S=%.0f ms, Z=%.0f ms, C=%s, N=%d: X=%.2f req/s, R=%.0f ms "
+		"(%s)\n", st->service_ms, st->think_ms, cap, p->sc.users, st->x_per_s, st->r_ms,
+		st->why);
+}
+
+void prediction_print(FILE *f, const struct prediction *p)
+{
+	const struct route *r = p->sc.route;
+	fprintf(f, "=== %s: GET %s on %s (%s; %d users, %g/s spawn, %g s, %g ms tasks)\n",
+		r->user_class, r->path, route_world_name(r->world), r->about, p->sc.users,
+		p->sc.spawn_rate, p->sc.run_time_s, p->sc.task_ms);
+	locust_print_stats(f, &p->row, 1, &p->total);
+	fputc('\n', f);
+	locust_print_percentiles(f, &p->row, 1, &p->total);
+	fputc('\n', f);
+	prediction_print_closed_form(f, p);
+	fprintf(f, "simulated run: %ld sent, %ld counted, %ld still in flight at the stop "
+		"(Locust drops them), last counted at %.1f s\n\n", p->run.sent, p->run.reqs,
+		p->run.unfinished, p->run.last_done_s);
+}

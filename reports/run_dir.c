@@ -1,0 +1,432 @@
+#include "run_dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "csv.h"
+
+/* --- KEY=VALUE files ------------------------------------------------------ */
+
+struct env {
+	char path[1100];
+	char key[32][32];
+	char val[32][256];
+	int line[32];
+	int n;
+};
+
+static int env_load(struct env *e, const char *path, char *err, size_t cap)
+{
+	char buf[512];
+	int line = 0;
+	FILE *f = fopen(path, "r");
+	memset(e, 0, sizeof *e);
+	snprintf(e->path, sizeof e->path, "%s", path);
+	if (!f) {
+		snprintf(err, cap, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(buf, sizeof buf, f)) {
+		line++;
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (buf[0] == '\0' || buf[0] == '#')
+			continue;
+		char *eq = strchr(buf, '=');
+		if (!eq || eq == buf || (size_t)(eq - buf) >= sizeof e->key[0]) {
+			snprintf(err, cap, "%s:%d: expected KEY=VALUE, found \"%s\"", path, line, buf);
+			fclose(f);
+			return -1;
+		}
+		if (e->n == 32)
+			continue; /* more keys than the report reads */
+		memcpy(e->key[e->n], buf, (size_t)(eq - buf));
+		e->key[e->n][eq - buf] = '\0';
+		snprintf(e->val[e->n], sizeof e->val[0], "%s", eq + 1);
+		e->line[e->n++] = line;
+	}
+	fclose(f);
+	return 0;
+}
+
+static const char *env_get(const struct env *e, const char *key, int *line)
+{
+	for (int i = e->n - 1; i >= 0; i--) /* the last assignment wins, as in sh */
+		if (strcmp(e->key[i], key) == 0) {
+			if (line)
+				*line = e->line[i];
+			return e->val[i];
+		}
+	return NULL;
+}
+
+/* A number under `key`; def when absent (required: def is NAN). */
+static int env_number(const struct env *e, const char *key, double def, double *out,
+		      char *err, size_t cap)
+{
+	int line = 0;
+	const char *v = env_get(e, key, &line);
+	char *end;
+	if (!v) {
+		if (isnan(def)) {
+			snprintf(err, cap, "%s: missing %s=", e->path, key);
+			return -1;
+		}
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	*out = strtod(v, &end);
+	if (*v == '\0' || *end != '\0' || errno || !isfinite(*out) || *out < 0) {
+		snprintf(err, cap, "%s:%d: %s: expected a number >= 0, found \"%s\"", e->path,
+			 line, key, v);
+		return -1;
+	}
+	return 0;
+}
+
+static void env_copy(const struct env *e, const char *key, char *dst, size_t cap)
+{
+	const char *v = env_get(e, key, NULL);
+	snprintf(dst, cap, "%s", v ? v : "");
+}
+
+/* --- the load generator's files ------------------------------------------- */
+
+static int need_cols(const struct csv *c, const char *const *names, int *cols, int n,
+		     char *err, size_t cap)
+{
+	for (int i = 0; i < n; i++)
+		if ((cols[i] = csv_col(c, names[i])) < 0) {
+			snprintf(err, cap, "%s:1: missing column \"%s\"", c->path, names[i]);
+			return -1;
+		}
+	return csv_check_widths(c, err, cap);
+}
+
+static int is_aggregated(const struct csv *c, size_t r, int name_col)
+{
+	return strcmp(c->rows[r].f[name_col], "Aggregated") == 0;
+}
+
+enum { S_NAME, S_REQS, S_FAILS, S_MED, S_AVG, S_MIN, S_MAX, S_SIZE, S_RPS, S_FPS, S_PCT };
+
+static int read_stats(struct measured *m, const char *path, char *err, size_t cap)
+{
+	static const char *const names[S_PCT + LOCUST_NPCT] = {
+		"Name", "Request Count", "Failure Count", "Median Response Time",
+		"Average Response Time", "Min Response Time", "Max Response Time",
+		"Average Content Size", "Requests/s", "Failures/s",
+		"50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%",
+	};
+	int cols[S_PCT + LOCUST_NPCT];
+	double v[S_PCT + LOCUST_NPCT];
+	struct csv c;
+	size_t agg = 0;
+	if (csv_load(&c, path, err, cap) < 0)
+		return -1;
+	if (need_cols(&c, names, cols, S_PCT + LOCUST_NPCT, err, cap) < 0)
+		goto fail;
+	for (size_t r = 1; r < c.nrows; r++)
+		if (is_aggregated(&c, r, cols[S_NAME]))
+			agg = r;
+	if (!agg) {
+		snprintf(err, cap, "%s:%zu: no Aggregated row", path, c.nrows);
+		goto fail;
+	}
+	for (int i = S_REQS; i < S_PCT + LOCUST_NPCT; i++)
+		if (csv_number(&c, agg, cols[i], i == S_MED || i >= S_PCT || i == S_MIN ||
+			       i == S_MAX || i == S_AVG, &v[i], err, cap) < 0)
+			goto fail;
+	struct locust_row *row = &m->row;
+	memset(row, 0, sizeof *row);
+	snprintf(row->name, sizeof row->name, "Aggregated");
+	row->reqs = (uint64_t)v[S_REQS];
+	row->fails = (uint64_t)v[S_FAILS];
+	row->sum_ms = isnan(v[S_AVG]) ? 0 : v[S_AVG] * v[S_REQS];
+	row->min_ms = isnan(v[S_MIN]) ? 0 : v[S_MIN];
+	row->max_ms = isnan(v[S_MAX]) ? 0 : v[S_MAX];
+	row->content_bytes = v[S_SIZE] * v[S_REQS];
+	row->rps = v[S_RPS];
+	row->fps = v[S_FPS];
+	row->median = isnan(v[S_MED]) ? 0 : v[S_MED];
+	row->median_is_int = row->median == floor(row->median);
+	for (int i = 0; i < LOCUST_NPCT; i++)
+		row->pct[i] = isnan(v[S_PCT + i]) ? 0 : (long)v[S_PCT + i];
+	csv_free(&c);
+	return 0;
+fail:
+	csv_free(&c);
+	return -1;
+}
+
+enum { H_TS, H_USERS, H_NAME, H_RPS, H_FPS, H_P50, H_P95, H_P99, H_P100, H_TREQS, H_TFAILS,
+       H_TMED, H_TAVG, H_TMIN, H_TMAX, H_N };
+
+static int read_history(struct measured *m, const char *path, double run_time_s,
+			char *err, size_t cap)
+{
+	static const char *const names[H_N] = {
+		"Timestamp", "User Count", "Name", "Requests/s", "Failures/s", "50%", "95%",
+		"99%", "100%", "Total Request Count", "Total Failure Count",
+		"Total Median Response Time", "Total Average Response Time",
+		"Total Min Response Time", "Total Max Response Time",
+	};
+	int cols[H_N];
+	double v[H_N], t0 = NAN;
+	struct csv c;
+	size_t last = 0;
+	if (csv_load(&c, path, err, cap) < 0)
+		return -1;
+	if (need_cols(&c, names, cols, H_N, err, cap) < 0)
+		goto fail;
+	m->hist = calloc(c.nrows, sizeof *m->hist);
+	if (!m->hist) {
+		snprintf(err, cap, "%s: %s", path, strerror(ENOMEM));
+		goto fail;
+	}
+	for (size_t r = 1; r < c.nrows; r++) {
+		if (!is_aggregated(&c, r, cols[H_NAME]))
+			continue; /* --csv-full-history's per-name rows */
+		for (int i = 0; i < H_N; i++)
+			if (i != H_NAME && csv_number(&c, r, cols[i], i >= H_P50, &v[i], err, cap) < 0)
+				goto fail;
+		if (isnan(t0))
+			t0 = v[H_TS];
+		struct history_point *h = &m->hist[m->nhist++];
+		h->t_s = v[H_TS] - t0;
+		h->users = v[H_USERS];
+		h->rps = v[H_RPS];
+		h->fps = v[H_FPS];
+		h->p50 = v[H_P50];
+		h->p95 = v[H_P95];
+		h->p99 = v[H_P99];
+		h->total_reqs = isnan(v[H_TREQS]) ? 0 : v[H_TREQS];
+		last = r;
+	}
+	/* Locust 2.12 does not rewrite stats.csv at shutdown: when the history's last
+	 * row counted more, its totals are the later truth. */
+	if (last && m->hist[m->nhist - 1].total_reqs > (double)m->row.reqs) {
+		struct locust_row *row = &m->row;
+		double n = v[H_TREQS];
+		m->from_history = 1;
+		row->reqs = (uint64_t)n;
+		row->fails = isnan(v[H_TFAILS]) ? row->fails : (uint64_t)v[H_TFAILS];
+		if (!isnan(v[H_TAVG]))
+			row->sum_ms = v[H_TAVG] * n;
+		if (!isnan(v[H_TMIN]))
+			row->min_ms = v[H_TMIN];
+		if (!isnan(v[H_TMAX]))
+			row->max_ms = v[H_TMAX];
+		if (!isnan(v[H_TMED]))
+			row->median = v[H_TMED];
+		/* the history row carries only some percentiles; keep stats.csv's others */
+		if (!isnan(v[H_P50]))
+			row->pct[0] = (long)v[H_P50];
+		if (!isnan(v[H_P95]))
+			row->pct[5] = (long)v[H_P95];
+		if (!isnan(v[H_P99]))
+			row->pct[7] = (long)v[H_P99];
+		if (!isnan(v[H_P100]))
+			row->pct[10] = (long)v[H_P100];
+		if (run_time_s > 0)
+			row->rps = n / run_time_s;
+	}
+	csv_free(&c);
+	return 0;
+fail:
+	csv_free(&c);
+	return -1;
+}
+
+static int read_failures(struct measured *m, const char *path, char *err, size_t cap)
+{
+	static const char *const names[] = { "Method", "Name", "Error", "Occurrences" };
+	int cols[4];
+	struct csv c;
+	if (csv_load(&c, path, err, cap) < 0)
+		return -1;
+	if (need_cols(&c, names, cols, 4, err, cap) < 0)
+		goto fail;
+	m->errors = calloc(c.nrows, sizeof *m->errors);
+	if (!m->errors) {
+		snprintf(err, cap, "%s: %s", path, strerror(ENOMEM));
+		goto fail;
+	}
+	for (size_t r = 1; r < c.nrows; r++) {
+		struct locust_error *e = &m->errors[m->nerrors++];
+		double n;
+		if (csv_number(&c, r, cols[3], 0, &n, err, cap) < 0)
+			goto fail;
+		snprintf(e->method, sizeof e->method, "%s", c.rows[r].f[cols[0]]);
+		snprintf(e->name, sizeof e->name, "%s", c.rows[r].f[cols[1]]);
+		snprintf(e->error, sizeof e->error, "%s", c.rows[r].f[cols[2]]);
+		e->occurrences = (uint64_t)n;
+	}
+	csv_free(&c);
+	return 0;
+fail:
+	csv_free(&c);
+	return -1;
+}
+
+/* load.json is bin/load's own; only two figures Locust's CSVs lack are read. */
+static long json_number(const char *text, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *p = strstr(text, pat);
+	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+static void read_json(struct measured *m, const char *path)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	m->sent = m->unfinished = -1;
+	if (!f)
+		return; /* optional: real Locust writes none */
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	m->sent = json_number(buf, "sent");
+	m->unfinished = json_number(buf, "unfinished");
+}
+
+/* --- the folder ----------------------------------------------------------- */
+
+static int load_scenario(struct scenario *s, char *err, size_t cap)
+{
+	char path[1100];
+	struct env e;
+	double v;
+	int line = 0;
+
+	snprintf(path, sizeof path, "%s/scenario.env", s->dir);
+	if (env_load(&e, path, err, cap) < 0)
+		return -1;
+	const char *cls = env_get(&e, "CLASS", &line);
+	if (!cls) {
+		snprintf(err, cap, "%s: missing CLASS=", path);
+		return -1;
+	}
+	if (!(s->route = routes_find_class(cls))) {
+		snprintf(err, cap, "%s:%d: unknown user class \"%s\"", path, line, cls);
+		return -1;
+	}
+	env_copy(&e, "WORLD", s->world, sizeof s->world);
+	if (env_number(&e, "USERS", NAN, &v, err, cap) < 0)
+		return -1;
+	s->users = (int)v;
+	if (env_number(&e, "SPAWN_RATE", NAN, &s->spawn_rate, err, cap) < 0 ||
+	    env_number(&e, "RUN_TIME_S", NAN, &s->run_time_s, err, cap) < 0 ||
+	    env_number(&e, "TASK_MS", NAN, &s->task_ms, err, cap) < 0 ||
+	    env_number(&e, "WAIT_MIN_S", 0, &s->wait_min_s, err, cap) < 0 ||
+	    env_number(&e, "WAIT_MAX_S", s->wait_min_s, &s->wait_max_s, err, cap) < 0)
+		return -1;
+	if (env_number(&e, "THREADS", 80, &v, err, cap) < 0)
+		return -1;
+	s->threads = (int)v;
+	if (env_number(&e, "HELPERS", 3.0 * s->threads, &v, err, cap) < 0)
+		return -1;
+	s->helpers = (int)v;
+	if (env_number(&e, "WORKERS", 2, &v, err, cap) < 0)
+		return -1;
+	s->workers = (int)v;
+	if (env_number(&e, "SWEEP", 0, &v, err, cap) < 0)
+		return -1;
+	s->sweep = v != 0;
+	if (s->users < 1) {
+		snprintf(err, cap, "%s: USERS must be at least 1", path);
+		return -1;
+	}
+
+	snprintf(path, sizeof path, "%s/load_stats.csv", s->dir);
+	if (read_stats(&s->m, path, err, cap) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/load_stats_history.csv", s->dir);
+	if (read_history(&s->m, path, s->run_time_s, err, cap) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/load_failures.csv", s->dir);
+	if (read_failures(&s->m, path, err, cap) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/load.json", s->dir);
+	read_json(&s->m, path);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct scenario *)a)->name, ((const struct scenario *)b)->name);
+}
+
+int run_dir_load(struct run_dir *rd, const char *path, char *err, size_t cap)
+{
+	char file[1024];
+	struct env e;
+	DIR *d;
+	struct dirent *de;
+
+	memset(rd, 0, sizeof *rd);
+	snprintf(rd->path, sizeof rd->path, "%s", path);
+	snprintf(file, sizeof file, "%s/run.env", path);
+	if (env_load(&e, file, err, cap) < 0)
+		return -1;
+	env_copy(&e, "PROFILE", rd->profile, sizeof rd->profile);
+	env_copy(&e, "LOAD", rd->load, sizeof rd->load);
+	env_copy(&e, "CPUS", rd->cpus, sizeof rd->cpus);
+	env_copy(&e, "KERNEL", rd->kernel, sizeof rd->kernel);
+	env_copy(&e, "STARTED", rd->started, sizeof rd->started);
+	env_copy(&e, "GIT", rd->git, sizeof rd->git);
+
+	if (!(d = opendir(path))) {
+		snprintf(err, cap, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		const char *n = de->d_name;
+		if (!(n[0] >= '0' && n[0] <= '9' && n[1] >= '0' && n[1] <= '9' && n[2] == '-'))
+			continue;
+		snprintf(file, sizeof file, "%s/%s", path, n);
+		if (stat(file, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (rd->n == RUN_DIR_MAX_SCENARIOS) {
+			snprintf(err, cap, "%s: more than %d scenario folders", path,
+				 RUN_DIR_MAX_SCENARIOS);
+			closedir(d);
+			goto fail;
+		}
+		struct scenario *s = &rd->sc[rd->n++];
+		snprintf(s->name, sizeof s->name, "%s", n);
+		snprintf(s->dir, sizeof s->dir, "%s", file);
+	}
+	closedir(d);
+	if (rd->n == 0) {
+		snprintf(err, cap, "%s: no scenario folders (NN-NAME/)", path);
+		return -1;
+	}
+	qsort(rd->sc, rd->n, sizeof rd->sc[0], by_name);
+	for (size_t i = 0; i < rd->n; i++)
+		if (load_scenario(&rd->sc[i], err, cap) < 0)
+			goto fail;
+	return 0;
+fail:
+	run_dir_free(rd);
+	return -1;
+}
+
+void run_dir_free(struct run_dir *rd)
+{
+	for (size_t i = 0; i < rd->n; i++) {
+		free(rd->sc[i].m.hist);
+		free(rd->sc[i].m.errors);
+		rd->sc[i].m.hist = NULL;
+		rd->sc[i].m.errors = NULL;
+	}
+	rd->n = 0;
+}

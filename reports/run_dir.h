@@ -1,0 +1,61 @@
+/*
+ * run_dir — one run folder of `make compare`, read whole: run.env, then per
+ * scenario NN-NAME/ its scenario.env and the load generator's files
+ * (load_stats.csv, load_stats_history.csv, load_failures.csv, load.json when
+ * bin/load wrote it). Real Locust 2.x files are accepted with their known flaws:
+ * stats.csv may lag the end of the run (the history's last row then wins when it
+ * counted more), the last history rows may be missing, failures.csv may carry
+ * First Seen / Last Seen.
+ *
+ * run_dir_load returns 0, or -1 with "FILE:LINE: what" in err; nothing is kept
+ * on failure.
+ */
+#ifndef RUN_DIR_H
+#define RUN_DIR_H
+
+#include <stddef.h>
+
+#include "locust.h"
+#include "routes.h"
+
+#define RUN_DIR_MAX_SCENARIOS 64
+
+struct history_point {
+	double t_s;         /* since the first history row */
+	double users;
+	double rps, fps;
+	double p50, p95, p99; /* NAN when Locust wrote N/A */
+	double total_reqs;
+};
+
+struct measured {
+	struct locust_row row;     /* the Aggregated figures, as the report prints them */
+	struct history_point *hist;
+	size_t nhist;
+	struct locust_error *errors;
+	size_t nerrors;
+	int from_history;          /* stats.csv lagged: totals from the last history row */
+	long unfinished, sent;     /* from load.json; -1 when unknown */
+};
+
+struct scenario {
+	char dir[1024];           /* RUN_DIR/NN-NAME */
+	char name[256];           /* NN-NAME */
+	const struct route *route;
+	char world[16];
+	int users, threads, helpers, workers, sweep;
+	double spawn_rate, run_time_s, task_ms, wait_min_s, wait_max_s;
+	struct measured m;
+};
+
+struct run_dir {
+	char path[512];
+	char profile[32], load[32], cpus[16], kernel[128], started[64], git[64];
+	struct scenario sc[RUN_DIR_MAX_SCENARIOS];
+	size_t n;
+};
+
+int run_dir_load(struct run_dir *rd, const char *path, char *err, size_t cap);
+void run_dir_free(struct run_dir *rd);
+
+#endif

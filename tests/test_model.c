@@ -1,0 +1,236 @@
+/* The model: closed-form cases, the simulation against them in steady state,
+ * the ramp-up transient and Locust's finite-window accounting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "model.h"
+#include "routes.h"
+
+static struct model_scenario scenario(const char *cls, double task_ms, int users,
+				      double rate, double run_s)
+{
+	struct model_scenario sc;
+	model_scenario_init(&sc, routes_find_class(cls));
+	assert_non_null(sc.route);
+	sc.task_ms = task_ms;
+	sc.users = users;
+	sc.spawn_rate = rate;
+	sc.run_time_s = run_s;
+	return sc;
+}
+
+static void few_users_are_served_at_once(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 100, 40, 40, 60);
+	struct model_steady st;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 80);
+	assert_int_equal(st.bound, MODEL_BOUND_USERS);
+	assert_float_equal(st.service_ms, 300, 1e-9);
+	assert_float_equal(st.r_ms, 300, 1e-9); /* N <= C: R = S */
+	assert_float_equal(st.x_per_s, 40 / 0.3, 1e-9);
+}
+
+static void many_users_queue_for_threads(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 5000, 500, 50, 300);
+	struct model_steady st;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.bound, MODEL_BOUND_CAPACITY);
+	assert_float_equal(st.x_per_s, 80 / 15.0, 1e-9);     /* X = C/S */
+	assert_float_equal(st.r_ms, 500 * 15000.0 / 80, 1e-6); /* R = N S / C */
+	assert_non_null(strstr(st.why, "80 threads"));
+}
+
+static void wait_time_counts_in_the_user_bound(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("AsyncIndependentUser", 100, 30, 30, 60);
+	sc.wait_min_s = 0.5;
+	sc.wait_max_s = 1.5;
+	struct model_steady st;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.think_ms, 1000, 1e-9);
+	assert_float_equal(st.x_per_s, 30 / 1.3, 1e-9); /* N / (S + Z) */
+	assert_float_equal(st.r_ms, 300, 1e-6);
+}
+
+static void plans_set_service_and_capacity(void **state)
+{
+	(void)state;
+	struct model_steady st;
+	struct model_scenario sc = scenario("AsyncConcurrentUser", 5000, 500, 50, 300);
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.service_ms, 5000, 1e-9); /* gathered: one task long */
+	assert_true(st.unbounded);
+	assert_int_equal(st.bound, MODEL_BOUND_USERS);
+
+	sc = scenario("AsyncBlockingUser", 5000, 500, 50, 300);
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 2); /* one request per worker */
+	assert_int_equal(st.bound, MODEL_BOUND_CAPACITY);
+	assert_float_equal(st.x_per_s, 2 / 15.0, 1e-9);
+
+	sc = scenario("SyncParallelUser", 100, 500, 500, 30);
+	sc.helpers = 60; /* 3 helpers per request: 20 requests at once, not 80 */
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 20);
+	assert_float_equal(st.service_ms, 100, 1e-9);
+
+	sc.users = 0;
+	assert_int_equal(model_steady(&sc, &st), -1);
+}
+
+static void spawns_in_locust_batches(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 100, 500, 50, 300);
+	assert_float_equal(model_spawn_time_s(&sc, 0), 0, 1e-12);
+	assert_float_equal(model_spawn_time_s(&sc, 49), 0, 1e-12);
+	assert_float_equal(model_spawn_time_s(&sc, 50), 1, 1e-12);
+	assert_float_equal(model_spawn_time_s(&sc, 499), 9, 1e-12);
+	sc.spawn_rate = 0.5; /* batches of one, every 2 s */
+	assert_float_equal(model_spawn_time_s(&sc, 3), 6, 1e-12);
+	sc.spawn_rate = 2.5; /* batches of two, every 0.8 s */
+	assert_float_equal(model_spawn_time_s(&sc, 5), 1.6, 1e-12);
+}
+
+/* All users at once, no queue: every request takes exactly S. */
+static void simulation_matches_closed_form_without_queue(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("AsyncConcurrentUser", 250, 500, 1000, 15);
+	struct model_run run;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	/* 60 rounds of 250 ms fit exactly in 15 s: the last ends at the stop. */
+	assert_int_equal(run.reqs, 500 * 60);
+	assert_int_equal(run.unfinished, 0);
+	assert_float_equal(run.ms[0], 250, 1e-6);
+	assert_float_equal(run.ms[run.reqs - 1], 250, 1e-6);
+	assert_float_equal(run.rps, 500 / 0.25, 1e-6);
+	model_run_free(&run);
+}
+
+/* Saturated threads: after the transient, X = C/S and R = N S / C. */
+static void simulation_matches_closed_form_in_steady_state(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 10, 400, 400, 120);
+	struct model_steady st;
+	struct model_run run;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.rps, st.x_per_s, st.x_per_s * 0.01);
+	double median = run.ms[(run.reqs - 1) / 2];
+	assert_float_equal(median, st.r_ms, st.r_ms * 0.01); /* 150 ms */
+	/* Little's law on the counted requests */
+	double sum = 0;
+	for (long i = 0; i < run.reqs; i++)
+		sum += run.ms[i];
+	assert_float_equal(sum / run.reqs, st.r_ms, st.r_ms * 0.02);
+	model_run_free(&run);
+}
+
+/* The first users see no queue: the 80 served first answer in S, and the
+ * minimum response time is S while the steady state is N S / C. */
+static void ramp_up_shows_in_the_fastest_requests(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 5000, 500, 50, 300);
+	struct model_run run;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.ms[0], 15000, 1e-6);
+	long fast = 0;
+	for (long i = 0; i < run.reqs; i++)
+		fast += run.ms[i] < 15000.5;
+	assert_int_equal(fast, 80); /* the first 80 users found a free thread */
+	/* 50 threads start at 0 s and fit 20 rounds of 15 s (the last ends at the
+	 * stop, counted); the 30 started at 1 s fit 19 rounds. */
+	assert_int_equal(run.reqs, 50 * 20 + 30 * 19);
+	/* at the stop every user but the 50 just answered is queued or in service */
+	assert_int_equal(run.unfinished, 450);
+	assert_int_equal(run.sent, run.reqs + 450);
+	assert_true(run.ms[run.reqs - 1] > 90000); /* steady state ~ 93.75 s */
+	model_run_free(&run);
+}
+
+/* A request that would end after the stop is not counted; req/s divides by the
+ * last counted completion, not by the run time. */
+static void finite_window_drops_the_last_requests(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("AsyncIndependentUser", 100, 10, 10, 1.0);
+	struct model_run run;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	/* rounds end at 0.3, 0.6, 0.9; the fourth would end at 1.2 */
+	assert_int_equal(run.reqs, 30);
+	assert_int_equal(run.unfinished, 10);
+	assert_float_equal(run.last_done_s, 0.9, 1e-9);
+	assert_float_equal(run.rps, 30 / 0.9, 1e-6);
+	model_run_free(&run);
+
+	sc.run_time_s = 0.2; /* nothing completes at all */
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_int_equal(run.reqs, 0);
+	assert_float_equal(run.rps, 0, 1e-12);
+	model_run_free(&run);
+}
+
+static void seeded_waits_are_deterministic(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 10, 100, 100, 20);
+	sc.wait_min_s = 0;
+	sc.wait_max_s = 0.1;
+	sc.seed = 42;
+	struct model_run a, b;
+	assert_int_equal(model_simulate(&sc, &a), 0);
+	assert_int_equal(model_simulate(&sc, &b), 0);
+	assert_int_equal(a.reqs, b.reqs);
+	assert_memory_equal(a.ms, b.ms, sizeof *a.ms * (size_t)a.reqs);
+	model_run_free(&a);
+	model_run_free(&b);
+}
+
+static void seed_run_takes_milliseconds(void **state)
+{
+	(void)state;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < routes_count; i++) {
+		struct model_scenario sc = scenario(routes[i].user_class, 5000, 500, 50, 300);
+		struct model_run run;
+		assert_int_equal(model_simulate(&sc, &run), 0);
+		assert_true(run.reqs > 0);
+		model_run_free(&run);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	assert_true(ms < 2000); /* generous: sanitizers and a shared machine */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(few_users_are_served_at_once),
+		cmocka_unit_test(many_users_queue_for_threads),
+		cmocka_unit_test(wait_time_counts_in_the_user_bound),
+		cmocka_unit_test(plans_set_service_and_capacity),
+		cmocka_unit_test(spawns_in_locust_batches),
+		cmocka_unit_test(simulation_matches_closed_form_without_queue),
+		cmocka_unit_test(simulation_matches_closed_form_in_steady_state),
+		cmocka_unit_test(ramp_up_shows_in_the_fastest_requests),
+		cmocka_unit_test(finite_window_drops_the_last_requests),
+		cmocka_unit_test(seeded_waits_are_deterministic),
+		cmocka_unit_test(seed_run_takes_milliseconds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
