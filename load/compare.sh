@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# compare.sh — the lab's main job: every scenario of the route table against a
+# freshly started server, one after another, into a new run folder; then
+# bin/report on it. `make compare` and `make sweep` call this with the profile's
+# values resolved (reports/profiles.mk); see --help.
+#
+# Exit: 0 every scenario ran (failed requests are results, not failures to run),
+# 1 a scenario failed to run or the report failed, 2 bad usage or setup.
+# Everything it starts runs in its own process group and is stopped at the end,
+# on failure and on Ctrl-C.
+set -u -o pipefail
+
+prog=compare.sh
+usage() {
+	cat <<EOF
+usage: load/compare.sh [options]
+
+Runs each route of the route table (bin/load --routes) against a fresh server
+(bin/blocking or bin/evented on 127.0.0.1:0), writes RUNS_DIR/<timestamp>/ and
+points RUNS_DIR/latest at it, then runs bin/report on it.
+
+  --profile NAME       recorded in run.env (the values come from the flags)  [quick]
+  --users N            Locust -u                                             [500]
+  --spawn-rate R       Locust -r, users per second                           [1000]
+  --run-time S         Locust -t, seconds per scenario                       [15]
+  --task-ms MS         the servers' --task-ms                                [250]
+  --threads N          bin/blocking --threads                                [80]
+  --helpers N          bin/blocking --helpers      [3 x threads: never binds]
+  --workers N          bin/evented --workers                                 [2]
+  --wait MIN[-MAX]     think time between a user's requests, seconds         [0]
+  --scenarios A,B      user classes to run                          [all routes]
+  --load TOOL          bin/load or locust (Debian's, with load/locustfile.py)
+                                                                        [bin/load]
+  --sweep "N N ..."    run each scenario at each of these user counts
+                       (folders NN-CLASS-uN, SWEEP=1); --users is then unused
+  --runs-dir DIR       where run folders go                       [reports/runs]
+  --bin DIR            where the programs are                              [bin]
+  --help               this text
+
+Exit: 0 all scenarios ran, 1 a scenario failed to run or the report failed,
+2 bad usage or setup. Load tests only ever target 127.0.0.1.
+EOF
+}
+die_usage() {
+	echo "$prog: $*" >&2
+	echo "$prog: see load/compare.sh --help" >&2
+	exit 2
+}
+
+profile=quick users=500 spawn_rate=1000 run_time=15 task_ms=250 threads=80
+helpers= workers=2 wait=0 scenarios= load=bin/load sweep= runs_dir=reports/runs bin=bin
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--help|-h) usage; exit 0 ;;
+	--profile|--users|--spawn-rate|--run-time|--task-ms|--threads|--helpers|--workers|\
+	--wait|--scenarios|--load|--sweep|--runs-dir|--bin)
+		[ $# -ge 2 ] || die_usage "$1 needs a value"
+		v=$2
+		case "$1" in
+		--profile) profile=$v ;; --users) users=$v ;; --spawn-rate) spawn_rate=$v ;;
+		--run-time) run_time=$v ;; --task-ms) task_ms=$v ;; --threads) threads=$v ;;
+		--helpers) helpers=$v ;; --workers) workers=$v ;; --wait) wait=$v ;;
+		--scenarios) scenarios=$v ;; --load) load=$v ;; --sweep) sweep=$v ;;
+		--runs-dir) runs_dir=$v ;; --bin) bin=$v ;;
+		esac
+		shift 2 ;;
+	*) die_usage "unknown argument '$1'" ;;
+	esac
+done
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
+is_uint "$users" || die_usage "--users must be a whole number > 0, not '$users'"
+[[ $spawn_rate =~ ^[0-9]+(\.[0-9]+)?$ ]] || die_usage "--spawn-rate must be a number, not '$spawn_rate'"
+is_uint "$run_time" || die_usage "--run-time must be whole seconds > 0, not '$run_time'"
+[[ $task_ms =~ ^[0-9]+$ ]] || die_usage "--task-ms must be a whole number, not '$task_ms'"
+is_uint "$threads" || die_usage "--threads must be a whole number > 0, not '$threads'"
+is_uint "$workers" || die_usage "--workers must be a whole number > 0, not '$workers'"
+[ -n "$helpers" ] || helpers=$((3 * threads))
+is_uint "$helpers" || die_usage "--helpers must be a whole number > 0, not '$helpers'"
+[[ $wait =~ ^([0-9]+(\.[0-9]+)?)(-([0-9]+(\.[0-9]+)?))?$ ]] ||
+	die_usage "--wait must be MIN or MIN-MAX seconds, not '$wait'"
+wait_min=${BASH_REMATCH[1]} wait_max=${BASH_REMATCH[4]:-${BASH_REMATCH[1]}}
+case "$load" in bin/load|locust) ;; *) die_usage "--load must be bin/load or locust, not '$load'" ;; esac
+for u in $sweep; do is_uint "$u" || die_usage "--sweep user counts must be whole numbers, not '$u'"; done
+
+cd "$(dirname "$0")/.." || exit 2
+for p in blocking evented load report; do
+	[ -x "$bin/$p" ] || { echo "$prog: $bin/$p is missing: run make first" >&2; exit 2; }
+done
+if [ "$load" = locust ] && ! command -v locust >/dev/null; then
+	echo "$prog: locust is not installed: run make deps (python3-locust)" >&2
+	exit 2
+fi
+command -v curl >/dev/null || { echo "$prog: curl is not installed: run make deps" >&2; exit 2; }
+
+# The scenarios: the route table's own listing (CLASS PATH WORLD PLAN TASKS).
+table=$("$bin/load" --routes) || { echo "$prog: $bin/load --routes failed" >&2; exit 2; }
+declare -a sc_class=() sc_path=() sc_world=()
+while IFS=$'\t' read -r c p w _; do
+	[ -n "$c" ] || continue
+	if [ -n "$scenarios" ] && [[ ",$scenarios," != *",$c,"* ]]; then continue; fi
+	sc_class+=("$c") sc_path+=("$p") sc_world+=("$w")
+done <<<"$table"
+if [ -n "$scenarios" ]; then
+	IFS=, read -ra asked <<<"$scenarios"
+	for a in "${asked[@]}"; do
+		grep -q "^$a"$'\t' <<<"$table" ||
+			die_usage "SCENARIOS: no route has user class '$a' (bin/load --routes lists them)"
+	done
+fi
+[ ${#sc_class[@]} -gt 0 ] || die_usage "no scenario to run"
+
+# A user count per run: the profile's, or each of the sweep's.
+user_counts=${sweep:-$users}
+sweeping=0; [ -n "$sweep" ] && sweeping=1
+
+# Each server, load generator and scrape is started with setsid so it leads
+# its own process group: stopping the group stops whatever it forked, and a
+# Ctrl-C in the terminal reaches only us, so we stop things in order.
+declare -a groups=()
+stop_group() { # pgid, seconds to wait after SIGTERM before SIGKILL
+	local pg=$1 tenths=$(($2 * 10))
+	kill -TERM -- "-$pg" 2>/dev/null || return 0
+	while [ $tenths -gt 0 ] && kill -0 -- "-$pg" 2>/dev/null; do
+		sleep 0.1
+		tenths=$((tenths - 1))
+	done
+	kill -KILL -- "-$pg" 2>/dev/null
+	wait "$pg" 2>/dev/null
+	return 0
+}
+cleanup() {
+	local pg
+	for pg in "${groups[@]}"; do stop_group "$pg" 1; done
+	groups=()
+}
+trap 'cleanup' EXIT
+trap 'echo "$prog: interrupted, stopping what it started" >&2; cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+forget_group() {
+	local keep=() g
+	for g in "${groups[@]}"; do [ "$g" = "$1" ] || keep+=("$g"); done
+	groups=("${keep[@]}")
+}
+
+# Servers and load generators may hold thousands of sockets (sweeps go to 2000
+# users, one connection each): raise the soft descriptor limit to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+# The run folder: a timestamp, never an earlier run's (a suffix when taken).
+mkdir -p "$runs_dir" || exit 2
+stamp=$(date -u +%Y%m%d-%H%M%S)
+name=$stamp n=1
+until mkdir "$runs_dir/$name" 2>/dev/null; do
+	n=$((n + 1))
+	name=$stamp-$n
+	[ $n -lt 100 ] || { echo "$prog: cannot create a run folder under $runs_dir" >&2; exit 2; }
+done
+run_dir=$runs_dir/$name
+ln -sfn "$name" "$runs_dir/latest"
+# Marks every process this run starts, so a test can prove none outlived it.
+export LAB_RUN_DIR
+LAB_RUN_DIR=$(cd "$run_dir" && pwd -P)
+
+{
+	echo "PROFILE=$profile"
+	echo "LOAD=$load"
+	echo "CPUS=$(nproc)"
+	echo "KERNEL=$(uname -r)"
+	echo "STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "GIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+} >"$run_dir/run.env"
+
+# Starts "$@" in its own session with output to $1's log file (first arg), in
+# the background; sets $started_pid (= its process group).
+start_group() {
+	local log=$1
+	shift
+	setsid "$@" >"$log" 2>&1 </dev/null &
+	started_pid=$!
+	groups+=("$started_pid")
+}
+
+# Waits up to 10 s for the ready line in the server's log; prints the port.
+server_port() {
+	local log=$1 pid=$2 i line
+	for ((i = 0; i < 100; i++)); do
+		line=$(grep -m1 -o 'listening on http://[^ ]*:[0-9]*' "$log" 2>/dev/null)
+		if [ -n "$line" ]; then
+			echo "${line##*:}"
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+total=0
+for _ in "${sc_class[@]}"; do for _ in $user_counts; do total=$((total + 1)); done; done
+begin=$(date +%s)
+per_run_guess=$((run_time + 3)) # starting and stopping a server, until measured
+index=0 failed=0
+echo "compare: $total scenarios, profile $profile, load $load, into $run_dir"
+for i in "${!sc_class[@]}"; do
+	class=${sc_class[$i]} path=${sc_path[$i]} world=${sc_world[$i]}
+	for u in $user_counts; do
+		index=$((index + 1))
+		now=$(date +%s)
+		elapsed=$((now - begin))
+		if [ $index -gt 1 ]; then per_run=$((elapsed / (index - 1))); else per_run=$per_run_guess; fi
+		label=$class
+		[ $sweeping = 1 ] && label=$class-u$u
+		dir=$run_dir/$(printf '%02d' $index)-$label
+		mkdir "$dir" || exit 2
+		echo "scenario $index/$total $label ($world $path, $u users, ${run_time}s) ..." \
+			"elapsed ${elapsed}s, about $(((total - index + 1) * per_run))s left"
+		cat >"$dir/scenario.env" <<EOF
+CLASS=$class
+PATH=$path
+WORLD=$world
+USERS=$u
+SPAWN_RATE=$spawn_rate
+RUN_TIME_S=$run_time
+TASK_MS=$task_ms
+THREADS=$threads
+HELPERS=$helpers
+WORKERS=$workers
+WAIT_MIN_S=$wait_min
+WAIT_MAX_S=$wait_max
+SWEEP=$sweeping
+EOF
+		if [ "$world" = blocking ]; then
+			server=("$bin/blocking" --listen 127.0.0.1:0 --threads "$threads"
+				--helpers "$helpers" --task-ms "$task_ms")
+		else
+			server=("$bin/evented" --listen 127.0.0.1:0 --workers "$workers"
+				--task-ms "$task_ms")
+		fi
+		start_group "$dir/server.log" "${server[@]}"
+		server_pg=$started_pid
+		if ! port=$(server_port "$dir/server.log" "$server_pg"); then
+			echo "$prog: $label: ${server[0]} printed no ready line (see $dir/server.log)" >&2
+			stop_group "$server_pg" 1; forget_group "$server_pg"
+			failed=$((failed + 1))
+			continue
+		fi
+		host=http://127.0.0.1:$port
+		if [ "$load" = bin/load ]; then
+			gen=("$bin/load" --headless -u "$u" -r "$spawn_rate" -t "${run_time}s" -H "$host"
+				--csv "$dir/load" --json "$dir/load.json")
+			[ "$wait_max" != 0 ] && gen+=(--wait-time "$wait_min-$wait_max")
+			gen+=("$class")
+		else
+			# The locustfile reads its think time from LAB_WAIT_TIME (default 0).
+			gen=(env LAB_WAIT_TIME="$wait_min-$wait_max" locust --headless --only-summary
+				-f load/locustfile.py -u "$u" -r "$spawn_rate" -t "${run_time}s" -H "$host"
+				--csv "$dir/load" "$class")
+		fi
+		start_group "$dir/console.txt" "${gen[@]}"
+		load_pg=$started_pid
+		# Scrape /metrics a second before the load's end, while it is loaded. A
+		# blocking server answers it only when a thread frees up, hence the bound.
+		scrape_at=$(($(date +%s) + run_time - 1))
+		while kill -0 "$load_pg" 2>/dev/null && [ "$(date +%s)" -lt $scrape_at ]; do sleep 0.2; done
+		if ! curl -s -S -m 5 "$host/metrics" >"$dir/metrics.txt" 2>"$dir/metrics.err"; then
+			echo "# scrape of $host/metrics failed: $(cat "$dir/metrics.err")" >>"$dir/metrics.txt"
+		fi
+		rm -f "$dir/metrics.err"
+		# The load ends by itself at its run time; allow start-up and shutdown
+		# (Locust takes seconds to start), then it is hung: stop it.
+		deadline=$(($(date +%s) + 30))
+		while kill -0 "$load_pg" 2>/dev/null && [ "$(date +%s)" -lt $deadline ]; do sleep 0.2; done
+		hung=0
+		kill -0 "$load_pg" 2>/dev/null && hung=1
+		[ $hung = 1 ] && stop_group "$load_pg" 2
+		wait "$load_pg" 2>/dev/null
+		load_rc=$?
+		forget_group "$load_pg"
+		# Nothing is measured after the load ends, so the server need not drain:
+		# a blocking server with hundreds of queued requests (or the evented
+		# blocking mistake) would take seconds to minutes to finish them, and
+		# each scenario starts a fresh server anyway. SIGTERM, then SIGKILL.
+		stop_group "$server_pg" 1
+		forget_group "$server_pg"
+		# Exit 1 means requests failed: a result. Anything else is a failure to run.
+		if [ $hung = 1 ]; then
+			echo "$prog: $label: the load generator did not end on time; stopped it" >&2
+			failed=$((failed + 1))
+		elif [ $load_rc -ne 0 ] && [ $load_rc -ne 1 ]; then
+			echo "$prog: $label: ${gen[0]} exited $load_rc (see $dir/console.txt)" >&2
+			failed=$((failed + 1))
+		elif [ ! -s "$dir/load_stats.csv" ]; then
+			echo "$prog: $label: no $dir/load_stats.csv was written" >&2
+			failed=$((failed + 1))
+		fi
+	done
+done
+msg=""; [ $failed -gt 0 ] && msg=", $failed failed to run"
+echo "compare: ran $total scenarios in $(($(date +%s) - begin))s$msg"
+
+report_rc=0
+"$bin/report" "$run_dir" || report_rc=$?
+echo "compare: report in $run_dir/REPORT.md and $run_dir/report.html"
+if [ $failed -gt 0 ] || [ $report_rc -ne 0 ]; then
+	[ $report_rc -ne 0 ] && echo "$prog: $bin/report exited $report_rc" >&2
+	exit 1
+fi
+exit 0
