@@ -1,0 +1,60 @@
+/*
+ * executor — runs one request's plan from the route table: a task is a timer
+ * plus a continuation, and the plan decides which tasks may start.
+ *
+ *   sequential, dependent  task i starts when task i-1 is done (dependent also
+ *                          hands each task the previous result)
+ *   gather                 every task, in order, while fewer than `concurrency`
+ *                          sleep: a semaphore, as gather_with_concurrency(3, ...)
+ *   dataflow               every task whose deps (a bitmask) are all done: the
+ *                          runtime works out independence from the graph
+ *   blocking-loop          nanosleep() inside the loop: the whole worker stalls
+ *
+ * A zero-length task is done at once (no timer, no syscall), so ?ms=0 measures
+ * the HTTP path alone.
+ *
+ * exec_start returns 1 when the plan finished during the call (blocking plans,
+ * ms=0), 0 when it continues on timers and will call on_done, -1 when a timer
+ * could not be queued (nothing is left pending).
+ */
+#ifndef EXECUTOR_H
+#define EXECUTOR_H
+
+#include "loop.h"
+#include "metrics.h"
+#include "routes.h"
+
+#include <stdint.h>
+
+struct exec;
+typedef void (*exec_done_fn)(struct exec *ex);
+
+struct exec_task {
+	struct timer timer;
+	uint8_t index;      /* which task, to find the exec again */
+	int32_t value;      /* the task's result: its argument, as in the original */
+};
+
+struct exec {
+	struct loop *loop;
+	struct metrics *metrics;
+	const struct route *route;
+	int64_t task_ns;
+	exec_done_fn on_done;
+	uint8_t started, done; /* bitmasks over tasks */
+	uint8_t running;       /* tasks sleeping now */
+	struct exec_task task[ROUTE_MAX_TASKS];
+};
+
+void exec_init(struct exec *ex, struct loop *l, struct metrics *m, exec_done_fn on_done);
+int exec_start(struct exec *ex, const struct route *r, long ms);
+
+/* Cancels every sleeping task (a client hung up); on_done is not called. */
+void exec_cancel(struct exec *ex);
+
+static inline int exec_busy(const struct exec *ex)
+{
+	return ex->running > 0;
+}
+
+#endif

@@ -1,0 +1,259 @@
+#include "http_conn.h"
+
+#include "query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct http_conn *of(http_parser *p)
+{
+	return p->data;
+}
+
+static int fail(struct http_conn *h, int status, const char *why)
+{
+	h->status = (uint16_t)status;
+	h->error = why;
+	return -1; /* makes the parser stop with HPE_CB_* */
+}
+
+static int on_message_begin(http_parser *p)
+{
+	struct http_conn *h = of(p);
+	h->started = 1;
+	h->url_len = 0;
+	h->body_len = 0;
+	memset(&h->req, 0, sizeof h->req);
+	return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn *h = of(p);
+	size_t need = (size_t)h->url_len + len;
+
+	/* The parser's head limit bounds the target; this only guards the uint16_t. */
+	if (need > HTTP_HEAD_MAX)
+		return fail(h, 431, "request head over 8192 bytes");
+	if (need > h->url_cap) {
+		size_t cap = h->url_cap ? h->url_cap : 64;
+		char *url;
+		while (cap < need)
+			cap *= 2;
+		url = realloc(h->url, cap);
+		if (url == NULL)
+			return fail(h, 503, "out of memory");
+		h->url = url;
+		h->url_cap = (uint16_t)cap;
+	}
+	memcpy(h->url + h->url_len, at, len);
+	h->url_len = (uint16_t)need;
+	return 0;
+}
+
+/* Resolves the target to a route and a task duration, or fails with 404/400. */
+static int route_target(struct http_conn *h)
+{
+	const char *path = h->url, *end = h->url + h->url_len, *q;
+	const char *why;
+
+	/* absolute-form (RFC 9112 §3.2.2): skip "scheme://authority". */
+	if (path < end && *path != '/') {
+		const char *s = memchr(path, '/', (size_t)(end - path));
+		if (s && s + 1 < end && s[1] == '/')
+			s = memchr(s + 2, '/', (size_t)(end - s - 2));
+		path = s ? s : end;
+	}
+	q = memchr(path, '?', (size_t)(end - path));
+	if (q == NULL)
+		q = end;
+	if ((size_t)(q - path) == strlen(HTTP_METRICS_PATH) &&
+	    memcmp(path, HTTP_METRICS_PATH, (size_t)(q - path)) == 0) {
+		h->req.metrics = 1;
+		return 0;
+	}
+	h->req.route = routes_find_path(path, (size_t)(q - path));
+	if (h->req.route == NULL || h->req.route->world != WORLD_EVENTED)
+		return fail(h, 404, "no such route");
+	if (q < end) {
+		const char *frag = memchr(q, '#', (size_t)(end - q));
+		if (query_task_ms(q + 1, (size_t)((frag ? frag : end) - q - 1), h->default_ms,
+				  &h->req.ms, &why) < 0)
+			return fail(h, 400, why);
+	} else {
+		h->req.ms = h->default_ms;
+	}
+	return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+	struct http_conn *h = of(p);
+
+	if (p->method != HTTP_GET && p->method != HTTP_HEAD)
+		return fail(h, 405, "only GET and HEAD are allowed");
+	/* A declared body we would refuse anyway is refused before it is read. */
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length > HTTP_BODY_MAX)
+		return fail(h, 413, "request body over 65536 bytes");
+	if (route_target(h) < 0)
+		return -1;
+	h->req.head = p->method == HTTP_HEAD;
+	h->req.http10 = p->http_major == 1 && p->http_minor == 0;
+	h->req.keep_alive = http_should_keep_alive(p) && !p->upgrade;
+	return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn *h = of(p);
+	(void)at;
+	/* Chunked bodies announce no size: count what was discarded. */
+	if (len > HTTP_BODY_MAX - h->body_len)
+		return fail(h, 413, "request body over 65536 bytes");
+	h->body_len += (uint32_t)len;
+	return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+	struct http_conn *h = of(p);
+	h->done = 1;
+	/* Stop here: a pipelined request waits until this one is answered. */
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings settings = {
+	.on_message_begin = on_message_begin,
+	.on_url = on_url,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
+void http_conn_setup(void)
+{
+	/* Counted over the request line and headers together (checked: a
+	 * 8198-byte head fails with HPE_HEADER_OVERFLOW, 8183 passes). */
+	http_parser_set_max_header_size(HTTP_HEAD_MAX);
+}
+
+void http_conn_init(struct http_conn *h, long default_ms)
+{
+	memset(h, 0, sizeof *h);
+	http_parser_init(&h->parser, HTTP_REQUEST);
+	h->parser.data = h;
+	h->default_ms = default_ms;
+}
+
+void http_conn_free(struct http_conn *h)
+{
+	free(h->url);
+	h->url = NULL;
+	h->url_cap = h->url_len = 0;
+}
+
+size_t http_conn_feed(struct http_conn *h, const char *data, size_t len, enum http_event *ev)
+{
+	size_t n;
+	enum http_errno e;
+
+	if (h->status) {
+		*ev = HTTP_EV_ERROR;
+		return 0;
+	}
+	if (h->done) {
+		*ev = HTTP_EV_REQUEST;
+		return 0;
+	}
+	*ev = HTTP_EV_MORE;
+	if (len == 0)
+		return 0;
+	n = http_parser_execute(&h->parser, &settings, data, len);
+	e = HTTP_PARSER_ERRNO(&h->parser);
+	if (h->status) {
+		*ev = HTTP_EV_ERROR;
+	} else if (h->done) {
+		*ev = HTTP_EV_REQUEST;
+	} else if (e == HPE_HEADER_OVERFLOW) {
+		fail(h, 431, "request head over 8192 bytes");
+		*ev = HTTP_EV_ERROR;
+	} else if (e != HPE_OK) {
+		/* HPE_UNEXPECTED_CONTENT_LENGTH covers Content-Length with
+		 * Transfer-Encoding (RFC 9112 §6.1: a request smuggling vector). */
+		fail(h, 400, e == HPE_UNEXPECTED_CONTENT_LENGTH
+			     ? "both Content-Length and Transfer-Encoding, or Content-Length twice"
+			     : http_errno_description(e));
+		*ev = HTTP_EV_ERROR;
+	} else if (h->parser.upgrade) {
+		fail(h, 400, "protocol upgrade not supported");
+		*ev = HTTP_EV_ERROR;
+	}
+	return n;
+}
+
+void http_conn_next(struct http_conn *h)
+{
+	h->done = 0;
+	h->started = 0;
+	http_parser_pause(&h->parser, 0);
+}
+
+const char *http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
+	}
+	return "Error";
+}
+
+size_t http_format_response(char *buf, size_t cap, int status, const char *content_type,
+			    const char *body, size_t body_len, int head_only, int keep_alive,
+			    int http10, const char *date)
+{
+	int n = snprintf(buf, cap,
+			 "HTTP/1.1 %d %s\r\nServer: evented\r\n%s%s%sContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\n%s%s\r\n",
+			 status, http_reason(status), date ? "Date: " : "", date ? date : "",
+			 date ? "\r\n" : "", content_type, body_len,
+			 status == 405 ? "Allow: GET, HEAD\r\n" : "",
+			 !keep_alive ? "Connection: close\r\n"
+				     : http10 ? "Connection: keep-alive\r\n" : "");
+	if (n < 0 || (size_t)n >= cap)
+		return 0;
+	if (head_only)
+		return (size_t)n;
+	if (body_len > cap - (size_t)n)
+		return 0;
+	memcpy(buf + n, body, body_len);
+	return (size_t)n + body_len;
+}
+
+size_t http_error_body(char *buf, size_t cap, const char *message)
+{
+	size_t n = 0;
+
+	/* Messages are our own static strings or the parser's descriptions; escape
+	 * the two characters JSON requires anyway. */
+	if (cap < 14)
+		return 0;
+	memcpy(buf, "{\"error\": \"", 11);
+	n = 11;
+	for (const char *m = message; *m; m++) {
+		if (n + 5 > cap)
+			return 0;
+		if (*m == '"' || *m == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *m;
+	}
+	memcpy(buf + n, "\"}", 2);
+	return n + 2;
+}

@@ -1,0 +1,188 @@
+/*
+ * bin/evented — the async world: epoll event loops whose tasks are timers.
+ */
+#include "cli.h"
+#include "http_conn.h"
+#include "routes.h"
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#define PROG "evented"
+#define MAX_WORKERS 64
+
+static void usage(void)
+{
+	printf("usage: bin/evented [--listen HOST:PORT] [--workers N] [--task-ms MS]\n"
+	       "                   [--max-conns N] [--header-timeout-ms MS] [--idle-timeout-ms MS]\n"
+	       "\n"
+	       "The async world: N single-threaded epoll loops, each task a timer in the\n"
+	       "loop's min-heap, one timerfd per loop armed for the earliest deadline.\n"
+	       "\n"
+	       "  --listen HOST:PORT       address to serve (default 127.0.0.1:8002; port 0 picks one)\n"
+	       "  --workers N              event loops, 1..%d (default 2, as fastapi --workers 2)\n"
+	       "  --task-ms MS             each task's duration unless ?ms=N says otherwise\n"
+	       "                           (default %ld, 0..%ld)\n"
+	       "  --max-conns N            connections one worker holds at once; at the limit it\n"
+	       "                           stops accepting until one closes (default 100000)\n"
+	       "  --header-timeout-ms MS   close a connection whose request head is not complete\n"
+	       "                           this long after it began (default 10000)\n"
+	       "  --idle-timeout-ms MS     close a keep-alive connection idle this long (default 60000)\n"
+	       "  --help                   this text\n"
+	       "\n"
+	       "Workers are threads of one process, each with its own listening socket bound\n"
+	       "with SO_REUSEPORT: the kernel spreads connections over them with no shared\n"
+	       "accept queue or lock. Threads rather than processes because /metrics (any\n"
+	       "worker may answer it) then sums every loop's counters from memory, and there\n"
+	       "is one ready line, one PID to signal and one exit status.\n"
+	       "\n"
+	       "Routes (from the route table; ?ms=N sets the task duration, 0..%ld):\n",
+	       MAX_WORKERS, ROUTE_DEFAULT_TASK_MS, ROUTE_MS_MAX, ROUTE_MS_MAX);
+	for (size_t i = 0; i < routes_count; i++)
+		if (routes[i].world == WORLD_EVENTED)
+			printf("  GET %-20s %s\n", routes[i].path, routes[i].about);
+	printf("  GET %-20s Prometheus text: requests by route and status, open connections,\n"
+	       "  %-24s requests in flight, pending timers, timer lateness histogram\n"
+	       "\n"
+	       "Errors answer a JSON {\"error\": \"...\"} body and close: 431 head over %d bytes,\n"
+	       "400 bad syntax, Content-Length with Transfer-Encoding or bad ms, 405 method not\n"
+	       "GET/HEAD, 413 body over %d bytes, 404 unknown path.\n"
+	       "SIGINT/SIGTERM: stop accepting, answer every request in flight, close idle\n"
+	       "connections, exit 0. Prints \"listening on http://HOST:PORT\" when ready.\n"
+	       "Exit status: 0 after a drain, 2 bad usage or setup failure.\n",
+	       HTTP_METRICS_PATH, "", HTTP_HEAD_MAX, HTTP_BODY_MAX);
+}
+
+static long parse(const char *flag, const char *v, long lo, long hi)
+{
+	long out;
+	if (cli_parse_long(v, lo, hi, &out) < 0)
+		cli_die_usage(PROG, "%s wants an integer from %ld to %ld, not '%s'", flag, lo, hi, v);
+	return out;
+}
+
+/* 10,000 sleeping connections need 10,000 descriptors: take the hard limit. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "task-ms", required_argument, NULL, 't' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "header-timeout-ms", required_argument, NULL, 'H' },
+		{ "idle-timeout-ms", required_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server_config cfg = {
+		.workers = 2,
+		.task_ms = ROUTE_DEFAULT_TASK_MS,
+		.max_conns = 100000,
+		.header_timeout_ms = 10000,
+		.idle_timeout_ms = 60000,
+	};
+	static struct worker *workers[MAX_WORKERS];
+	static struct metrics *all[MAX_WORKERS];
+	struct sockaddr_in bound;
+	socklen_t blen = sizeof bound;
+	char host[INET_ADDRSTRLEN];
+	sigset_t stop;
+	int opt, sig;
+
+	cli_parse_hostport("127.0.0.1:8002", &cfg.addr);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			if (cli_parse_hostport(optarg, &cfg.addr) < 0)
+				cli_die_usage(PROG, "--listen wants HOST:PORT, not '%s'", optarg);
+			break;
+		case 'w': cfg.workers = (int)parse("--workers", optarg, 1, MAX_WORKERS); break;
+		case 't': cfg.task_ms = parse("--task-ms", optarg, 0, ROUTE_MS_MAX); break;
+		case 'm': cfg.max_conns = parse("--max-conns", optarg, 1, 10000000); break;
+		case 'H': cfg.header_timeout_ms = parse("--header-timeout-ms", optarg, 1, 3600000); break;
+		case 'I': cfg.idle_timeout_ms = parse("--idle-timeout-ms", optarg, 1, 3600000); break;
+		case 'h': usage(); return 0;
+		default:
+			cli_die_usage(PROG, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		cli_die_usage(PROG, "unexpected argument '%s'", argv[optind]);
+	if (routes_count + 2 > METRICS_ROUTES) {
+		fprintf(stderr, "%s: route table too big for metrics (%zu routes)\n", PROG, routes_count);
+		return 2;
+	}
+
+	/* Writes to a closed socket must fail with EPIPE, not kill the server
+	 * (every send also passes MSG_NOSIGNAL). */
+	signal(SIGPIPE, SIG_IGN);
+	/* Blocked here, inherited by every worker: only sigwait() below sees them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	raise_nofile();
+	http_conn_setup();
+
+	for (int i = 0; i < cfg.workers; i++) {
+		workers[i] = calloc(1, sizeof *workers[i]);
+		if (workers[i] == NULL) {
+			fprintf(stderr, "%s: calloc: %s\n", PROG, strerror(errno));
+			return 2;
+		}
+		all[i] = &workers[i]->metrics;
+	}
+	for (int i = 0; i < cfg.workers; i++) {
+		if (worker_listen(workers[i], &cfg, i, all) < 0)
+			return 2;
+		/* Port 0: the first bind chose a port; the others join it. */
+		if (i == 0 && cfg.addr.sin_port == 0) {
+			if (getsockname(workers[0]->listen_io.fd, (struct sockaddr *)&bound, &blen) < 0) {
+				fprintf(stderr, "%s: getsockname: %s\n", PROG, strerror(errno));
+				return 2;
+			}
+			cfg.addr.sin_port = bound.sin_port;
+		}
+	}
+	for (int i = 0; i < cfg.workers; i++) {
+		int rc = pthread_create(&workers[i]->thread, NULL, worker_run, workers[i]);
+		if (rc != 0) {
+			fprintf(stderr, "%s: pthread_create: %s\n", PROG, strerror(rc));
+			return 2;
+		}
+	}
+	inet_ntop(AF_INET, &cfg.addr.sin_addr, host, sizeof host);
+	printf("listening on http://%s:%d\n", host, ntohs(cfg.addr.sin_port));
+	fflush(stdout);
+
+	do
+		sig = sigwaitinfo(&stop, NULL);
+	while (sig < 0 && errno == EINTR);
+	fprintf(stderr, "%s: %s: draining\n", PROG, strsignal(sig));
+	for (int i = 0; i < cfg.workers; i++)
+		worker_drain(workers[i]);
+	for (int i = 0; i < cfg.workers; i++)
+		pthread_join(workers[i]->thread, NULL);
+	for (int i = 0; i < cfg.workers; i++)
+		free(workers[i]);
+	return 0;
+}

@@ -1,0 +1,139 @@
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static const int statuses[METRICS_STATUSES] = { 200, 400, 404, 405, 408, 413, 431, 503 };
+
+/* Upper bounds in ns: a well-behaved loop lands in the first few (tens of µs);
+ * /async_blocking pushes its neighbours' timers into the last ones. */
+static const int64_t bounds_ns[METRICS_BUCKETS] = {
+	10000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000,
+	10000000, 25000000, 50000000, 100000000, 1000000000, 10000000000,
+};
+
+int metrics_slot(const struct route *r, int is_metrics)
+{
+	if (r != NULL)
+		return (int)(r - routes);
+	return (int)routes_count + (is_metrics ? 0 : 1);
+}
+
+static const char *slot_name(int slot)
+{
+	if (slot < (int)routes_count)
+		return routes[slot].path;
+	return slot == (int)routes_count ? "/metrics" : "other";
+}
+
+void metrics_request(struct metrics *m, int slot, int status)
+{
+	int s = METRICS_STATUSES - 1;
+	for (int i = 0; i < METRICS_STATUSES; i++)
+		if (statuses[i] == status)
+			s = i;
+	metrics_inc(&m->requests[slot][s]);
+}
+
+void metrics_lateness(struct metrics *m, int64_t late_ns)
+{
+	int b = 0;
+	if (late_ns < 0)
+		late_ns = 0;
+	while (b < METRICS_BUCKETS && late_ns > bounds_ns[b])
+		b++;
+	metrics_inc(&m->lateness[b]);
+	__atomic_fetch_add(&m->lateness_sum_ns, (uint64_t)late_ns, __ATOMIC_RELAXED);
+}
+
+struct out {
+	char *buf;
+	size_t cap, len;
+	int overflow;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	if (o->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len)
+		o->overflow = 1;
+	else
+		o->len += (size_t)n;
+}
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+
+static int64_t sum_gauge(struct metrics *const *w, int n, size_t offset)
+{
+	int64_t s = 0;
+	for (int i = 0; i < n; i++)
+		s += LOAD((const int64_t *)((const char *)w[i] + offset));
+	return s;
+}
+
+size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
+{
+	struct out o = { buf, cap, 0, 0 };
+	uint64_t cum = 0, sum_ns = 0, pauses = 0;
+
+	put(&o, "# HELP evented_requests_total Requests answered, by route and status.\n"
+		"# TYPE evented_requests_total counter\n");
+	for (int slot = 0; slot < (int)routes_count + 2; slot++) {
+		for (int s = 0; s < METRICS_STATUSES; s++) {
+			uint64_t v = 0;
+			for (int i = 0; i < n; i++)
+				v += LOAD(&w[i]->requests[slot][s]);
+			/* Every evented route shows its 200 line even at 0, so a scrape
+			 * before the load starts lists the series to expect. */
+			int always = s == 0 && slot < (int)routes_count &&
+				     routes[slot].world == WORLD_EVENTED;
+			if (v == 0 && !always)
+				continue;
+			put(&o, "evented_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+			    slot_name(slot), statuses[s], (unsigned long long)v);
+		}
+	}
+	put(&o, "# HELP evented_connections_open Client connections open.\n"
+		"# TYPE evented_connections_open gauge\nevented_connections_open %lld\n",
+	    (long long)sum_gauge(w, n, offsetof(struct metrics, connections_open)));
+	put(&o, "# HELP evented_requests_in_flight Requests parsed and not yet answered.\n"
+		"# TYPE evented_requests_in_flight gauge\nevented_requests_in_flight %lld\n",
+	    (long long)sum_gauge(w, n, offsetof(struct metrics, requests_in_flight)));
+	put(&o, "# HELP evented_timers_pending Task timers sleeping in the loops' heaps.\n"
+		"# TYPE evented_timers_pending gauge\nevented_timers_pending %lld\n",
+	    (long long)sum_gauge(w, n, offsetof(struct metrics, timers_pending)));
+	put(&o, "# HELP evented_timer_lateness_seconds How late task timers ran after their deadline.\n"
+		"# TYPE evented_timer_lateness_seconds histogram\n");
+	for (int b = 0; b <= METRICS_BUCKETS; b++) {
+		for (int i = 0; i < n; i++)
+			cum += LOAD(&w[i]->lateness[b]);
+		if (b < METRICS_BUCKETS)
+			put(&o, "evented_timer_lateness_seconds_bucket{le=\"%g\"} %llu\n",
+			    bounds_ns[b] / 1e9, (unsigned long long)cum);
+		else
+			put(&o, "evented_timer_lateness_seconds_bucket{le=\"+Inf\"} %llu\n",
+			    (unsigned long long)cum);
+	}
+	for (int i = 0; i < n; i++) {
+		sum_ns += LOAD(&w[i]->lateness_sum_ns);
+		pauses += LOAD(&w[i]->accept_pauses);
+	}
+	/* _count is the +Inf bucket as summed above, so the two always agree even
+	 * while other workers keep counting. */
+	put(&o, "evented_timer_lateness_seconds_sum %.9f\nevented_timer_lateness_seconds_count %llu\n",
+	    sum_ns / 1e9, (unsigned long long)cum);
+	put(&o, "# HELP evented_accept_pauses_total Times a worker stopped accepting for a while "
+		"(out of descriptors, or at --max-conns).\n"
+		"# TYPE evented_accept_pauses_total counter\nevented_accept_pauses_total %llu\n",
+	    (unsigned long long)pauses);
+	put(&o, "# HELP evented_workers Event loops serving the port.\n"
+		"# TYPE evented_workers gauge\nevented_workers %d\n", n);
+	return o.overflow ? 0 : o.len;
+}
