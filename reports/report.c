@@ -1,8 +1,634 @@
 #include "report.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "charts.h"
+#include "locust.h"
+#include "prediction.h"
+#include "run_dir.h"
+
+#define TOLERANCE 0.05 /* "a few percent": beyond it a figure is flagged */
+
+enum { F_REQS, F_RPS, F_AVG, F_P50, F_P95, F_P99, F_MAX, F_N };
+static const char *const figure_name[F_N] = { "reqs", "req/s", "avg", "p50", "p95", "p99", "max" };
+
+struct comparison {
+	double m[F_N], p[F_N], ratio[F_N]; /* ratio NAN when the prediction is 0 */
+	int flagged[F_N], any;
+	char verdict[600];
+	char story[900];
+};
+
+static void figures(const struct locust_row *r, double *v)
+{
+	v[F_REQS] = (double)r->reqs;
+	v[F_RPS] = r->rps;
+	v[F_AVG] = r->reqs ? r->sum_ms / (double)r->reqs : 0;
+	v[F_P50] = (double)r->pct[0];
+	v[F_P95] = (double)r->pct[5];
+	v[F_P99] = (double)r->pct[7];
+	v[F_MAX] = r->max_ms;
+}
+
+/* Why measured and predicted differ: the likeliest cause, from the shape of the
+ * gap (these are heuristics, and the text says "likely"). */
+static void judge(const struct scenario *s, const struct prediction *p, struct comparison *c)
+{
+	const struct measured *m = &s->m;
+	double rr = c->ratio[F_RPS], ra = c->ratio[F_AVG];
+	double per_task = (c->m[F_AVG] - c->p[F_AVG]) / s->route->tasks;
+	int n = 0;
+
+	if (m->row.fails > 0) {
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "%llu of %llu requests failed (see the error report): likely queue "
+			     "overflow — the server's accept queue, request queue or connection "
+			     "limit overflowed, or requests timed out",
+			     (unsigned long long)m->row.fails, (unsigned long long)m->row.reqs);
+	} else if (!c->any) {
+		snprintf(c->verdict, sizeof c->verdict,
+			 "as predicted: every figure within %.0f%% of the model", TOLERANCE * 100);
+		return;
+	} else if (isnan(rr) || isnan(ra)) {
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "the model predicts no completed request in the window; any "
+			     "measured one means the server was faster than its modeled capacity");
+	} else if (rr > 1 + TOLERANCE) {
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "more throughput than predicted: the server served more requests at "
+			     "once than the modeled capacity C=%d (check THREADS/WORKERS in "
+			     "scenario.env, and whether requests were answered early)",
+			     p->steady.capacity);
+	} else if (ra > 1 + TOLERANCE && p->steady.bound == MODEL_BOUND_USERS && per_task < 20) {
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "likely timer lateness: each request took %.1f ms longer than its "
+			     "tasks (about %.1f ms per task) — timers and sleeps wake late on a busy "
+			     "2-core machine; fewer requests follow, as X = N/R says",
+			     c->m[F_AVG] - c->p[F_AVG], per_task);
+	} else if (ra > 1 + TOLERANCE) {
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "likely CPU-bound: requests took %.0f%% longer than the model while "
+			     "throughput %s — the server and the load generator share the CPUs, "
+			     "so time spent computing adds to every request",
+			     (ra - 1) * 100, rr < 1 - TOLERANCE ? "fell" : "held");
+	} else if (rr < 1 - TOLERANCE) {
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "likely generator-bound: requests were as fast as predicted but "
+			     "fewer were sent — the load generator could not keep %d users busy "
+			     "(its CPU, or users spawned late)", s->users);
+	} else if (ra < 1 - TOLERANCE && p->steady.bound == MODEL_BOUND_CAPACITY) {
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "shorter waits than the FIFO queue predicts: the server did not serve "
+			     "waiting requests in arrival order (e.g. connections pinned to threads "
+			     "or workers: some users are served again and again, others wait past "
+			     "the stop and are never counted)");
+	} else {
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "differs from the model in the flagged figures; see the charts "
+			     "(ramp-up and the finite window move reqs and the tail most)");
+	}
+	if (c->flagged[F_REQS] && !c->flagged[F_RPS] && c->ratio[F_REQS] < 1 && n > 0 &&
+	    (size_t)n < sizeof c->verdict)
+		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+			      "; fewer reqs at the predicted req/s means the counts stopped early: "
+			      "Locust 2.x writes stats.csv each second and not at shutdown");
+	if (m->from_console && n > 0 && (size_t)n < sizeof c->verdict)
+		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+			      " (totals from console.txt's final table: load_stats.csv lagged)");
+	if (m->from_history && n > 0 && (size_t)n < sizeof c->verdict)
+		snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+			 " (totals from the history's last row: load_stats.csv lagged)");
+}
+
+/* What the numbers show, in plain words, by the route's plan and the bound. */
+static void tell(const struct scenario *s, const struct prediction *p, struct comparison *c)
+{
+	const struct model_steady *st = &p->steady;
+	const struct route *r = s->route;
+	double tasks_ms = r->tasks * s->task_ms;
+	switch (r->plan) {
+	case PLAN_SEQUENTIAL:
+	case PLAN_DEPENDENT:
+		if (r->world == WORLD_BLOCKING && st->bound == MODEL_BOUND_CAPACITY)
+			snprintf(c->story, sizeof c->story,
+				 "The sync world holds one of its %d threads for the whole %.0f ms "
+				 "of three tasks in a row. %d users are more than %d threads, so %d "
+				 "requests wait in the queue at any time: throughput is stuck at "
+				 "C/S = %.2f req/s and, by Little's law, latency is N*S/C = %.0f ms — "
+				 "it grows in step with users once they pass the thread count.",
+				 st->capacity, st->service_ms, s->users, st->capacity,
+				 s->users - st->capacity, st->x_per_s, st->r_ms);
+		else if (r->world == WORLD_BLOCKING)
+			snprintf(c->story, sizeof c->story,
+				 "%d users fit in %d threads: nobody queues, every request takes "
+				 "its three tasks, %.0f ms, and throughput is N/S = %.2f req/s.",
+				 s->users, st->capacity, st->service_ms, st->x_per_s);
+		else
+			snprintf(c->story, sizeof c->story,
+				 "Timers hold no thread: all %d users are in service at once, so "
+				 "throughput is N/S = %.2f req/s with no queue. But the three tasks "
+				 "still run one after another (%s), so each request takes %.0f ms: "
+				 "async raised throughput, not latency.",
+				 s->users, st->x_per_s,
+				 r->plan == PLAN_DEPENDENT ? "each needs the previous result"
+							   : "though none needs another",
+				 st->service_ms);
+		break;
+	case PLAN_GATHER:
+	case PLAN_DATAFLOW:
+		snprintf(c->story, sizeof c->story,
+			 "The three tasks are independent and %s, so a request lasts as long as "
+			 "its longest task: %.0f ms instead of %.0f ms. With the same %d users "
+			 "that cuts latency %.0fx and multiplies throughput by as much "
+			 "(%.2f req/s): the runtime does not find independent tasks by itself — "
+			 "the code has to say so.",
+			 r->plan == PLAN_GATHER ? "gathered" : "started as soon as their inputs are ready",
+			 st->service_ms, tasks_ms, s->users,
+			 st->service_ms > 0 ? tasks_ms / st->service_ms : 1, st->x_per_s);
+		break;
+	case PLAN_BLOCKING_LOOP:
+		snprintf(c->story, sizeof c->story,
+			 "The classic mistake: a blocking sleep inside the event loop stops the "
+			 "whole worker, so each of the %d workers serves one request at a time "
+			 "for %.0f ms. Throughput collapses to W/S = %.3f req/s and the other "
+			 "users wait in line: R = N*S/W = %.0f s, far past the run, so most "
+			 "requests never finish and Locust never counts them (%ld were in flight "
+			 "at the stop in the model). Which worker a connection lands on is not "
+			 "knowable; the model treats the workers as one FIFO line.",
+			 s->workers, st->service_ms, st->x_per_s, st->r_ms / 1e3, p->run.unfinished);
+		break;
+	case PLAN_THREAD_FANOUT:
+		snprintf(c->story, sizeof c->story,
+			 "Fanning the tasks out to helper threads cuts each request to %.0f ms, "
+			 "but the request still holds one of %d threads while it waits: "
+			 "throughput is %.2f req/s (%s) — threads bought latency, not capacity.",
+			 st->service_ms, st->capacity, st->x_per_s,
+			 st->bound == MODEL_BOUND_CAPACITY ? "the threads bind" : "the users bind");
+		break;
+	}
+}
+
+/* The width of Locust's response-time bucket around a value in ms. */
+static double bucket_step(double ms)
+{
+	return ms < 100 ? 1 : ms < 1000 ? 10 : ms < 10000 ? 100 : 1000;
+}
+
+static void compare(const struct scenario *s, const struct prediction *p, struct comparison *c)
+{
+	memset(c, 0, sizeof *c);
+	figures(&s->m.row, c->m);
+	figures(&p->row, c->p);
+	for (int i = 0; i < F_N; i++) {
+		c->ratio[i] = c->p[i] > 0 ? c->m[i] / c->p[i] : (c->m[i] > 0 ? NAN : 1);
+		double slack = TOLERANCE * c->p[i];
+		if (i >= F_P50 && i <= F_P99 && bucket_step(c->p[i]) > slack)
+			slack = bucket_step(c->p[i]); /* one bucket apart is no difference */
+		c->flagged[i] = isnan(c->ratio[i]) || fabs(c->m[i] - c->p[i]) > slack;
+		c->any |= c->flagged[i];
+	}
+	judge(s, p, c);
+	tell(s, p, c);
+}
+
+/* --- writers -------------------------------------------------------------- */
+
+static void scenario_title(FILE *f, const struct scenario *s)
+{
+	const struct route *r = s->route;
+	fprintf(f, "%s  GET %s on %s: %d users, %g/s spawn, %g s, %g ms tasks, ",
+		s->name, r->path, route_world_name(r->world), s->users, s->spawn_rate,
+		s->run_time_s, s->task_ms);
+	if (r->world == WORLD_BLOCKING)
+		fprintf(f, "%d threads", s->threads);
+	else
+		fprintf(f, "%d workers", s->workers);
+	if (s->wait_max_s > 0)
+		fprintf(f, ", wait %g-%g s", s->wait_min_s, s->wait_max_s);
+}
+
+static void comparison_table(FILE *f, const struct comparison *c, const char *indent)
+{
+	fprintf(f, "%s%-10s", indent, "");
+	for (int i = 0; i < F_N; i++)
+		fprintf(f, " %10s", figure_name[i]);
+	fprintf(f, "\n%s%-10s", indent, "measured");
+	for (int i = 0; i < F_N; i++)
+		fprintf(f, i == F_RPS ? " %10.2f" : " %10.0f", c->m[i]);
+	fprintf(f, "\n%s%-10s", indent, "predicted");
+	for (int i = 0; i < F_N; i++)
+		fprintf(f, i == F_RPS ? " %10.2f" : " %10.0f", c->p[i]);
+	fprintf(f, "\n%s%-10s", indent, "ratio");
+	for (int i = 0; i < F_N; i++) {
+		char cell[16];
+		if (isnan(c->ratio[i]))
+			snprintf(cell, sizeof cell, "n/a*");
+		else
+			snprintf(cell, sizeof cell, "%.2f%s", c->ratio[i], c->flagged[i] ? "*" : "");
+		fprintf(f, " %10s", cell);
+	}
+	fputc('\n', f);
+}
+
+static void write_summary(FILE *f, const struct run_dir *rd, const struct prediction *pred,
+			  const struct comparison *cmp)
+{
+	int flagged = 0;
+	fprintf(f, "Run %s: profile %s, load %s, %s CPUs, started %s, git %s\n",
+		rd->path, rd->profile[0] ? rd->profile : "?", rd->load[0] ? rd->load : "?",
+		rd->cpus[0] ? rd->cpus : "?", rd->started[0] ? rd->started : "?",
+		rd->git[0] ? rd->git : "?");
+	fprintf(f, "Measured beside predicted (ms; ratio = measured / predicted, * = more "
+		"than %.0f%% apart)\n\n", TOLERANCE * 100);
+	for (size_t i = 0; i < rd->n; i++) {
+		scenario_title(f, &rd->sc[i]);
+		fputc('\n', f);
+		comparison_table(f, &cmp[i], "  ");
+		fprintf(f, "  ");
+		prediction_print_closed_form(f, &pred[i]);
+		fprintf(f, "  verdict: %s\n\n", cmp[i].verdict);
+		flagged += cmp[i].any;
+	}
+	fprintf(f, "%zu scenarios, %d as predicted, %d flagged. Full report: %s/REPORT.md, "
+		"%s/report.html\n", rd->n, (int)rd->n - flagged, flagged, rd->path, rd->path);
+}
+
+/* The Locust tables of one scenario, measured then predicted, as text. */
+static char *locust_tables(const struct scenario *s, const struct prediction *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	struct locust_row row = s->m.row;
+	snprintf(row.method, sizeof row.method, "GET");
+	snprintf(row.name, sizeof row.name, "%s", s->route->path);
+	fprintf(f, "# measured (%s)\n",
+		s->m.from_console ? "totals from console.txt's final tables"
+		: s->m.from_history ? "totals from the history's last row" : "load_stats.csv");
+	locust_print_stats(f, &row, 1, &s->m.row);
+	locust_print_percentiles(f, &row, 1, &s->m.row);
+	locust_print_errors(f, s->m.errors, s->m.nerrors);
+	fprintf(f, "# predicted (the model's simulated run)\n");
+	locust_print_stats(f, &p->row, 1, &p->total);
+	locust_print_percentiles(f, &p->row, 1, &p->total);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void html_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* An SVG file's <svg> element, inline; nothing when the chart is missing. */
+static void html_svg(FILE *f, const char *charts, const char *name)
+{
+	char path[1200], buf[8192];
+	snprintf(path, sizeof path, "%s/%s", charts, name);
+	FILE *in = fopen(path, "r");
+	int started = 0;
+	if (!in)
+		return;
+	fputs("<figure>", f);
+	while (fgets(buf, sizeof buf, in)) {
+		char *at = started ? buf : strstr(buf, "<svg");
+		if (!at)
+			continue; /* the XML declaration and DOCTYPE stay out of HTML */
+		started = 1;
+		fputs(at, f);
+	}
+	fputs("</figure>\n", f);
+	fclose(in);
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return access(path, R_OK) == 0;
+}
+
+static void write_markdown(FILE *f, const struct run_dir *rd, const struct prediction *pred,
+			   const struct comparison *cmp, const char *charts, int sweeps)
+{
+	fprintf(f, "# Threads vs events: measured beside predicted\n\n");
+	fprintf(f, "Run `%s` — profile %s, load generator %s, %s CPUs, kernel %s, started %s, "
+		"git %s.\n\n", rd->path, rd->profile, rd->load, rd->cpus, rd->kernel,
+		rd->started, rd->git);
+	fprintf(f, "Ratios are measured / predicted; **bold** marks a figure more than %.0f%% "
+		"from the model. Times in ms.\n\n", TOLERANCE * 100);
+	fprintf(f, "| scenario | route | world | users | figure | reqs | req/s | avg | p50 | "
+		"p95 | p99 | max |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < rd->n; i++) {
+		const struct scenario *s = &rd->sc[i];
+		const struct comparison *c = &cmp[i];
+		const char *who[3] = { "measured", "predicted", "ratio" };
+		for (int k = 0; k < 3; k++) {
+			if (k == 0)
+				fprintf(f, "| %s | `%s` | %s | %d | %s |", s->name, s->route->path,
+					route_world_name(s->route->world), s->users, who[k]);
+			else
+				fprintf(f, "| | | | | %s |", who[k]);
+			for (int j = 0; j < F_N; j++) {
+				double v = k == 0 ? c->m[j] : k == 1 ? c->p[j] : c->ratio[j];
+				if (k == 2 && isnan(v))
+					fprintf(f, " **n/a** |");
+				else if (k == 2)
+					fprintf(f, c->flagged[j] ? " **%.2f** |" : " %.2f |", v);
+				else
+					fprintf(f, j == F_RPS ? " %.2f |" : " %.0f |", v);
+			}
+			fputc('\n', f);
+		}
+	}
+	fprintf(f, "\n");
+	if (exists(charts, "bars_rps.svg"))
+		fprintf(f, "![throughput](charts/bars_rps.svg)\n![latency](charts/bars_avg.svg)\n\n");
+	if (sweeps && exists(charts, "sweep_lat.svg"))
+		fprintf(f, "## Sweep: latency and throughput against users\n\n"
+			"![latency vs users](charts/sweep_lat.svg)\n"
+			"![throughput vs users](charts/sweep_rps.svg)\n\n");
+	for (size_t i = 0; i < rd->n; i++) {
+		const struct scenario *s = &rd->sc[i];
+		char name[32];
+		fprintf(f, "## %s\n\n", s->name);
+		scenario_title(f, s);
+		fprintf(f, ".\n\n%s\n\n", cmp[i].story);
+		fprintf(f, "- ");
+		prediction_print_closed_form(f, &pred[i]);
+		fprintf(f, "- Simulated run: %ld sent, %ld counted, %ld in flight at the stop.\n",
+			pred[i].run.sent, pred[i].run.reqs, pred[i].run.unfinished);
+		if (s->m.unfinished >= 0)
+			fprintf(f, "- Measured: %ld sent, %ld in flight at the stop (load.json).\n",
+				s->m.sent, s->m.unfinished);
+		fprintf(f, "- Verdict: %s.\n\n", cmp[i].verdict);
+		char *tables = locust_tables(s, &pred[i]);
+		if (tables) {
+			fprintf(f, "```\n%s```\n\n", tables);
+			free(tables);
+		}
+		snprintf(name, sizeof name, "t%02zu.svg", i + 1);
+		if (exists(charts, name))
+			fprintf(f, "![percentiles over time](charts/%s)\n", name);
+		snprintf(name, sizeof name, "u%02zu.svg", i + 1);
+		if (exists(charts, name))
+			fprintf(f, "![throughput and users](charts/%s)\n\n", name);
+	}
+}
+
+static void write_html(FILE *f, const struct run_dir *rd, const struct prediction *pred,
+		       const struct comparison *cmp, const char *charts, int sweeps)
+{
+	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
+	      "<title>Threads vs events: measured beside predicted</title>\n<style>\n"
+	      "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
+	      "color:#222}\ntable{border-collapse:collapse;margin:1em 0}\n"
+	      "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}\n"
+	      "td:first-child,th:first-child{text-align:left}\n.flag{background:#fdd;"
+	      "font-weight:bold}\npre{background:#f6f6f6;padding:.5em;overflow-x:auto;"
+	      "font-size:11px}\nfigure{margin:1em 0}\nsvg{max-width:100%;height:auto}\n"
+	      "</style></head><body>\n<h1>Threads vs events: measured beside predicted</h1>\n",
+	      f);
+	fputs("<p>Run <code>", f);
+	html_text(f, rd->path);
+	fprintf(f, "</code>: profile %s, load generator %s, %s CPUs, kernel ",
+		rd->profile, rd->load, rd->cpus);
+	html_text(f, rd->kernel);
+	fprintf(f, ", started %s, git %s. Ratios are measured / predicted; red marks a figure "
+		"more than %.0f%% from the model. Times in ms.</p>\n", rd->started, rd->git,
+		TOLERANCE * 100);
+	html_svg(f, charts, "bars_rps.svg");
+	html_svg(f, charts, "bars_avg.svg");
+	if (sweeps) {
+		fputs("<h2>Sweep: latency and throughput against users</h2>\n", f);
+		html_svg(f, charts, "sweep_lat.svg");
+		html_svg(f, charts, "sweep_rps.svg");
+	}
+	for (size_t i = 0; i < rd->n; i++) {
+		const struct scenario *s = &rd->sc[i];
+		const struct comparison *c = &cmp[i];
+		char name[32];
+		fprintf(f, "<h2>%s</h2>\n<p>", s->name);
+		scenario_title(f, s);
+		fputs(".</p>\n<p>", f);
+		html_text(f, c->story);
+		fputs("</p>\n<table><tr><th></th>", f);
+		for (int j = 0; j < F_N; j++)
+			fprintf(f, "<th>%s</th>", figure_name[j]);
+		fputs("</tr>\n<tr><td>measured</td>", f);
+		for (int j = 0; j < F_N; j++)
+			fprintf(f, j == F_RPS ? "<td>%.2f</td>" : "<td>%.0f</td>", c->m[j]);
+		fputs("</tr>\n<tr><td>predicted</td>", f);
+		for (int j = 0; j < F_N; j++)
+			fprintf(f, j == F_RPS ? "<td>%.2f</td>" : "<td>%.0f</td>", c->p[j]);
+		fputs("</tr>\n<tr><td>ratio</td>", f);
+		for (int j = 0; j < F_N; j++) {
+			if (isnan(c->ratio[j]))
+				fputs("<td class=\"flag\">n/a</td>", f);
+			else
+				fprintf(f, "<td%s>%.2f</td>", c->flagged[j] ? " class=\"flag\"" : "",
+					c->ratio[j]);
+		}
+		fputs("</tr></table>\n<p>", f);
+		char *cf = NULL;
+		size_t cflen = 0;
+		FILE *mf = open_memstream(&cf, &cflen);
+		if (mf) {
+			prediction_print_closed_form(mf, &pred[i]);
+			if (fclose(mf) == 0)
+				html_text(f, cf);
+			free(cf);
+		}
+		fputs("<br>Verdict: ", f);
+		html_text(f, c->verdict);
+		fputs(".</p>\n", f);
+		char *tables = locust_tables(s, &pred[i]);
+		if (tables) {
+			fputs("<pre>", f);
+			html_text(f, tables);
+			fputs("</pre>\n", f);
+			free(tables);
+		}
+		snprintf(name, sizeof name, "t%02zu.svg", i + 1);
+		html_svg(f, charts, name);
+		snprintf(name, sizeof name, "u%02zu.svg", i + 1);
+		html_svg(f, charts, name);
+	}
+	fputs("</body></html>\n", f);
+}
+
+/* --- the folder: everything goes to a temporary folder, then into place ---- */
+
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+	char path[1200];
+	if (d) {
+		while ((de = readdir(d))) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+				remove_tree(path);
+			else
+				unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+typedef void (*writer)(FILE *, const struct run_dir *, const struct prediction *,
+		       const struct comparison *, const char *, int);
+
+static int write_file(const char *tmp, const char *name, writer w, const struct run_dir *rd,
+		      const struct prediction *pred, const struct comparison *cmp,
+		      const char *charts, int sweeps)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/%s", tmp, name);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "report: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	w(f, rd, pred, cmp, charts, sweeps);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "report: write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void summary_writer(FILE *f, const struct run_dir *rd, const struct prediction *pred,
+			   const struct comparison *cmp, const char *charts, int sweeps)
+{
+	(void)charts;
+	(void)sweeps;
+	write_summary(f, rd, pred, cmp);
+}
+
+static int move_into_place(const char *tmp, const char *dir)
+{
+	static const char *const files[] = { "summary.txt", "REPORT.md", "report.html" };
+	char from[1200], to[1200], old[1200];
+	/* the charts first: a reader of the old report keeps whole files meanwhile */
+	snprintf(from, sizeof from, "%s/charts", tmp);
+	snprintf(to, sizeof to, "%s/charts", dir);
+	snprintf(old, sizeof old, "%s/old-charts", tmp);
+	if (rename(to, old) < 0 && errno != ENOENT) {
+		fprintf(stderr, "report: rename %s: %s\n", to, strerror(errno));
+		return -1;
+	}
+	if (rename(from, to) < 0) {
+		fprintf(stderr, "report: rename %s to %s: %s\n", from, to, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(from, sizeof from, "%s/%s", tmp, files[i]);
+		snprintf(to, sizeof to, "%s/%s", dir, files[i]);
+		if (rename(from, to) < 0) {
+			fprintf(stderr, "report: rename %s to %s: %s\n", from, to, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int report_run(const char *dir, FILE *out)
 {
-	(void)out;
-	fprintf(stderr, "report: %s: reading run folders is not written yet\n", dir);
-	return 2;
+	static struct run_dir rd; /* large: kept off the stack */
+	struct prediction *pred = NULL;
+	struct comparison *cmp = NULL;
+	char err[1400], tmp[1100], charts[1200];
+	int rc = 2, sweeps = 0;
+	size_t made = 0;
+
+	tmp[0] = '\0';
+	if (run_dir_load(&rd, dir, err, sizeof err) < 0) {
+		fprintf(stderr, "report: %s\n", err);
+		return 2;
+	}
+	pred = calloc(rd.n, sizeof *pred);
+	cmp = calloc(rd.n, sizeof *cmp);
+	if (!pred || !cmp) {
+		fprintf(stderr, "report: %s\n", strerror(errno));
+		goto done;
+	}
+	for (; made < rd.n; made++) {
+		const struct scenario *s = &rd.sc[made];
+		struct model_scenario sc;
+		model_scenario_init(&sc, s->route);
+		sc.task_ms = s->task_ms;
+		sc.users = s->users;
+		sc.spawn_rate = s->spawn_rate;
+		sc.run_time_s = s->run_time_s;
+		sc.wait_min_s = s->wait_min_s;
+		sc.wait_max_s = s->wait_max_s;
+		sc.threads = s->threads;
+		sc.helpers = s->helpers;
+		sc.workers = s->workers;
+		if (prediction_make(&pred[made], &sc) < 0) {
+			fprintf(stderr, "report: %s/scenario.env: the model cannot run it: %s\n",
+				s->dir, strerror(errno));
+			goto done;
+		}
+		compare(s, &pred[made], &cmp[made]);
+		sweeps |= s->sweep;
+	}
+
+	snprintf(tmp, sizeof tmp, "%s/.report-XXXXXX", dir);
+	if (!mkdtemp(tmp)) {
+		fprintf(stderr, "report: mkdtemp %s: %s\n", tmp, strerror(errno));
+		tmp[0] = '\0';
+		goto done;
+	}
+	snprintf(charts, sizeof charts, "%s/charts", tmp);
+	if (mkdir(charts, 0755) < 0) {
+		fprintf(stderr, "report: mkdir %s: %s\n", charts, strerror(errno));
+		goto done;
+	}
+	if (charts_draw(&rd, pred, charts) < 0)
+		fprintf(stderr, "report: going on without charts\n");
+	if (write_file(tmp, "summary.txt", summary_writer, &rd, pred, cmp, charts, sweeps) < 0 ||
+	    write_file(tmp, "REPORT.md", write_markdown, &rd, pred, cmp, charts, sweeps) < 0 ||
+	    write_file(tmp, "report.html", write_html, &rd, pred, cmp, charts, sweeps) < 0 ||
+	    move_into_place(tmp, dir) < 0)
+		goto done;
+	write_summary(out, &rd, pred, cmp);
+	rc = fflush(out) == 0 ? 0 : 2;
+done:
+	if (tmp[0])
+		remove_tree(tmp);
+	for (size_t i = 0; i < made; i++)
+		prediction_free(&pred[i]);
+	free(pred);
+	free(cmp);
+	run_dir_free(&rd);
+	return rc;
 }

@@ -274,6 +274,56 @@ fail:
 	return -1;
 }
 
+/*
+ * console.txt ends with the load generator's final tables, printed after the
+ * last request; Locust's stats.csv may be a second older. When the console's
+ * Aggregated rows counted more, they are the truth (the console rounds avg, min
+ * and max to whole ms).
+ */
+static void read_console(struct measured *m, const char *path)
+{
+	char line[1024];
+	unsigned long long reqs = 0, fails = 0, pct_reqs = 0;
+	double pct_fail, avg, min, max, med, rps, fps;
+	long pct[LOCUST_NPCT];
+	int have_stats = 0, have_pct = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return; /* optional */
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long r, fl, pr;
+		long p[LOCUST_NPCT];
+		if (sscanf(line, " Aggregated %llu %llu(%lf%%) | %lf %lf %lf %lf | %lf %lf", &r, &fl,
+			   &pct_fail, &avg, &min, &max, &med, &rps, &fps) == 9) {
+			reqs = r;
+			fails = fl;
+			have_stats = 1;
+		} else if (sscanf(line, " Aggregated %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %llu",
+				  &p[0], &p[1], &p[2], &p[3], &p[4], &p[5], &p[6], &p[7], &p[8],
+				  &p[9], &p[10], &pr) == 12) {
+			memcpy(pct, p, sizeof pct);
+			pct_reqs = pr;
+			have_pct = 1;
+		}
+	}
+	fclose(f);
+	if (!have_stats || reqs <= m->row.reqs)
+		return;
+	struct locust_row *row = &m->row;
+	m->from_console = 1;
+	m->from_history = 0;
+	row->reqs = reqs;
+	row->fails = fails;
+	row->sum_ms = avg * (double)reqs;
+	row->min_ms = min;
+	row->max_ms = max;
+	row->median = med;
+	row->rps = rps;
+	row->fps = fps;
+	if (have_pct && pct_reqs == reqs)
+		memcpy(row->pct, pct, sizeof pct);
+}
+
 /* load.json is bin/load's own; only two figures Locust's CSVs lack are read. */
 static long json_number(const char *text, const char *key)
 {
@@ -354,6 +404,8 @@ static int load_scenario(struct scenario *s, char *err, size_t cap)
 	snprintf(path, sizeof path, "%s/load_failures.csv", s->dir);
 	if (read_failures(&s->m, path, err, cap) < 0)
 		return -1;
+	snprintf(path, sizeof path, "%s/console.txt", s->dir);
+	read_console(&s->m, path);
 	snprintf(path, sizeof path, "%s/load.json", s->dir);
 	read_json(&s->m, path);
 	return 0;

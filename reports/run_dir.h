@@ -35,6 +35,7 @@ struct measured {
 	struct locust_error *errors;
 	size_t nerrors;
 	int from_history;          /* stats.csv lagged: totals from the last history row */
+	int from_console;          /* ... or from console.txt's final tables */
 	long unfinished, sent;     /* from load.json; -1 when unknown */
 };
 
