@@ -8,3 +8,10 @@ bin/evented: $(EVENTED_OBJ) $(SHARED_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lhttp_parser
 
+UNIT_TESTS += build/tests/test_timer_heap build/tests/test_http_conn
+build/tests/test_timer_heap: build/san/tests/test_timer_heap.o build/san/evented/timer_heap.o
+build/tests/test_http_conn: build/san/tests/test_http_conn.o build/san/evented/http_conn.o \
+	$(SHARED_SAN_OBJ)
+build/tests/test_http_conn: LDLIBS += -lhttp_parser
+build/san/tests/test_timer_heap.o build/san/tests/test_http_conn.o: CPPFLAGS += -Ievented
+
