@@ -15,3 +15,5 @@ build/tests/test_http_conn: build/san/tests/test_http_conn.o build/san/evented/h
 build/tests/test_http_conn: LDLIBS += -lhttp_parser
 build/san/tests/test_timer_heap.o build/san/tests/test_http_conn.o: CPPFLAGS += -Ievented
 
+INTEGRATION_TESTS += build/tests/it_evented
+build/tests/it_evented: build/san/tests/it_evented.o $(SHARED_SAN_OBJ)
