@@ -205,13 +205,16 @@ static int run_gnuplot(const char *dir)
 		return -1;
 	}
 	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
 		if (chdir(dir) < 0)
 			_exit(127);
-		if (null >= 0)
-			dup2(null, STDOUT_FILENO);
+		/* gnuplot's warnings (an empty range) are for whoever redraws by hand */
+		int log = open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (log >= 0) {
+			dup2(log, STDOUT_FILENO);
+			dup2(log, STDERR_FILENO);
+		}
 		execlp("gnuplot", "gnuplot", "charts.gp", (char *)NULL);
-		fprintf(stderr, "report: gnuplot: %s (install gnuplot-nox: make deps)\n",
+		dprintf(log >= 0 ? log : STDERR_FILENO, "report: gnuplot: %s (install gnuplot-nox: make deps)\n",
 			strerror(errno));
 		_exit(127);
 	}
@@ -219,7 +222,8 @@ static int run_gnuplot(const char *dir)
 		if (errno != EINTR)
 			return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "report: gnuplot %s/charts.gp failed (status %d)\n", dir, status);
+		fprintf(stderr, "report: gnuplot charts.gp failed (status %d; see charts/gnuplot.log)\n",
+			status);
 		return -1;
 	}
 	return 0;

@@ -8,8 +8,9 @@
  *   - model_simulate(): the whole run as a discrete-event simulation of the
  *     closed system — users spawned as Locust spawns them, a FIFO queue in front
  *     of C equal servers, the finite window and Locust's accounting (a request
- *     counts only when it completes inside the run; req/s = count / time of the
- *     last completed request). It sees the ramp-up transient that the closed
+ *     counts only when it completes before the stop — one due exactly at the
+ *     stop counts as late, as any real one would be; req/s = count / time of
+ *     the last completed request). It sees the ramp-up transient that the closed
  *     form misses. Deterministic, and milliseconds even for a 5-minute run.
  *
  * Functions returning int return 0 on success and -1 on failure (out of memory,

@@ -60,6 +60,20 @@ static void judge(const struct scenario *s, const struct prediction *p, struct c
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "the model predicts no completed request in the window; any "
 			     "measured one means the server was faster than its modeled capacity");
+	} else if (c->flagged[F_REQS] && c->m[F_REQS] < c->p[F_REQS] && !c->flagged[F_RPS] &&
+		   !c->flagged[F_AVG] && c->p[F_REQS] - c->m[F_REQS] <= 1.5 * s->users) {
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "one round short: req/s and latency are as predicted, but the last "
+			     "round of requests (%.0f) ended just after the stop — each took "
+			     "%.1f ms more than its tasks and Locust starts users a moment after "
+			     "its clock, so the finite window cut it (try --overhead-ms in the "
+			     "model)", c->p[F_REQS] - c->m[F_REQS], c->m[F_AVG] - c->p[F_AVG]);
+	} else if (!c->flagged[F_REQS] && !c->flagged[F_RPS] && !c->flagged[F_AVG] &&
+		   !c->flagged[F_P50] && c->m[F_MAX] > c->p[F_MAX]) {
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "only the tail differs: a few requests ran up to %.0f ms late — "
+			     "timer lateness or a CPU busy with the load generator (the model "
+			     "has no jitter)", c->m[F_MAX] - c->p[F_MAX]);
 	} else if (rr > 1 + TOLERANCE) {
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "more throughput than predicted: the server served more requests at "
@@ -95,7 +109,7 @@ static void judge(const struct scenario *s, const struct prediction *p, struct c
 			     "(ramp-up and the finite window move reqs and the tail most)");
 	}
 	if (c->flagged[F_REQS] && !c->flagged[F_RPS] && c->ratio[F_REQS] < 1 && n > 0 &&
-	    (size_t)n < sizeof c->verdict)
+	    !m->from_console && (size_t)n < sizeof c->verdict)
 		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
 			      "; fewer reqs at the predicted req/s means the counts stopped early: "
 			      "Locust 2.x writes stats.csv each second and not at shutdown");

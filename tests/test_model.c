@@ -110,9 +110,10 @@ static void simulation_matches_closed_form_without_queue(void **state)
 	struct model_scenario sc = scenario("AsyncConcurrentUser", 250, 500, 1000, 15);
 	struct model_run run;
 	assert_int_equal(model_simulate(&sc, &run), 0);
-	/* 60 rounds of 250 ms fit exactly in 15 s: the last ends at the stop. */
-	assert_int_equal(run.reqs, 500 * 60);
-	assert_int_equal(run.unfinished, 0);
+	/* 60 rounds of 250 ms fill 15 s; the 60th, due exactly at the stop, is
+	 * late like any real request would be. */
+	assert_int_equal(run.reqs, 500 * 59);
+	assert_int_equal(run.unfinished, 500);
 	assert_float_equal(run.ms[0], 250, 1e-6);
 	assert_float_equal(run.ms[run.reqs - 1], 250, 1e-6);
 	assert_float_equal(run.rps, 500 / 0.25, 1e-6);
@@ -152,12 +153,12 @@ static void ramp_up_shows_in_the_fastest_requests(void **state)
 	for (long i = 0; i < run.reqs; i++)
 		fast += run.ms[i] < 15000.5;
 	assert_int_equal(fast, 80); /* the first 80 users found a free thread */
-	/* 50 threads start at 0 s and fit 20 rounds of 15 s (the last ends at the
-	 * stop, counted); the 30 started at 1 s fit 19 rounds. */
-	assert_int_equal(run.reqs, 50 * 20 + 30 * 19);
-	/* at the stop every user but the 50 just answered is queued or in service */
-	assert_int_equal(run.unfinished, 450);
-	assert_int_equal(run.sent, run.reqs + 450);
+	/* 50 threads start at 0 s and 30 at 1 s: each fits 19 whole rounds of 15 s
+	 * before the stop (the 20th of the first 50 is due at the stop itself). */
+	assert_int_equal(run.reqs, 80 * 19);
+	/* at the stop every user is queued or in service */
+	assert_int_equal(run.unfinished, 500);
+	assert_int_equal(run.sent, run.reqs + 500);
 	assert_true(run.ms[run.reqs - 1] > 90000); /* steady state ~ 93.75 s */
 	model_run_free(&run);
 }
