@@ -28,3 +28,12 @@ predict: bin/report
 		--spawn-rate $(call profile_get,SPAWN_RATE) --run-time $(call profile_get,RUN_TIME) \
 		--task-ms $(call profile_get,TASK_MS) --threads $(call profile_get,THREADS) \
 		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) $(CLASSES)
+
+UNIT_TESTS += build/tests/test_report_input
+build/tests/test_report_input: build/san/tests/test_report_input.o build/san/reports/csv.o \
+	build/san/reports/run_dir.o $(SHARED_SAN_OBJ)
+build/tests/test_report_input: LDLIBS += -lm
+build/san/tests/test_report_input.o: CPPFLAGS += -Ireports
+
+INTEGRATION_TESTS += build/tests/it_report
+build/tests/it_report: build/san/tests/it_report.o

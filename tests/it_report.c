@@ -1,0 +1,222 @@
+/* bin/report end to end: the model's predictions for the seed experiment, the
+ * recorded run folders in tests/data/report/ (real Locust 2.x output, and
+ * bin/load's layout with load.json), and bad input that must leave nothing
+ * half-written. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char tmpdir[256];
+static char out[1 << 20];
+
+/* Runs a shell command, output (stdout and stderr) into out; its exit code. */
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = calloc(1, 1 << 20);
+	assert_non_null(buf);
+	size_t n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/it_report.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return sh("rm -rf '%s'", tmpdir) == 0 ? 0 : -1;
+}
+
+/* A fresh copy of a fixture folder; returns its path. */
+static const char *copy_fixture(const char *name)
+{
+	static char path[512];
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	assert_int_equal(sh("rm -rf '%s' && cp -r tests/data/report/%s '%s'", path, name, path), 0);
+	return path;
+}
+
+static void help_and_usage(void **state)
+{
+	(void)state;
+	const char *bin = harness_bin("report");
+	assert_int_equal(sh("%s --help", bin), 0);
+	assert_non_null(strstr(out, "usage: bin/report"));
+	assert_int_equal(sh("%s 2>&1", bin), 2);
+	assert_non_null(strstr(out, "expected one RUN_DIR"));
+	assert_int_equal(sh("%s --bogus x 2>&1", bin), 2);
+	assert_int_equal(sh("%s --predict --users 0 2>&1", bin), 2);
+	assert_int_equal(sh("%s --predict NoSuchUser 2>&1", bin), 2);
+	assert_non_null(strstr(out, "unknown user class"));
+	assert_int_equal(sh("%s --predict --wait 2-1 2>&1", bin), 2);
+}
+
+/* The original experiment's tables, predicted (make predict PROFILE=seed). */
+static void predicts_the_seed_experiment(void **state)
+{
+	(void)state;
+	assert_int_equal(sh("%s --predict --users 500 --spawn-rate 50 --run-time 300 "
+			    "--task-ms 5000 --threads 80 --workers 2", harness_bin("report")), 0);
+	static const char *const lines[] = {
+		"GET      /sync_baseline                                                                  1520     0(0.00%) |  79375   15000  104000  90000 |    5.31        0.00",
+		"GET      /async_independent                                                              9500     0(0.00%) |  15000   15000   15000  15000 |   32.31        0.00",
+		"GET      /async_dependent                                                                9500     0(0.00%) |  15000   15000   15000  15000 |   32.31        0.00",
+		"GET      /async_concurrent                                                              29250     0(0.00%) |   5000    5000    5000   5000 |   97.83        0.00",
+		"GET      /async_blocking                                                                   38     0(0.00%) | 150000   15000  285000 150000 |    0.13        0.00",
+		"closed form: S=15000 ms, Z=0 ms, C=80, N=500: X=5.33 req/s, R=93750 ms (capacity binds",
+		"closed form: S=5000 ms, Z=0 ms, C=unbounded, N=500: X=100.00 req/s, R=5000 ms (users bind",
+		"Response time percentiles (approximated)",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+		if (!strstr(out, lines[i]))
+			fail_msg("missing line: %s", lines[i]);
+}
+
+/* The recorded run (real Locust against both servers, a user sweep): the whole
+ * summary is golden, with the folder's path written as RUN_DIR. */
+static void recorded_run_matches_golden_summary(void **state)
+{
+	(void)state;
+	const char *dir = copy_fixture("run");
+	assert_int_equal(sh("%s '%s'", harness_bin("report"), dir), 0);
+	char *golden = slurp("tests/data/report/run.summary.golden");
+	assert_non_null(golden);
+	char *stdout_copy = strdup(out);
+	assert_non_null(stdout_copy);
+	assert_int_equal(sh("sed 's|%s|RUN_DIR|g' '%s/summary.txt'", dir, dir), 0);
+	if (strcmp(out, golden) != 0)
+		fail_msg("summary.txt differs from tests/data/report/run.summary.golden:\n%s", out);
+	free(golden);
+	char path[600];
+	snprintf(path, sizeof path, "%s/summary.txt", dir);
+	char *summary = slurp(path);
+	assert_non_null(summary);
+	assert_string_equal(stdout_copy, summary); /* stdout is the summary */
+	free(summary);
+	free(stdout_copy);
+
+	snprintf(path, sizeof path, "%s/report.html", dir);
+	char *html = slurp(path);
+	assert_non_null(html);
+	int svgs = 0;
+	for (char *p = html; (p = strstr(p, "<svg")); p++)
+		svgs++;
+	assert_true(svgs >= 8 + 2 + 2); /* per scenario, bars, sweep */
+	assert_non_null(strstr(html, "latency and throughput against users"));
+	assert_null(strstr(html, "<?xml"));
+	free(html);
+	snprintf(path, sizeof path, "%s/REPORT.md", dir);
+	char *md = slurp(path);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "The sync world holds one of its 8 threads"));
+	assert_non_null(strstr(md, "The classic mistake"));
+	assert_non_null(strstr(md, "independent and gathered"));
+	free(md);
+	assert_int_equal(sh("ls -d '%s'/.report-* 2>/dev/null | wc -l", dir), 0);
+	assert_string_equal(out, "0\n"); /* no temporary folder left */
+	assert_int_equal(sh("test -s '%s/charts/sweep_lat.svg'", dir), 0);
+}
+
+static void locust_csv_and_bin_load_layouts(void **state)
+{
+	(void)state;
+	const char *dir = copy_fixture("locust-run");
+	assert_int_equal(sh("%s '%s'", harness_bin("report"), dir), 0);
+	/* stats.csv lagged at 656 requests; console.txt's final table has 776 */
+	assert_non_null(strstr(out, "  measured          776     132.08"));
+	dir = copy_fixture("binload-run");
+	assert_int_equal(sh("%s '%s'", harness_bin("report"), dir), 0);
+	assert_non_null(strstr(out, "2 of 90 requests failed"));
+	assert_non_null(strstr(out, "totals from the history's last row"));
+	char path[600];
+	snprintf(path, sizeof path, "%s/REPORT.md", dir);
+	char *md = slurp(path);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "ConnectionResetError(104, 'Connection reset by peer')"));
+	assert_non_null(strstr(md, "100 sent, 10 in flight at the stop (load.json)"));
+	free(md);
+}
+
+/* Bad input: exit 2, the file and line named, the earlier report untouched. */
+static void bad_input_writes_nothing(void **state)
+{
+	(void)state;
+	const char *bin = harness_bin("report");
+	const char *dir = copy_fixture("binload-run");
+	assert_int_equal(sh("echo old > '%s/REPORT.md'", dir), 0);
+	assert_int_equal(sh("printf 'Type,Name\\r\\n,Aggregated,1,2,3\\r\\n' > "
+			    "'%s/01-AsyncDependentUser/load_stats.csv'", dir), 0);
+	assert_int_equal(sh("%s '%s' 2>&1", bin, dir), 2);
+	char want[700];
+	snprintf(want, sizeof want, "%s/01-AsyncDependentUser/load_stats.csv:1: missing column "
+		 "\"Request Count\"", dir);
+	assert_non_null(strstr(out, want));
+
+	assert_int_equal(sh("head -c 200 tests/data/report/binload-run/01-AsyncDependentUser/"
+			    "load_stats.csv > '%s/01-AsyncDependentUser/load_stats.csv'", dir), 0);
+	assert_int_equal(sh("%s '%s' 2>&1", bin, dir), 2); /* truncated mid-header */
+	assert_non_null(strstr(out, "load_stats.csv:1: missing column"));
+
+	assert_int_equal(sh(": > '%s/01-AsyncDependentUser/load_stats.csv'", dir), 0);
+	assert_int_equal(sh("%s '%s' 2>&1", bin, dir), 2);
+	assert_non_null(strstr(out, "load_stats.csv:1: empty file"));
+
+	assert_int_equal(sh("rm '%s/01-AsyncDependentUser/load_stats.csv'", dir), 0);
+	assert_int_equal(sh("%s '%s' 2>&1", bin, dir), 2);
+	assert_non_null(strstr(out, "load_stats.csv: No such file or directory"));
+
+	assert_int_equal(sh("cat '%s/REPORT.md'; ls '%s'", dir, dir), 0);
+	assert_non_null(strstr(out, "old\n"));
+	assert_null(strstr(out, "summary.txt"));
+	assert_null(strstr(out, "report.html"));
+	assert_null(strstr(out, ".report-"));
+
+	assert_int_equal(sh("%s '%s/nowhere' 2>&1", bin, tmpdir), 2);
+	assert_non_null(strstr(out, "nowhere/run.env: No such file or directory"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(help_and_usage),
+		cmocka_unit_test(predicts_the_seed_experiment),
+		cmocka_unit_test(recorded_run_matches_golden_summary),
+		cmocka_unit_test(locust_csv_and_bin_load_layouts),
+		cmocka_unit_test(bad_input_writes_nothing),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
