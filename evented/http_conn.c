@@ -91,12 +91,16 @@ static int on_headers_complete(http_parser *p)
 {
 	struct http_conn *h = of(p);
 
+	/* The target first, so even a refused request is counted under its route;
+	 * then the method and size checks, whose answers take precedence. */
+	int target = route_target(h);
+
 	if (p->method != HTTP_GET && p->method != HTTP_HEAD)
 		return fail(h, 405, "only GET and HEAD are allowed");
 	/* A declared body we would refuse anyway is refused before it is read. */
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > HTTP_BODY_MAX)
 		return fail(h, 413, "request body over 65536 bytes");
-	if (route_target(h) < 0)
+	if (target < 0)
 		return -1;
 	h->req.head = p->method == HTTP_HEAD;
 	h->req.http10 = p->http_major == 1 && p->http_minor == 0;

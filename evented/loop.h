@@ -30,7 +30,7 @@ struct io {
 struct loop {
 	int epfd;
 	struct io timer_io;      /* the timerfd */
-	int64_t armed;           /* deadline the timerfd is set for, -1 when disarmed */
+	int64_t armed;           /* deadline the timerfd is set for; -1 disarmed, -2 fired */
 	int64_t now;             /* monotonic ns, cached once per wake-up */
 	struct timer_heap timers;
 };

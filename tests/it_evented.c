@@ -231,6 +231,54 @@ static void pipelining_answers_in_order(void **state)
 	close(fd);
 }
 
+/* Thousands of pipelined /metrics answers (megabytes) to a client that does
+ * not read at first: the server's short writes must resume, in order, and its
+ * reading must pause rather than buffer without bound. */
+static void partial_writes_resume(void **state)
+{
+	enum { COUNT = 2000 };
+	static char reqs[COUNT * 64], in[1 << 16];
+	const char *one = "GET /metrics HTTP/1.1\r\n\r\n";
+	size_t len = 0, off = 0, seen = 0, want;
+	int fd = http_connect(server.port), matched = 0;
+	const char *needle = "HTTP/1.1 200 OK\r\n";
+	double deadline;
+	(void)state;
+	assert_true(fd >= 0);
+	for (int i = 0; i < COUNT; i++) {
+		memcpy(reqs + len, one, strlen(one));
+		len += strlen(one);
+	}
+	want = strlen(needle);
+	deadline = harness_now_ms() + 20000;
+	while (seen < COUNT && harness_now_ms() < deadline) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN | (off < len ? POLLOUT : 0) };
+		assert_true(poll(&pfd, 1, 1000) >= 0);
+		if ((pfd.revents & POLLOUT) && off < len) {
+			ssize_t n = send(fd, reqs + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n > 0)
+				off += (size_t)n;
+			if (off == len)
+				usleep(300000); /* let the answers pile up unread */
+		}
+		if (pfd.revents & POLLIN) {
+			ssize_t n = recv(fd, in, sizeof in, MSG_DONTWAIT);
+			assert_true(n > 0);
+			for (ssize_t i = 0; i < n; i++) {
+				/* count status lines with a streaming matcher */
+				matched = in[i] == needle[matched] ? matched + 1 : in[i] == needle[0];
+				if ((size_t)matched == want) {
+					seen++;
+					matched = 0;
+				}
+			}
+		}
+	}
+	close(fd);
+	print_message("%zu of %d pipelined answers\n", seen, COUNT);
+	assert_int_equal(seen, COUNT);
+}
+
 /* ---- errors ---- */
 
 static void raw(const char *req, size_t len, struct http_resp *r)
@@ -503,6 +551,7 @@ int main(void)
 		cmocka_unit_test(head_and_metrics),
 		cmocka_unit_test(keep_alive),
 		cmocka_unit_test(pipelining_answers_in_order),
+		cmocka_unit_test(partial_writes_resume),
 		cmocka_unit_test(every_error_answer),
 		cmocka_unit_test(thousand_sleepers_on_one_worker),
 		cmocka_unit_test(header_and_idle_timeouts),
