@@ -9,7 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SVG "set terminal svg size 720,360 dynamic font 'sans,11' background '#ffffff'\n"
+/* noenhanced: route names hold '_', which gnuplot would read as a subscript */
+#define SVG_BARS "set terminal svg size 720,440 dynamic noenhanced font 'sans,11' " \
+	"background '#ffffff'\nset yrange [0:*]\n"
+#define SVG "set terminal svg size 720,360 dynamic noenhanced font 'sans,11' " \
+	"background '#ffffff'\nset bmargin\nset yrange [0:*]\n"
 
 static FILE *open_in(const char *dir, const char *name)
 {
@@ -86,12 +90,13 @@ static void scenario_plots(FILE *gp, const struct scenario *s, int i, int percen
 	fprintf(gp, SVG "set output 'u%02d.svg'\n"
 		"set title '%s: throughput and users over time'\n"
 		"set xlabel 'seconds'\nset ylabel 'requests/s'\nset y2label 'users'\n"
-		"set y2tics\nset ytics nomirror\nset key top left\n"
+		"set y2tics\nset ytics nomirror\nset key top left\nset y2range [0:%g]\n"
 		"plot 'h%02d.dat' using 1:3 with lines lw 2 title 'measured req/s (Locust current)', "
 		"'m%02d.dat' using 1:3 with steps lw 1 dt 2 title 'model completions/s', "
 		"'h%02d.dat' using 1:2 axes x1y2 with lines lw 2 title 'measured users', "
 		"'m%02d.dat' using 1:2 axes x1y2 with steps dt 3 title 'model users'\n"
-		"unset y2tics\nset y2label ''\nset ytics mirror\n", i, s->name, i, i, i, i);
+		"unset y2tics\nset y2label ''\nset ytics mirror\nset y2range [*:*]\n",
+		i, s->name, s->users * 1.6, i, i, i, i);
 }
 
 static int bars(const struct run_dir *rd, const struct prediction *pred, const char *dir,
@@ -110,12 +115,13 @@ static int bars(const struct run_dir *rd, const struct prediction *pred, const c
 		return -1;
 	const char *style = "set style data histograms\nset style histogram clustered gap 1\n"
 			    "set style fill solid 0.8 border -1\nset xtics rotate by -30\n"
-			    "set key top right\nunset y2tics\nset y2label ''\nset xlabel ''\n";
-	fprintf(gp, SVG "set output 'bars_rps.svg'\n%s"
+			    "set key top right\nunset y2tics\nset y2label ''\nset xlabel ''\n"
+			    "set bmargin 9\n";
+	fprintf(gp, SVG_BARS "set output 'bars_rps.svg'\n%s"
 		"set title 'throughput: measured vs predicted'\nset ylabel 'requests/s'\n"
 		"plot 'bars.dat' using 2:xtic(1) title 'measured', '' using 3 title 'predicted'\n",
 		style);
-	fprintf(gp, SVG "set output 'bars_avg.svg'\n%s"
+	fprintf(gp, SVG_BARS "set output 'bars_avg.svg'\n%s"
 		"set title 'average response time: measured vs predicted'\nset ylabel 'ms'\n"
 		"plot 'bars.dat' using 4:xtic(1) title 'measured', '' using 5 title 'predicted'\n"
 		"set style data lines\nset xtics norotate\n", style);
@@ -180,19 +186,21 @@ static int sweep(const struct run_dir *rd, const struct prediction *pred, const 
 			return -1;
 		lo += (size_t)snprintf(lat + lo, sizeof lat - lo,
 			"%s'sweep%d.dat' using 1:2 with linespoints pt 7 lw 2 title '%s measured', "
-			"'curve%d.dat' using 1:2 with lines dt 2 title '%s model'",
-			k ? ", " : "", k, seen[k]->path, k, seen[k]->path);
+			"'sweep%d.dat' using 1:4 with points pt 6 ps 1.5 title '%s simulated run', "
+			"'curve%d.dat' using 1:2 with lines dt 2 title '%s closed form'",
+			k ? ", " : "", k, seen[k]->path, k, seen[k]->path, k, seen[k]->path);
 		to += (size_t)snprintf(thr + to, sizeof thr - to,
 			"%s'sweep%d.dat' using 1:3 with linespoints pt 7 lw 2 title '%s measured', "
-			"'curve%d.dat' using 1:3 with lines dt 2 title '%s model'",
-			k ? ", " : "", k, seen[k]->path, k, seen[k]->path);
+			"'sweep%d.dat' using 1:5 with points pt 6 ps 1.5 title '%s simulated run', "
+			"'curve%d.dat' using 1:3 with lines dt 2 title '%s closed form'",
+			k ? ", " : "", k, seen[k]->path, k, seen[k]->path, k, seen[k]->path);
 		if (lo >= sizeof lat || to >= sizeof thr)
 			break; /* more routes than a chart can name: keep the first ones */
 	}
 	fprintf(gp, SVG "set output 'sweep_lat.svg'\nset title 'average response time against users'\n"
-		"set xlabel 'users'\nset ylabel 'ms'\nset key top left\nplot %s\n", lat);
+		"set xlabel 'users'\nset ylabel 'ms'\nset key bottom right\nplot %s\n", lat);
 	fprintf(gp, SVG "set output 'sweep_rps.svg'\nset title 'throughput against users'\n"
-		"set xlabel 'users'\nset ylabel 'requests/s'\nset key top left\nplot %s\n", thr);
+		"set xlabel 'users'\nset ylabel 'requests/s'\nset key bottom right\nplot %s\n", thr);
 	return 2;
 }
 

@@ -233,7 +233,9 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 			out->ms = grown;
 			cap_ms *= 2;
 		}
-		out->ms[out->reqs++] = (done - a.t) * 1e3;
+		/* to the microsecond: sums of seconds drift by 1e-15, and 99.99999 ms
+		 * would print as Locust's truncated 99 */
+		out->ms[out->reqs++] = round((done - a.t) * 1e6) / 1e3;
 		out->done_per_s[(int)floor(done)]++;
 		if (done > out->last_done_s)
 			out->last_done_s = done;
