@@ -13,3 +13,6 @@ build/tests/test_locust: build/san/tests/test_locust.o $(SHARED_SAN_OBJ)
 UNIT_TESTS += build/tests/test_histogram
 build/san/tests/test_histogram.o: CPPFLAGS += -Iload
 build/tests/test_histogram: build/san/tests/test_histogram.o build/san/load/histogram.o
+
+INTEGRATION_TESTS += build/tests/it_load
+build/tests/it_load: build/san/tests/it_load.o
