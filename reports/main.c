@@ -37,7 +37,8 @@ static void usage(FILE *f)
 		"Locust tables the load test should end with, from the model, and the closed\n"
 		"form X = min(N/(S+Z), C/S), R = N/X - Z with the bound that binds.\n"
 		"\n"
-		"model options (--predict; a run folder's scenario.env sets its own):\n"
+		"model options (--predict; a run folder's scenario.env sets its own, but\n"
+		"--overhead-ms applies to a run folder's predictions too):\n"
 		"  --users N          Locust -u                                 [500]\n"
 		"  --spawn-rate R     Locust -r, users per second                [50]\n"
 		"  --run-time S       Locust -t in seconds, ramp-up included     [300]\n"
@@ -161,5 +162,5 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		cli_die_usage(prog, "expected one RUN_DIR, found %d arguments", argc - optind);
-	return report_run(argv[optind], stdout);
+	return report_run(argv[optind], sc.overhead_ms, stdout);
 }

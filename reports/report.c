@@ -66,8 +66,8 @@ static void judge(const struct scenario *s, const struct prediction *p, struct c
 			     "one round short: req/s and latency are as predicted, but the last "
 			     "round of requests (%.0f) ended just after the stop — each took "
 			     "%.1f ms more than its tasks and Locust starts users a moment after "
-			     "its clock, so the finite window cut it (try --overhead-ms in the "
-			     "model)", c->p[F_REQS] - c->m[F_REQS], c->m[F_AVG] - c->p[F_AVG]);
+			     "its clock; over the rounds that adds up, so the finite window cut "
+			     "it", c->p[F_REQS] - c->m[F_REQS], c->m[F_AVG] - c->p[F_AVG]);
 	} else if (!c->flagged[F_REQS] && !c->flagged[F_RPS] && !c->flagged[F_AVG] &&
 		   !c->flagged[F_P50] && c->m[F_MAX] > c->p[F_MAX]) {
 		n = snprintf(c->verdict, sizeof c->verdict,
@@ -574,7 +574,7 @@ static int move_into_place(const char *tmp, const char *dir)
 	return 0;
 }
 
-int report_run(const char *dir, FILE *out)
+int report_run(const char *dir, double overhead_ms, FILE *out)
 {
 	static struct run_dir rd; /* large: kept off the stack */
 	struct prediction *pred = NULL;
@@ -607,6 +607,7 @@ int report_run(const char *dir, FILE *out)
 		sc.threads = s->threads;
 		sc.helpers = s->helpers;
 		sc.workers = s->workers;
+		sc.overhead_ms = overhead_ms;
 		if (prediction_make(&pred[made], &sc) < 0) {
 			fprintf(stderr, "report: %s/scenario.env: the model cannot run it: %s\n",
 				s->dir, strerror(errno));

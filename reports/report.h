@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
-int report_run(const char *dir, FILE *out);
+/* overhead_ms: the model's per-request cost beside the tasks (usually 0). */
+int report_run(const char *dir, double overhead_ms, FILE *out);
 
 #endif

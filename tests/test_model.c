@@ -185,6 +185,21 @@ static void finite_window_drops_the_last_requests(void **state)
 	model_run_free(&run);
 }
 
+/* A millisecond beside the tasks pushes a whole-rounds run's last round past
+ * the stop, and Locust's req/s follows X = N / (S + overhead). */
+static void overhead_costs_a_round(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("AsyncIndependentUser", 100, 10, 10, 3.0);
+	struct model_run run;
+	sc.overhead_ms = 1;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_int_equal(run.reqs, 90); /* rounds end at 0.301 ... 2.709; the 10th at 3.01 */
+	assert_float_equal(run.ms[0], 301, 1e-9);
+	assert_float_equal(run.rps, 90 / 2.709, 1e-6);
+	model_run_free(&run);
+}
+
 static void seeded_waits_are_deterministic(void **state)
 {
 	(void)state;
@@ -230,6 +245,7 @@ int main(void)
 		cmocka_unit_test(simulation_matches_closed_form_in_steady_state),
 		cmocka_unit_test(ramp_up_shows_in_the_fastest_requests),
 		cmocka_unit_test(finite_window_drops_the_last_requests),
+		cmocka_unit_test(overhead_costs_a_round),
 		cmocka_unit_test(seeded_waits_are_deterministic),
 		cmocka_unit_test(seed_run_takes_milliseconds),
 	};
