@@ -39,7 +39,8 @@ static void figures(const struct locust_row *r, double *v)
 
 /* Why measured and predicted differ: the likeliest cause, from the shape of the
  * gap (these are heuristics, and the text says "likely"). */
-static void judge(const struct scenario *s, const struct prediction *p, struct comparison *c)
+static void judge(const struct scenario *s, const struct prediction *p, int by_locust,
+		  struct comparison *c)
 {
 	const struct measured *m = &s->m;
 	double rr = c->ratio[F_RPS], ra = c->ratio[F_AVG];
@@ -65,8 +66,8 @@ static void judge(const struct scenario *s, const struct prediction *p, struct c
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "one round short: req/s and latency are as predicted, but the last "
 			     "round of requests (%.0f) ended just after the stop — each took "
-			     "%.1f ms more than its tasks and Locust starts users a moment after "
-			     "its clock; over the rounds that adds up, so the finite window cut "
+			     "%.1f ms more than its tasks and the load generator starts users a "
+			     "moment after its clock; over the rounds that adds up, so the finite window cut "
 			     "it", c->p[F_REQS] - c->m[F_REQS], c->m[F_AVG] - c->p[F_AVG]);
 	} else if (!c->flagged[F_REQS] && !c->flagged[F_RPS] && !c->flagged[F_AVG] &&
 		   !c->flagged[F_P50] && c->m[F_MAX] > c->p[F_MAX]) {
@@ -109,7 +110,7 @@ static void judge(const struct scenario *s, const struct prediction *p, struct c
 			     "(ramp-up and the finite window move reqs and the tail most)");
 	}
 	if (c->flagged[F_REQS] && !c->flagged[F_RPS] && c->ratio[F_REQS] < 1 && n > 0 &&
-	    !m->from_console && (size_t)n < sizeof c->verdict)
+	    by_locust && !m->from_console && (size_t)n < sizeof c->verdict)
 		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
 			      "; fewer reqs at the predicted req/s means the counts stopped early: "
 			      "Locust 2.x writes stats.csv each second and not at shutdown");
@@ -195,7 +196,8 @@ static double bucket_step(double ms)
 	return ms < 100 ? 1 : ms < 1000 ? 10 : ms < 10000 ? 100 : 1000;
 }
 
-static void compare(const struct scenario *s, const struct prediction *p, struct comparison *c)
+static void compare(const struct scenario *s, const struct prediction *p, int by_locust,
+		    struct comparison *c)
 {
 	memset(c, 0, sizeof *c);
 	figures(&s->m.row, c->m);
@@ -208,7 +210,7 @@ static void compare(const struct scenario *s, const struct prediction *p, struct
 		c->flagged[i] = isnan(c->ratio[i]) || fabs(c->m[i] - c->p[i]) > slack;
 		c->any |= c->flagged[i];
 	}
-	judge(s, p, c);
+	judge(s, p, by_locust, c);
 	tell(s, p, c);
 }
 
@@ -613,7 +615,7 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 				s->dir, strerror(errno));
 			goto done;
 		}
-		compare(s, &pred[made], &cmp[made]);
+		compare(s, &pred[made], strcmp(rd.load, "locust") == 0, &cmp[made]);
 		sweeps |= s->sweep;
 	}
 
