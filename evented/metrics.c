@@ -81,7 +81,7 @@ static int64_t sum_gauge(struct metrics *const *w, int n, size_t offset)
 size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 {
 	struct out o = { buf, cap, 0, 0 };
-	uint64_t cum = 0, sum_ns = 0, pauses = 0;
+	uint64_t cum = 0, sum_ns = 0, pauses = 0, abandoned = 0;
 
 	put(&o, "# HELP evented_requests_total Requests answered, by route and status.\n"
 		"# TYPE evented_requests_total counter\n");
@@ -124,6 +124,7 @@ size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 	for (int i = 0; i < n; i++) {
 		sum_ns += LOAD(&w[i]->lateness_sum_ns);
 		pauses += LOAD(&w[i]->accept_pauses);
+		abandoned += LOAD(&w[i]->abandoned);
 	}
 	/* _count is the +Inf bucket as summed above, so the two always agree even
 	 * while other workers keep counting. */
@@ -133,6 +134,10 @@ size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 		"(out of descriptors, or at --max-conns).\n"
 		"# TYPE evented_accept_pauses_total counter\nevented_accept_pauses_total %llu\n",
 	    (unsigned long long)pauses);
+	put(&o, "# HELP evented_requests_abandoned_total Requests whose client hung up while "
+		"their tasks slept (timers cancelled, nothing written).\n"
+		"# TYPE evented_requests_abandoned_total counter\nevented_requests_abandoned_total %llu\n",
+	    (unsigned long long)abandoned);
 	put(&o, "# HELP evented_workers Event loops serving the port.\n"
 		"# TYPE evented_workers gauge\nevented_workers %d\n", n);
 	return o.overflow ? 0 : o.len;

@@ -26,6 +26,7 @@ struct metrics {
 	uint64_t lateness[METRICS_BUCKETS + 1]; /* per bucket, not cumulative; last is +Inf */
 	uint64_t lateness_sum_ns;
 	uint64_t accept_pauses;      /* accept stopped for descriptor exhaustion or --max-conns */
+	uint64_t abandoned;          /* requests whose client hung up before the answer */
 };
 
 static inline void metrics_add(int64_t *gauge, int64_t delta)

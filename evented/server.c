@@ -465,6 +465,7 @@ static void conn_close(struct conn *c)
 		exec_cancel(&c->exec);
 		c->in_flight = 0;
 		metrics_add(&w->metrics.requests_in_flight, -1);
+		metrics_inc(&w->metrics.abandoned);
 	}
 	c->state = CLOSED;
 	loop_timer_cancel(&w->loop, &c->timer);

@@ -405,6 +405,35 @@ static void hang_up_mid_sleep_frees_everything(void **state)
 	assert_int_equal(metrics_value(p.port, "evented_connections_open"), 1);
 	assert_int_equal(metrics_value(p.port, "evented_requests_in_flight"), 0);
 	assert_int_equal(metrics_value(p.port, "evented_timers_pending"), 0);
+	assert_int_equal(metrics_value(p.port, "evented_requests_abandoned_total"), 20);
+	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
+}
+
+/* At --max-conns a worker stops accepting; the next close lets one more in. */
+static void max_conns_holds_the_rest_in_the_backlog(void **state)
+{
+	static struct http_resp r;
+	const struct route *rt = route_with(PLAN_GATHER);
+	struct proc p;
+	char req[256];
+	int a, b, c, n;
+	(void)state;
+	assert_int_equal(start(&p, "1", "--max-conns", "2"), 0);
+	n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\n\r\n", path_ms(rt, 0));
+	a = http_connect(p.port);
+	b = http_connect(p.port);
+	assert_int_equal(http_send(a, req, (size_t)n), 0);
+	assert_int_equal(http_read(a, &r, 0, 3000), 0);
+	assert_int_equal(http_send(b, req, (size_t)n), 0);
+	assert_int_equal(http_read(b, &r, 0, 3000), 0);
+	c = http_connect(p.port); /* completes in the kernel's backlog */
+	assert_int_equal(http_send(c, req, (size_t)n), 0);
+	assert_int_equal(http_read(c, &r, 0, 300), -1); /* not accepted yet */
+	close(a);
+	assert_int_equal(http_read(c, &r, 0, 3000), 0);
+	assert_int_equal(r.status, 200);
+	close(b);
+	close(c);
 	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
 }
 
@@ -556,6 +585,7 @@ int main(void)
 		cmocka_unit_test(thousand_sleepers_on_one_worker),
 		cmocka_unit_test(header_and_idle_timeouts),
 		cmocka_unit_test(hang_up_mid_sleep_frees_everything),
+		cmocka_unit_test(max_conns_holds_the_rest_in_the_backlog),
 		cmocka_unit_test(async_blocking_stalls_the_worker),
 		cmocka_unit_test(out_of_descriptors_then_recovers),
 		cmocka_unit_test(sigterm_drains),
