@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -168,6 +169,22 @@ static int add_endpoint(struct load_config *c, const char *path)
 	return 0;
 }
 
+/* A user holds a socket: lift the soft descriptor limit to the hard one. */
+static void raise_fd_limit(long users)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)users + 64 > rl.rlim_cur)
+		fprintf(stderr, "%s: warning: %ld users but only %llu file descriptors "
+			"(ulimit -n); expect OSError(24, 'Too many open files') failures\n",
+			prog, users, (unsigned long long)rl.rlim_cur);
+}
+
 static struct runner *the_runner;
 static volatile sig_atomic_t stopping;
 
@@ -302,6 +319,7 @@ int main(int argc, char **argv)
 		cli_die_usage(prog, "--path is too long");
 	c.threads = (int)(threads < 1 ? 1 : threads);
 
+	raise_fd_limit(c.users);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);

@@ -376,6 +376,45 @@ static void open_model_sends_on_schedule(void **state)
 	free(r);
 }
 
+/* A closed system against the lab's own servers, when they are built: users
+ * divided by the service time bounds the request count. */
+static void against_server(const char *server, const char *cls, double service_s)
+{
+	struct run *r = calloc(1, sizeof *r);
+	struct proc p;
+	char url[64];
+	unsigned long long a, f;
+	double most = 10 * 2 / service_s;
+	char *argv[] = { (char *)harness_bin(server), "--listen", "127.0.0.1:0", "--task-ms", "20", NULL };
+
+	if (access(argv[0], X_OK) != 0) {
+		fprintf(stderr, "%s not built: skipped\n", argv[0]);
+		free(r);
+		return;
+	}
+	assert_int_equal(proc_start(&p, argv), 0);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", p.port);
+	run_load(r, "-u", "10", "-r", "100", "-t", "2", "-H", url, cls, NULL);
+	proc_stop(&p, SIGTERM, 5000);
+	assert_int_equal(r->status, 0);
+	conservation(r, &a, &f);
+	assert_int_equal(f, 0);
+	assert_true((double)a <= most && (double)a >= 0.6 * most);
+	free(r);
+}
+
+static void closed_system_against_evented(void **state)
+{
+	(void)state;
+	against_server("evented", "AsyncConcurrentUser", 0.020);
+}
+
+static void closed_system_against_blocking(void **state)
+{
+	(void)state;
+	against_server("blocking", "SyncBaselineUser", 0.060);
+}
+
 static void usage_errors_exit_2(void **state)
 {
 	struct run *r = calloc(1, sizeof *r);
@@ -420,6 +459,8 @@ int main(void)
 		cmocka_unit_test(timeout_fails_slow_requests),
 		cmocka_unit_test(connection_close_reconnects_without_failures),
 		cmocka_unit_test(open_model_sends_on_schedule),
+		cmocka_unit_test(closed_system_against_evented),
+		cmocka_unit_test(closed_system_against_blocking),
 		cmocka_unit_test(usage_errors_exit_2),
 		cmocka_unit_test(list_and_routes_read_the_route_table),
 	};
