@@ -90,7 +90,7 @@ static void scenario_plots(FILE *gp, const struct scenario *s, int i, int percen
 	fprintf(gp, SVG "set output 'u%02d.svg'\n"
 		"set title '%s: throughput and users over time'\n"
 		"set xlabel 'seconds'\nset ylabel 'requests/s'\nset y2label 'users'\n"
-		"set y2tics\nset ytics nomirror\nset key top left\nset y2range [0:%g]\n"
+		"set y2tics\nset ytics nomirror\nset key below horizontal\nset y2range [0:%g]\n"
 		"plot 'h%02d.dat' using 1:3 with lines lw 2 title 'measured req/s (Locust current)', "
 		"'m%02d.dat' using 1:3 with steps lw 1 dt 2 title 'model completions/s', "
 		"'h%02d.dat' using 1:2 axes x1y2 with lines lw 2 title 'measured users', "
