@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define PROG "evented"
 #define MAX_WORKERS 64
@@ -58,7 +59,8 @@ static void usage(void)
 	       "GET/HEAD, 413 body over %d bytes, 404 unknown path.\n"
 	       "SIGINT/SIGTERM: stop accepting, answer every request in flight, close idle\n"
 	       "connections, exit 0. Prints \"listening on http://HOST:PORT\" when ready.\n"
-	       "Exit status: 0 after a drain, 2 bad usage or setup failure.\n",
+	       "Exit status: 0 after a drain, 1 an event loop failed, 2 bad usage or setup\n"
+	       "failure (a port already in use included).\n",
 	       HTTP_METRICS_PATH, "", HTTP_HEAD_MAX, HTTP_BODY_MAX);
 }
 
@@ -68,6 +70,29 @@ static long parse(const char *flag, const char *v, long lo, long hi)
 	if (cli_parse_long(v, lo, hi, &out) < 0)
 		cli_die_usage(PROG, "%s wants an integer from %ld to %ld, not '%s'", flag, lo, hi, v);
 	return out;
+}
+
+/*
+ * SO_REUSEPORT would let a second server started by the same user on a busy
+ * port bind silently and take half its connections. A plain bind first tells
+ * "already in use" apart from "our own workers joining". Returns 0 or -1.
+ */
+static int port_is_free(const struct sockaddr_in *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc = 0;
+	char host[INET_ADDRSTRLEN];
+
+	if (fd < 0)
+		return 0; /* the workers' own socket() will report it */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (const struct sockaddr *)addr, sizeof *addr) < 0) {
+		inet_ntop(AF_INET, &addr->sin_addr, host, sizeof host);
+		fprintf(stderr, "%s: bind %s:%d: %s\n", PROG, host, ntohs(addr->sin_port),
+			strerror(errno));
+		rc = -1;
+	}
+	close(fd);
+	return rc;
 }
 
 /* 10,000 sleeping connections need 10,000 descriptors: take the hard limit. */
@@ -143,6 +168,8 @@ int main(int argc, char **argv)
 	raise_nofile();
 	http_conn_setup();
 
+	if (cfg.addr.sin_port != 0 && port_is_free(&cfg.addr) < 0)
+		return 2;
 	for (int i = 0; i < cfg.workers; i++) {
 		workers[i] = calloc(1, sizeof *workers[i]);
 		if (workers[i] == NULL) {

@@ -568,6 +568,12 @@ static void usage_errors_exit_2(void **state)
 		assert_int_equal(proc_spawn(&p, argv), 0);
 		assert_int_equal(proc_wait(&p, 5000), 2);
 	}
+	/* A port another server holds is refused, not silently shared. */
+	char busy[32];
+	snprintf(busy, sizeof busy, "127.0.0.1:%d", server.port);
+	char *again[] = { (char *)harness_bin("evented"), "--listen", busy, NULL };
+	assert_int_equal(proc_spawn(&p, again), 0);
+	assert_int_equal(proc_wait(&p, 5000), 2);
 	char *help[] = { (char *)harness_bin("evented"), "--help", NULL };
 	assert_int_equal(proc_spawn(&p, help), 0);
 	assert_int_equal(proc_wait(&p, 5000), 0);
