@@ -109,6 +109,9 @@ int exec_start(struct exec *ex, const struct route *r, long ms)
 		for (int i = 0; i < r->tasks; i++)
 			if (ex->task_ns > 0)
 				sleep_ns(ex->task_ns);
+		/* The loop's cached time stood still while we slept; what follows
+		 * (this connection's idle deadline) must not start in the past. */
+		ex->loop->now = loop_clock();
 		ex->done = ALL(r);
 		return 1;
 	}
