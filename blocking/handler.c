@@ -168,6 +168,28 @@ static int on_request(struct mg_connection *c, void *cbdata)
 	return status;
 }
 
+/* The metrics-only listener: its own small pool, so a scrape never waits in the
+ * main queue behind the load it is meant to observe. */
+static int on_metrics_request(struct mg_connection *c, void *cbdata)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	const char *path = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	int is_head = strcmp(ri->request_method, "HEAD") == 0;
+	double start = now_s();
+	int status;
+
+	if (path == NULL || strcmp(path, METRICS_ROUTE_SELF) != 0)
+		return send_error(c, 404, NULL, is_head, "this port serves only %s",
+				  METRICS_ROUTE_SELF);
+	if (!is_head && strcmp(ri->request_method, "GET") != 0)
+		status = send_error(c, 405, "Allow: GET, HEAD\r\n", 0,
+				    "method %s not allowed; use GET or HEAD", ri->request_method);
+	else
+		status = serve_metrics(c, cbdata, is_head);
+	metrics_request_done(METRICS_ROUTE_SELF, status, now_s() - start);
+	return status;
+}
+
 static int on_connection_taken(const struct mg_connection *c, void **conn_data)
 {
 	(void)c;
@@ -197,6 +219,11 @@ int handler_install(struct mg_context *ctx, struct handler_config *cfg)
 	/* "**" is CivetWeb's match-everything pattern: one handler sees every URI. */
 	mg_set_request_handler(ctx, "**", on_request, cfg);
 	return 0;
+}
+
+void handler_install_metrics(struct mg_context *ctx, struct handler_config *cfg)
+{
+	mg_set_request_handler(ctx, "**", on_metrics_request, cfg);
 }
 
 void handler_drain_begin(void)

@@ -28,6 +28,9 @@ void handler_callbacks(struct mg_callbacks *cb);
 /* Routes every URI of ctx to the handler; cfg must outlive the server. */
 int handler_install(struct mg_context *ctx, struct handler_config *cfg);
 
+/* Serves only /metrics on ctx (a second, metrics-only listener). */
+void handler_install_metrics(struct mg_context *ctx, struct handler_config *cfg);
+
 /* From now on, new requests (except /metrics) are answered 503; running ones go on. */
 void handler_drain_begin(void);
 

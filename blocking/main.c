@@ -16,10 +16,12 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PROG "blocking"
 #define DEFAULT_LISTEN "127.0.0.1:8001"
@@ -34,10 +36,13 @@
 #define DRAIN_QUIET_MS 200
 #define DRAIN_GRACE_MS 2000
 #define DRAIN_POLL_MS 10
+/* The metrics-only listener: scrapes are short, two threads never queue. */
+#define METRICS_THREADS "2"
+#define METRICS_TIMEOUT_MS "5000"
 
 struct options {
-	const char *listen;
-	struct sockaddr_in addr;
+	const char *listen, *metrics_listen;
+	struct sockaddr_in addr, metrics_addr;
 	long threads, helpers, task_ms, queue, request_timeout_ms;
 };
 
@@ -45,7 +50,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bin/blocking [--listen HOST:PORT] [--threads N] [--helpers N] [--task-ms MS]\n"
-		"                    [--queue N] [--request-timeout-ms MS]\n"
+		"                    [--queue N] [--request-timeout-ms MS] [--metrics-listen HOST:PORT]\n"
 		"\n"
 		"The sync world: a CivetWeb server with a fixed pool of worker threads, one thread\n"
 		"held per request for as long as the request sleeps through its tasks.\n"
@@ -60,6 +65,9 @@ static void usage(FILE *f)
 		"                            the kernel's listen backlog is set to net.core.somaxconn\n"
 		"  --request-timeout-ms MS   bound on each socket read/write, header reads included\n"
 		"                            (default %d); a silent client holds a worker this long\n"
+		"  --metrics-listen HOST:PORT  also serve /metrics on this address, from its own two\n"
+		"                            threads: a scrape on the main port waits in the same FIFO\n"
+		"                            queue as the load (default: none)\n"
 		"  -h, --help                this text\n"
 		"\n"
 		"Routes:\n",
@@ -97,13 +105,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "task-ms", required_argument, NULL, 'm' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "request-timeout-ms", required_argument, NULL, 'r' },
+		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	*o = (struct options){ DEFAULT_LISTEN, { 0 }, DEFAULT_THREADS, DEFAULT_HELPERS,
-			       ROUTE_DEFAULT_TASK_MS, DEFAULT_QUEUE, DEFAULT_REQUEST_TIMEOUT_MS };
+	*o = (struct options){ .listen = DEFAULT_LISTEN, .threads = DEFAULT_THREADS,
+			       .helpers = DEFAULT_HELPERS, .task_ms = ROUTE_DEFAULT_TASK_MS,
+			       .queue = DEFAULT_QUEUE,
+			       .request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -115,6 +126,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'r':
 			o->request_timeout_ms = number("--request-timeout-ms", optarg, 1, 3600000);
 			break;
+		case 'M': o->metrics_listen = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case ':': cli_die_usage(PROG, "%s needs a value", argv[optind - 1]);
 		default: cli_die_usage(PROG, "unknown option '%s'", argv[optind - 1]);
@@ -124,6 +136,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		cli_die_usage(PROG, "unexpected argument '%s'", argv[optind]);
 	if (cli_parse_hostport(o->listen, &o->addr) < 0)
 		cli_die_usage(PROG, "--listen wants IPv4-HOST:PORT, not '%s'", o->listen);
+	if (o->metrics_listen && cli_parse_hostport(o->metrics_listen, &o->metrics_addr) < 0)
+		cli_die_usage(PROG, "--metrics-listen wants IPv4-HOST:PORT, not '%s'",
+			      o->metrics_listen);
 }
 
 /* The kernel caps any listen backlog at net.core.somaxconn; asking for exactly
@@ -137,6 +152,59 @@ static long system_somaxconn(void)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+/* CivetWeb says only "Failed to setup server ports"; binding the address the same
+ * way (SO_REUSEADDR, as CivetWeb does) recovers the reason. */
+static const char *bind_reason(const struct sockaddr_in *a)
+{
+	static char why[128];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	snprintf(why, sizeof why, "CivetWeb could not set up the listening socket");
+	if (fd < 0) {
+		snprintf(why, sizeof why, "socket: %s", strerror(errno));
+		return why;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (const struct sockaddr *)a, sizeof *a) < 0)
+		snprintf(why, sizeof why, "bind: %s", strerror(errno));
+	close(fd);
+	return why;
+}
+
+/* mg_start2 with the listener's address in every error. Returns the context and
+ * its port, or NULL (reason printed). */
+static struct mg_context *start_listener(const char *what, const struct sockaddr_in *addr,
+					 const char **options, const struct mg_callbacks *cb,
+					 int *port)
+{
+	struct mg_init_data init = { .callbacks = cb, .configuration_options = options };
+	struct mg_server_port p = { 0 };
+	char text[256] = "";
+	unsigned code = 0;
+	struct mg_error_data err = { &code, text, sizeof text };
+	struct mg_context *ctx = mg_start2(&init, &err);
+
+	if (ctx == NULL) {
+		fprintf(stderr, PROG ": cannot listen on %s (%s): %s\n", options[1], what,
+			bind_reason(addr));
+		return NULL;
+	}
+	if (mg_get_server_ports(ctx, 1, &p) != 1 || p.port <= 0) {
+		fprintf(stderr, PROG ": mg_get_server_ports (%s): no listening port\n", what);
+		mg_stop(ctx);
+		return NULL;
+	}
+	*port = p.port;
+	return ctx;
+}
+
+static void format_addr(const struct sockaddr_in *a, char *host, size_t hcap, char *hostport,
+			size_t cap)
+{
+	inet_ntop(AF_INET, &a->sin_addr, host, (socklen_t)hcap);
+	snprintf(hostport, cap, "%s:%u", host, ntohs(a->sin_port));
 }
 
 static double now_ms(void)
@@ -183,20 +251,15 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct handler_config cfg = { 0 };
-	struct mg_callbacks callbacks = { 0 };
-	struct mg_init_data init = { 0 };
-	struct mg_server_port port = { 0 };
-	struct mg_context *ctx = NULL;
-	char host[INET_ADDRSTRLEN], listening[64], threads[24], backlog[24], queue[24],
-		timeout[24], err_text[256] = "";
-	unsigned err_code = 0;
-	struct mg_error_data err = { &err_code, err_text, sizeof err_text };
+	struct mg_callbacks callbacks = { 0 }, no_callbacks = { 0 };
+	struct mg_context *ctx = NULL, *metrics_ctx = NULL;
+	char host[INET_ADDRSTRLEN], mhost[INET_ADDRSTRLEN], listening[64], metrics_listening[64],
+		threads[24], backlog[24], queue[24], timeout[24];
 	sigset_t stop_signals;
-	int sig, rc = 2;
+	int sig, port = 0, metrics_port = 0, rc = 2;
 
 	parse_options(argc, argv, &o);
-	inet_ntop(AF_INET, &o.addr.sin_addr, host, sizeof host);
-	snprintf(listening, sizeof listening, "%s:%u", host, ntohs(o.addr.sin_port));
+	format_addr(&o.addr, host, sizeof host, listening, sizeof listening);
 	snprintf(threads, sizeof threads, "%ld", o.threads);
 	snprintf(backlog, sizeof backlog, "%ld", system_somaxconn());
 	snprintf(queue, sizeof queue, "%ld", o.queue);
@@ -216,6 +279,7 @@ int main(int argc, char **argv)
 	cfg.helpers = helper_pool_start((int)o.helpers);
 	if (cfg.helpers == NULL)
 		return 2;
+	mg_init_library(0);
 
 	const char *options[] = {
 		"listening_ports", listening,
@@ -229,28 +293,39 @@ int main(int argc, char **argv)
 		NULL,
 	};
 	handler_callbacks(&callbacks);
-	init.callbacks = &callbacks;
-	init.configuration_options = options;
-	mg_init_library(0);
-	ctx = mg_start2(&init, &err);
-	if (ctx == NULL) {
-		fprintf(stderr, PROG ": cannot listen on %s: %s\n", listening,
-			err_text[0] ? err_text : "mg_start2 failed");
+	ctx = start_listener("requests", &o.addr, options, &callbacks, &port);
+	if (ctx == NULL)
 		goto fail;
+	if (o.metrics_listen != NULL) {
+		format_addr(&o.metrics_addr, mhost, sizeof mhost, metrics_listening,
+			    sizeof metrics_listening);
+		const char *moptions[] = {
+			"listening_ports", metrics_listening,
+			"num_threads", METRICS_THREADS,
+			"request_timeout_ms", METRICS_TIMEOUT_MS,
+			"enable_keep_alive", "no",
+			NULL,
+		};
+		metrics_ctx = start_listener("metrics", &o.metrics_addr, moptions, &no_callbacks,
+					     &metrics_port);
+		if (metrics_ctx == NULL)
+			goto fail;
 	}
-	if (mg_get_server_ports(ctx, 1, &port) != 1 || port.port <= 0) {
-		fprintf(stderr, PROG ": mg_get_server_ports: no listening port\n");
-		goto fail;
-	}
-	cfg.view = (struct metrics_view){ .port = port.port, .pool_threads = (int)o.threads,
+	cfg.view = (struct metrics_view){ .port = port, .metrics_port = metrics_port,
+					  .pool_threads = (int)o.threads,
 					  .queue_capacity = (int)o.queue, .helpers = cfg.helpers };
 	if (handler_install(ctx, &cfg) < 0)
 		goto fail;
+	if (metrics_ctx != NULL) {
+		handler_install_metrics(metrics_ctx, &cfg);
+		fprintf(stderr, PROG ": metrics also on http://%s:%d%s\n", mhost, metrics_port,
+			METRICS_ROUTE_SELF);
+	}
 
 	fprintf(stderr, PROG ": %ld worker threads, %ld helpers, task %ld ms, queue %ld, "
 		"listen backlog %s, request timeout %ld ms\n",
 		o.threads, o.helpers, o.task_ms, o.queue, backlog, o.request_timeout_ms);
-	printf("listening on http://%s:%d\n", host, port.port);
+	printf("listening on http://%s:%d\n", host, port);
 	fflush(stdout);
 
 	do
@@ -263,12 +338,14 @@ int main(int argc, char **argv)
 	} else {
 		rc = 0;
 	}
-	mg_stop(ctx);
-	ctx = NULL;
-	fprintf(stderr, PROG ": stopped\n");
 fail:
+	/* Both stops wait for running handlers; the drain has already answered ours. */
 	if (ctx != NULL)
 		mg_stop(ctx);
+	if (metrics_ctx != NULL)
+		mg_stop(metrics_ctx);
+	if (rc != 2)
+		fprintf(stderr, PROG ": stopped\n");
 	mg_exit_library();
 	helper_pool_stop(cfg.helpers);
 	return rc;

@@ -198,6 +198,10 @@ int metrics_render(char *buf, size_t cap, const struct metrics_view *v)
 	put(&o, "blocking_tasks_total %ld\n", atomic_load(&tasks));
 	header(&o, "blocking_task_seconds_total", "counter", "Seconds slept by completed tasks.");
 	put(&o, "blocking_task_seconds_total %.3f\n", atomic_load(&task_ms) / 1e3);
+	if (v->metrics_port > 0)
+		gauge(&o, "blocking_metrics_port",
+		      "Port of the metrics-only listener, whose scrapes skip the request queue.",
+		      v->metrics_port);
 	gauge(&o, "blocking_draining", "1 while the server drains after SIGINT/SIGTERM.",
 	      v->draining);
 	return o.overflow ? -1 : (int)o.len;

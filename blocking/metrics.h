@@ -23,6 +23,7 @@ struct helper_pool;
  * by other modules. */
 struct metrics_view {
 	int port;              /* the listening port, to find its sockets */
+	int metrics_port;      /* the metrics-only listener's port, 0 when none */
 	int pool_threads;      /* --threads */
 	int queue_capacity;    /* --queue */
 	const struct helper_pool *helpers;
