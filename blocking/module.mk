@@ -11,3 +11,11 @@ bin/blocking: $(BLOCKING_OBJ) $(SHARED_OBJ)
 
 INTEGRATION_TESTS += build/tests/it_blocking
 build/tests/it_blocking: build/san/tests/it_blocking.o $(SHARED_SAN_OBJ)
+
+UNIT_TESTS += build/tests/test_blocking_helper_pool build/tests/test_blocking_metrics
+build/tests/test_blocking_helper_pool: build/san/tests/test_blocking_helper_pool.o \
+	build/san/blocking/helper_pool.o build/san/blocking/task.o
+build/tests/test_blocking_metrics: build/san/tests/test_blocking_metrics.o \
+	build/san/blocking/metrics.o build/san/blocking/tcp_queue.o \
+	build/san/blocking/helper_pool.o $(SHARED_SAN_OBJ)
+build/san/tests/test_blocking_%.o: CPPFLAGS += -Iblocking
