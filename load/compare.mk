@@ -1,0 +1,42 @@
+# load/compare.mk: `make compare` (the lab's main job) and `make sweep`, both run
+# by load/compare.sh. The profiles' values come from reports/profiles.mk (the one
+# definition, included by reports/module.mk); these knobs are this file's own:
+#   SCENARIOS=A,B   user classes to run (default: every route of the route table)
+#   LOAD=locust     drive the servers with Debian's Locust and load/locustfile.py
+#   HELPERS=N       bin/blocking's fan-out pool (default 3 x THREADS: never binds)
+#   WAIT=MIN[-MAX]  think time between a user's requests, seconds (default 0;
+#                   `make predict` reads the same variable)
+#   USERS_LIST=...  the sweep's user counts
+#   RUNS_DIR=DIR    where run folders go (default reports/runs)
+
+SCENARIOS ?=
+LOAD ?= bin/load
+HELPERS ?=
+WAIT ?=
+USERS_LIST ?= 50 100 200 500 1000 2000
+RUNS_DIR ?= reports/runs
+
+compare_flags = --profile $(PROFILE) \
+	--users $(call profile_get,USERS) --spawn-rate $(call profile_get,SPAWN_RATE) \
+	--run-time $(call profile_get,RUN_TIME) --task-ms $(call profile_get,TASK_MS) \
+	--threads $(call profile_get,THREADS) --workers $(call profile_get,WORKERS) \
+	$(if $(HELPERS),--helpers $(HELPERS)) $(if $(WAIT),--wait '$(WAIT)') \
+	$(if $(SCENARIOS),--scenarios '$(SCENARIOS)') --load '$(LOAD)' --runs-dir '$(RUNS_DIR)'
+
+# Refuses a profile that reports/profiles.mk does not define.
+compare_check = @$(if $(PROFILE_$(PROFILE)_USERS),true,\
+	echo "make: unknown PROFILE=$(PROFILE) (reports/profiles.mk defines them)" >&2; exit 2)
+
+.PHONY: compare sweep
+compare: deps all
+	$(compare_check)
+	@load/compare.sh $(compare_flags)
+
+sweep: deps all
+	$(compare_check)
+	@load/compare.sh $(compare_flags) --sweep '$(USERS_LIST)'
+
+# The test runs `make compare PROFILE=smoke` and checks the locustfile against
+# the route table, which it links.
+INTEGRATION_TESTS += build/tests/it_compare
+build/tests/it_compare: build/san/tests/it_compare.o build/san/shared/routes.o

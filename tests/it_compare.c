@@ -1,0 +1,363 @@
+/*
+ * make compare end to end: the smoke profile's run folder, report and summary,
+ * Real Locust on one scenario, Ctrl-C stopping everything, and the locustfile
+ * matching the route table (its classes and GETs, nothing else).
+ *
+ * Runs go under build/tests/ (RUNS_DIR=), not reports/runs, so a test never
+ * moves a student's reports/runs/latest.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "routes.h"
+
+#define OUT_CAP (1 << 20)
+
+static char out[OUT_CAP]; /* the last command's stdout */
+
+/*
+ * Runs argv (stdout captured into out[], stderr shown) and returns its exit
+ * status as the shell shows it, or -1 when it had to be killed at timeout_ms.
+ * The pipe is drained while waiting so a chatty command never blocks on it.
+ */
+static int run(char *const argv[], int timeout_ms)
+{
+	struct proc p;
+	double deadline = harness_now_ms() + timeout_ms;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (proc_spawn(&p, argv) < 0)
+		return -1;
+	for (;;) {
+		struct pollfd pfd = { .fd = p.out_fd, .events = POLLIN };
+		int left = (int)(deadline - harness_now_ms());
+		ssize_t r;
+		if (left <= 0) {
+			fprintf(stderr, "it_compare: %s still running after %d ms\n", argv[0], timeout_ms);
+			proc_stop(&p, SIGTERM, 5000);
+			return -1;
+		}
+		if (poll(&pfd, 1, left) <= 0)
+			continue;
+		r = read(p.out_fd, out + n, OUT_CAP - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		out[n] = '\0';
+		if (n == OUT_CAP - 1)
+			n = 0; /* keep draining; only the tail matters past 1 MiB */
+	}
+	fputs(out, stderr); /* the command's progress, for whoever reads the log */
+	return proc_wait(&p, (int)(deadline - harness_now_ms()) + 1000);
+}
+
+/* A whole small file into a malloc'd NUL-terminated string, or NULL. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long len;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)len + 1);
+	if (buf != NULL) {
+		buf[fread(buf, 1, (size_t)len, f)] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+static void assert_file_has(const char *dir, const char *name, const char *needle)
+{
+	char path[PATH_MAX];
+	char *text;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	text = slurp(path);
+	if (text == NULL)
+		fail_msg("%s is missing", path);
+	if (text[0] == '\0') {
+		free(text);
+		fail_msg("%s is empty", path);
+	}
+	if (needle != NULL && strstr(text, needle) == NULL) {
+		free(text);
+		fail_msg("%s lacks '%s'", path, needle);
+	}
+	free(text);
+}
+
+/* A fresh folder for one test's runs, under build/tests/. */
+static void fresh_runs_dir(char *dir, size_t cap, const char *name)
+{
+	snprintf(dir, cap, "build/tests/%s.XXXXXX", name);
+	mkdir("build", 0755);
+	mkdir("build/tests", 0755);
+	assert_non_null(mkdtemp(dir));
+}
+
+/* How many processes carry LAB_RUN_DIR=dir in their environment: what the
+ * compare script marks everything it starts with. `loud`: name each one. */
+static int processes_of_run(const char *dir, int loud)
+{
+	char mark[PATH_MAX + 16];
+	size_t mlen = (size_t)snprintf(mark, sizeof mark, "LAB_RUN_DIR=%s", dir) + 1; /* with NUL */
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], env[1 << 16];
+		ssize_t n;
+		int fd;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/environ", e->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue; /* gone since readdir */
+		n = read(fd, env, sizeof env);
+		close(fd);
+		if (n > 0 && memmem(env, (size_t)n, mark, mlen) != NULL) {
+			if (loud)
+				fprintf(stderr, "it_compare: process %s outlived run %s\n",
+					e->d_name, dir);
+			found++;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Removes a test's runs folder (only reached when the test passed). */
+static void remove_runs(const char *runs)
+{
+	char *argv[] = { "/bin/rm", "-rf", (char *)runs, NULL };
+	assert_int_equal(run(argv, 10000), 0);
+}
+
+/* The real path of RUNS/latest. */
+static void latest_run(const char *runs, char *dir)
+{
+	char link[PATH_MAX];
+	snprintf(link, sizeof link, "%s/latest", runs);
+	if (realpath(link, dir) == NULL)
+		fail_msg("%s: %s", link, strerror(errno));
+}
+
+static void make_compare_smoke_writes_a_complete_run(void **state)
+{
+	char runs[PATH_MAX], runs_arg[PATH_MAX + 16], dir[PATH_MAX], sub[PATH_MAX + 64];
+	char *summary, *line;
+	int rc;
+	(void)state;
+
+	fresh_runs_dir(runs, sizeof runs, "it_compare_smoke");
+	snprintf(runs_arg, sizeof runs_arg, "RUNS_DIR=%s", runs);
+	/* A make of our own, not a child of the make running the tests. */
+	char *argv[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
+			 "make", "-s", "compare", "PROFILE=smoke", runs_arg, NULL };
+	rc = run(argv, 100000);
+	assert_int_equal(rc, 0);
+	latest_run(runs, dir);
+	assert_int_equal(processes_of_run(dir, 1), 0);
+
+	assert_non_null(strstr(out, "scenario 1/"));
+	assert_file_has(dir, "run.env", "PROFILE=smoke\n");
+	assert_file_has(dir, "run.env", "LOAD=bin/load\n");
+	assert_file_has(dir, "run.env", "CPUS=");
+	assert_file_has(dir, "run.env", "KERNEL=");
+	assert_file_has(dir, "run.env", "STARTED=");
+	assert_file_has(dir, "run.env", "GIT=");
+	for (size_t i = 0; i < routes_count; i++) {
+		char want[256], scen[PATH_MAX + 80];
+		snprintf(scen, sizeof scen, "%s/%02zu-%s", dir, i + 1, routes[i].user_class);
+		snprintf(want, sizeof want, "CLASS=%s\nPATH=%s\nWORLD=%s\nUSERS=50\n",
+			 routes[i].user_class, routes[i].path, route_world_name(routes[i].world));
+		assert_file_has(scen, "scenario.env", want);
+		assert_file_has(scen, "scenario.env", "TASK_MS=100\nTHREADS=8\n");
+		assert_file_has(scen, "scenario.env", "SWEEP=0\n");
+		assert_file_has(scen, "load_stats.csv", "Type,Name,Request Count,Failure Count,");
+		snprintf(want, sizeof want, ",%s,", routes[i].path);
+		assert_file_has(scen, "load_stats.csv", want);
+		assert_file_has(scen, "load_stats_history.csv", "Timestamp,User Count,");
+		assert_file_has(scen, "load_failures.csv", "Method,Name,Error,Occurrences");
+		assert_file_has(scen, "load_exceptions.csv", "Count,Message,Traceback,Nodes");
+		assert_file_has(scen, "load.json", "\"tool\":");
+		assert_file_has(scen, "console.txt", "Aggregated");
+		assert_file_has(scen, "metrics.txt", NULL);
+		assert_file_has(scen, "server.log", "listening on http://127.0.0.1:");
+	}
+	assert_file_has(dir, "REPORT.md", NULL);
+	assert_file_has(dir, "report.html", NULL);
+	assert_file_has(dir, "summary.txt", NULL);
+
+	/* The summary printed is summary.txt: each of its lines is on stdout. */
+	snprintf(sub, sizeof sub, "%s/summary.txt", dir);
+	summary = slurp(sub);
+	assert_non_null(summary);
+	for (line = strtok(summary, "\n"); line != NULL; line = strtok(NULL, "\n"))
+		if (strstr(out, line) == NULL) {
+			fprintf(stderr, "it_compare: summary line not printed: %s\n", line);
+			free(summary);
+			fail();
+		}
+	free(summary);
+	remove_runs(runs);
+}
+
+static void make_compare_load_locust_reads_locusts_csv(void **state)
+{
+	char runs[PATH_MAX], runs_arg[PATH_MAX + 16], dir[PATH_MAX], scen[PATH_MAX + 64];
+	(void)state;
+
+	fresh_runs_dir(runs, sizeof runs, "it_compare_locust");
+	snprintf(runs_arg, sizeof runs_arg, "RUNS_DIR=%s", runs);
+	char *argv[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
+			 "make", "-s", "compare", "PROFILE=smoke", "LOAD=locust",
+			 "SCENARIOS=AsyncConcurrentUser", runs_arg, NULL };
+	assert_int_equal(run(argv, 60000), 0);
+	latest_run(runs, dir);
+	assert_int_equal(processes_of_run(dir, 1), 0);
+	assert_file_has(dir, "run.env", "LOAD=locust\n");
+	snprintf(scen, sizeof scen, "%s/01-AsyncConcurrentUser", dir);
+	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");
+	assert_file_has(scen, "load_stats_history.csv", "Timestamp,User Count,");
+	assert_file_has(dir, "summary.txt", NULL);
+	remove_runs(runs);
+}
+
+static void ctrl_c_stops_everything_it_started(void **state)
+{
+	char runs[PATH_MAX], console[PATH_MAX + 64], dir[PATH_MAX];
+	struct proc p;
+	struct stat st;
+	double deadline;
+	int rc;
+	(void)state;
+
+	fresh_runs_dir(runs, sizeof runs, "it_compare_int");
+	char *argv[] = { "load/compare.sh", "--users", "20", "--run-time", "30", "--task-ms", "100",
+			 "--threads", "4", "--scenarios", "SyncBaselineUser", "--runs-dir", runs, NULL };
+	assert_int_equal(proc_spawn(&p, argv), 0);
+	/* Once the load generator's console exists, a server and the load run. */
+	snprintf(console, sizeof console, "%s/latest/01-SyncBaselineUser/console.txt", runs);
+	deadline = harness_now_ms() + 15000;
+	while (stat(console, &st) < 0 && harness_now_ms() < deadline)
+		usleep(50000);
+	assert_int_equal(stat(console, &st), 0);
+	usleep(500000);
+	latest_run(runs, dir);
+	assert_true(processes_of_run(dir, 0) >= 2);
+	assert_int_equal(kill(p.pid, SIGINT), 0);
+	rc = proc_wait(&p, 10000);
+	assert_int_equal(rc, 130);
+	assert_int_equal(processes_of_run(dir, 1), 0);
+	remove_runs(runs);
+}
+
+static void bad_usage_exits_2(void **state)
+{
+	char *unknown[] = { "load/compare.sh", "--scenarios", "NoSuchUser", NULL };
+	char *users[] = { "load/compare.sh", "--users", "0", NULL };
+	char *flag[] = { "load/compare.sh", "--fast", NULL };
+	char *help[] = { "load/compare.sh", "--help", NULL };
+	(void)state;
+
+	assert_int_equal(run(unknown, 10000), 2);
+	assert_int_equal(run(users, 10000), 2);
+	assert_int_equal(run(flag, 10000), 2);
+	assert_int_equal(run(help, 10000), 0);
+	assert_non_null(strstr(out, "usage: load/compare.sh"));
+}
+
+/*
+ * The locustfile against the route table: each route's class and its GET are
+ * there, and no other class or GET is. Locust itself must agree (--list).
+ */
+static void locustfile_matches_the_route_table(void **state)
+{
+	char *text = slurp("load/locustfile.py"), *p;
+	char *argv[] = { "/usr/bin/locust", "-f", "load/locustfile.py", "--list", NULL };
+	size_t listed = 0;
+	(void)state;
+
+	assert_non_null(text);
+	for (size_t i = 0; i < routes_count; i++) {
+		char cls[128], get[160];
+		snprintf(cls, sizeof cls, "\nclass %s(", routes[i].user_class);
+		snprintf(get, sizeof get, "self.client.get(\"%s\")", routes[i].path);
+		if (strstr(text, cls) == NULL || strstr(text, get) == NULL) {
+			free(text);
+			fail_msg("load/locustfile.py lacks class %s or its GET %s",
+				 routes[i].user_class, routes[i].path);
+		}
+	}
+	for (p = strstr(text, "\nclass "); p != NULL; p = strstr(p + 1, "\nclass ")) {
+		char name[128];
+		if (sscanf(p + 7, "%127[A-Za-z0-9_]", name) != 1)
+			continue;
+		if (strcmp(name, "LabUser") != 0 && routes_find_class(name) == NULL) {
+			free(text);
+			fail_msg("load/locustfile.py: class %s is no route's", name);
+		}
+	}
+	for (p = strstr(text, "client.get(\""); p != NULL; p = strstr(p + 1, "client.get(\"")) {
+		const char *path = p + 12, *end = strchr(path, '"');
+		if (end == NULL || routes_find_path(path, (size_t)(end - path)) == NULL) {
+			free(text);
+			fail_msg("load/locustfile.py GETs a path that is no route's");
+		}
+	}
+	free(text);
+
+	/* Locust lists exactly the route classes (the abstract base is not a user). */
+	assert_int_equal(run(argv, 30000), 0);
+	for (p = strtok(out, "\n"); p != NULL; p = strtok(NULL, "\n")) {
+		while (*p == ' ')
+			p++;
+		if (strcmp(p, "Available Users:") == 0)
+			continue;
+		if (routes_find_class(p) == NULL)
+			fail_msg("locust --list shows %s, no route's class", p);
+		listed++;
+	}
+	assert_int_equal(listed, routes_count);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(locustfile_matches_the_route_table),
+		cmocka_unit_test(bad_usage_exits_2),
+		cmocka_unit_test(make_compare_smoke_writes_a_complete_run),
+		cmocka_unit_test(make_compare_load_locust_reads_locusts_csv),
+		cmocka_unit_test(ctrl_c_stops_everything_it_started),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
