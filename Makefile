@@ -58,6 +58,7 @@ include shared/module.mk
 -include reports/module.mk
 -include load/compare.mk
 -include load/bench.mk
+-include tests/reliability.mk
 include tests/module.mk
 
 .PHONY: all
