@@ -343,9 +343,14 @@ int main(int argc, char **argv)
 		runner_join(the_runner);
 		goto done;
 	}
-	fprintf(stderr, "%s: %ld users (%.6g/s) against %s for %s%.0fs, %d threads, %s model\n",
-		prog, c.users, c.spawn_rate, c.url_base, c.run_time_s > 0 ? "" : "until Ctrl-C, ",
-		c.run_time_s, c.threads, c.rate > 0 ? "open" : "closed");
+	{
+		char span[48] = "until Ctrl-C";
+		if (c.run_time_s > 0)
+			snprintf(span, sizeof span, "for %.0fs", c.run_time_s);
+		fprintf(stderr, "%s: %ld users (%.6g/s) against %s %s, %d threads, %s model\n",
+			prog, c.users, c.spawn_rate, c.url_base, span, c.threads,
+			c.rate > 0 ? "open" : "closed");
+	}
 	for (t = 0;; t++) {
 		sleep_until(start + t * 1000000000LL);
 		if (stopping || (c.run_time_s > 0 && (double)t >= c.run_time_s))

@@ -422,6 +422,8 @@ static int write_json(struct output *out, const struct run_stats *s, double dura
 		(unsigned long long)s->sent, (unsigned long long)t->reqs,
 		(unsigned long long)t->fails, (unsigned long long)s->unfinished);
 	json_num(f, duration > 0 ? (double)t->reqs / duration : 0.0);
+	if (open)
+		fprintf(f, ",\"late_at_stop\":%llu", (unsigned long long)s->late);
 	fputc(',', f);
 	json_hist(f, "latency_us", &t->lat);
 	if (open) {
@@ -499,6 +501,9 @@ int output_finish(struct output *out, const struct run_stats *s, int64_t end_ns)
 		(unsigned long long)s->sent,
 		(unsigned long long)(out->total->reqs - out->total->fails),
 		(unsigned long long)out->total->fails, (unsigned long long)s->unfinished);
+	if (out->o.cfg->rate > 0)
+		fprintf(stderr, "bin/load: open model: %llu more requests were due but found no free "
+			"connection (raise -u)\n", (unsigned long long)s->late);
 	for (int k = 0; k < n; k++)
 		make_row(&rows[k], out, s, out->order[k]);
 	make_row(&total, out, s, out->n - 1);

@@ -150,6 +150,7 @@ void run_stats_merge(struct run_stats *d, const struct run_stats *s)
 {
 	d->sent += s->sent;
 	d->unfinished += s->unfinished;
+	d->late += s->late;
 	d->users += s->users;
 	if (s->last_ns > d->last_ns)
 		d->last_ns = s->last_ns;
@@ -679,7 +680,15 @@ static void *worker_main(void *arg)
 		for (int i = 0; i < n; i++)
 			on_event(w, events[i].data.ptr, events[i].events);
 	}
-	/* stop: what is in flight was sent but will never be answered here */
+	/* stop: what is in flight was sent but will never be answered here; in the
+	 * open model, what the schedule wanted sent but no connection was free for */
+	if (r->c.rate > 0) {
+		int64_t now = mono_ns();
+		if (r->end_ns != 0 && now - r->end_ns > 0)
+			now = r->end_ns;
+		if (now - w->next_due >= 0)
+			w->st->late += (uint64_t)((now - w->next_due) / w->interval_ns) + 1;
+	}
 	for (int i = 0; i < w->n_spawned; i++) {
 		struct user *u = &w->users[i];
 		if (u->state == U_CONNECTING || u->state == U_SENDING || u->state == U_READING)

@@ -68,6 +68,7 @@ struct error_group {
 
 struct run_stats {
 	uint64_t sent, unfinished, users;
+	uint64_t late;         /* open model: due by the schedule but never sent at stop */
 	int64_t last_ns;       /* monotonic time of the last logged request; 0: none */
 	int n_ep;
 	struct ep_stats *ep;   /* n_ep entries */

@@ -415,6 +415,44 @@ static void closed_system_against_blocking(void **state)
 	against_server("blocking", "SyncBaselineUser", 0.060);
 }
 
+static void wait_time_spaces_requests(void **state)
+{
+	struct run *r = calloc(1, sizeof *r);
+	unsigned long long a, f;
+	(void)state;
+	/* 2 users waiting 0.4-0.6 s after each quick answer, 2 s: about 2 * 2 / 0.5 */
+	run_load(r, "-u", "2", "-r", "10", "-t", "2", "-H", host(), "--path", "/d1",
+		 "--wait-time", "0.4-0.6", NULL);
+	assert_int_equal(r->status, 0);
+	conservation(r, &a, &f);
+	assert_true(a >= 6 && a <= 12);
+	free(r);
+}
+
+static void history_has_a_batch_per_second(void **state)
+{
+	struct run *r = calloc(1, sizeof *r);
+	char path[160], buf[16384];
+	int lines = 0, agg = 0, named = 0;
+	(void)state;
+	run_load(r, "-u", "2", "-r", "10", "-t", "3", "-H", host(), "--path", "/d10",
+		 "--csv", prefix("full"), "--csv-full-history", NULL);
+	assert_int_equal(r->status, 0);
+	snprintf(path, sizeof path, "%s_stats_history.csv", prefix("full"));
+	read_file(path, buf, sizeof buf);
+	for (char *p = buf; (p = strstr(p, "\r\n")) != NULL; p += 2)
+		lines++;
+	for (char *p = buf; (p = strstr(p, ",,Aggregated,")) != NULL; p++)
+		agg++;
+	for (char *p = buf; (p = strstr(p, ",GET,/d10,")) != NULL; p++)
+		named++;
+	/* header, then one batch (a named row and Aggregated) at 0, 1, 2 and 3 s */
+	assert_int_equal(agg, 4);
+	assert_int_equal(named, 4);
+	assert_int_equal(lines, 1 + 8);
+	free(r);
+}
+
 static void usage_errors_exit_2(void **state)
 {
 	struct run *r = calloc(1, sizeof *r);
@@ -461,6 +499,8 @@ int main(void)
 		cmocka_unit_test(open_model_sends_on_schedule),
 		cmocka_unit_test(closed_system_against_evented),
 		cmocka_unit_test(closed_system_against_blocking),
+		cmocka_unit_test(wait_time_spaces_requests),
+		cmocka_unit_test(history_has_a_batch_per_second),
 		cmocka_unit_test(usage_errors_exit_2),
 		cmocka_unit_test(list_and_routes_read_the_route_table),
 	};
