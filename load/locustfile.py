@@ -17,7 +17,16 @@ defaults to 0, Locust's constant(0).
 
 import os
 
+import locust.runners
 from locust import HttpUser, between, constant, task
+
+# Debian 12's python3-locust carries no version (locust.__version__ == ""), and
+# a master refuses a worker whose "client_ready" says "" as "an old (pre 2.0)
+# worker", so distributed mode (docs/DISTRIBUTED.md) could not start. Any
+# non-empty text will do: equal on both sides it passes silently, and against
+# another Locust's version it only draws a "different version" warning.
+if not locust.runners.__version__:
+    locust.runners.__version__ = "unknown"
 
 
 def lab_wait_time():
