@@ -185,6 +185,11 @@ static void raise_fd_limit(long users)
 			prog, users, (unsigned long long)rl.rlim_cur);
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static struct runner *the_runner;
 static volatile sig_atomic_t stopping;
 
@@ -306,6 +311,8 @@ int main(int argc, char **argv)
 		cli_die_usage(prog, "-H/--host must be http://HOST[:PORT] with an IPv4 HOST: %s", host);
 	if (optind == argc && path == NULL)
 		cli_die_usage(prog, "name a user class (see --list) or give --path");
+	/* Locust hands users to classes round-robin in name order (equal weights) */
+	qsort(&argv[optind], (size_t)(argc - optind), sizeof argv[0], by_name);
 	oo.classes = (const char *const *)&argv[optind];
 	oo.n_classes = argc - optind;
 	for (int i = optind; i < argc; i++) {
