@@ -186,6 +186,7 @@ static void rewrite_csv(struct output *out, const struct run_stats *s, int failu
 	if (failures) {
 		struct locust_error errs[RUNNER_MAX_ERRORS];
 		make_errors(errs, out, s);
+		locust_errors_sort(errs, (size_t)s->n_err); /* Locust's order; the console keeps first-seen */
 		locust_csv_failures_header(f);
 		for (int i = 0; i < s->n_err; i++)
 			locust_csv_failures_row(f, &errs[i]);

@@ -89,6 +89,12 @@ struct locust_error {
 	uint64_t occurrences;
 };
 
+/* Orders failure groups as Locust's failures.csv: by the SHA-256 hex digest of
+ * "METHOD.NAME.repr(error)". Returns 0, or -1 when out of memory (order kept). */
+int locust_errors_sort(struct locust_error *errs, size_t n);
+/* SHA-256 of data as 64 lowercase hex digits and a NUL. */
+void locust_sha256_hex(const void *data, size_t len, char out[65]);
+
 /* --- console, as Locust prints at the end of a headless run (names 80 wide) --- */
 void locust_print_stats(FILE *f, const struct locust_row *rows, size_t n,
 			const struct locust_row *total);

@@ -327,6 +327,39 @@ static void rows_sort_by_name_then_method(void **state)
 	assert_string_equal(r[2].method, "POST");
 }
 
+static void sha256_matches_known_digests(void **state)
+{
+	char hex[65], big[1000];
+	(void)state;
+	locust_sha256_hex("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	locust_sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	/* 56 bytes: the padding needs a second block */
+	locust_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	memset(big, 'a', sizeof big);
+	locust_sha256_hex(big, sizeof big, hex);
+	assert_string_equal(hex, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+
+static void failures_sort_by_locusts_key(void **state)
+{
+	/* digests computed with Python's hashlib on Locust's key */
+	struct locust_error e[4] = {
+		{ "GET", "/x", "ConnectionRefusedError(111, 'Connection refused')", 1 },     /* b77a... */
+		{ "GET", "/x", "HTTPError('404 Client Error: Not Found for url: http://127.0.0.1:8002/x')", 2 }, /* 04fc... */
+		{ "GET", "/a", "RemoteDisconnected('Remote end closed connection without response')", 3 }, /* d12a... */
+		{ "GET", "/b", "x", 4 },                                                      /* 386a... */
+	};
+	(void)state;
+	assert_int_equal(locust_errors_sort(e, 4), 0);
+	assert_int_equal(e[0].occurrences, 2);
+	assert_int_equal(e[1].occurrences, 4);
+	assert_int_equal(e[2].occurrences, 1);
+	assert_int_equal(e[3].occurrences, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +374,8 @@ int main(void)
 		cmocka_unit_test(csv_rows_match_locusts),
 		cmocka_unit_test(console_tables_match_locusts),
 		cmocka_unit_test(rows_sort_by_name_then_method),
+		cmocka_unit_test(sha256_matches_known_digests),
+		cmocka_unit_test(failures_sort_by_locusts_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
