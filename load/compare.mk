@@ -3,6 +3,7 @@
 # definition, included by reports/module.mk); these knobs are this file's own:
 #   SCENARIOS=A,B   user classes to run (default: every route of the route table)
 #   LOAD=locust     drive the servers with Debian's Locust and load/locustfile.py
+#   LOCUST_WORKERS=N  with LOAD=locust: a master and N workers on 127.0.0.1
 #   HELPERS=N       bin/blocking's fan-out pool (default 3 x THREADS: never binds)
 #   WAIT=MIN[-MAX]  think time between a user's requests, seconds (default 0;
 #                   `make predict` reads the same variable)
@@ -11,6 +12,7 @@
 
 SCENARIOS ?=
 LOAD ?= bin/load
+LOCUST_WORKERS ?= 0
 HELPERS ?=
 WAIT ?=
 USERS_LIST ?= 50 100 200 500 1000 2000
@@ -21,7 +23,8 @@ compare_flags = --profile $(PROFILE) \
 	--run-time $(call profile_get,RUN_TIME) --task-ms $(call profile_get,TASK_MS) \
 	--threads $(call profile_get,THREADS) --workers $(call profile_get,WORKERS) \
 	$(if $(HELPERS),--helpers $(HELPERS)) $(if $(WAIT),--wait '$(WAIT)') \
-	$(if $(SCENARIOS),--scenarios '$(SCENARIOS)') --load '$(LOAD)' --runs-dir '$(RUNS_DIR)'
+	$(if $(SCENARIOS),--scenarios '$(SCENARIOS)') --load '$(LOAD)' --runs-dir '$(RUNS_DIR)' \
+	$(if $(filter-out 0,$(LOCUST_WORKERS)),--locust-workers $(LOCUST_WORKERS))
 
 # Refuses a profile that reports/profiles.mk does not define.
 compare_check = @$(if $(PROFILE_$(PROFILE)_USERS),true,\

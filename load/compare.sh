@@ -31,6 +31,9 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
   --scenarios A,B      user classes to run                          [all routes]
   --load TOOL          bin/load or locust (Debian's, with load/locustfile.py)
                                                                         [bin/load]
+  --locust-workers N   with --load locust: a master and N worker processes on
+                       127.0.0.1 (Locust's distributed mode), for more load than
+                       one Locust process (one core) makes; 0 = one process [0]
   --sweep "N N ..."    run each scenario at each of these user counts
                        (folders NN-CLASS-uN, SWEEP=1); --users is then unused
   --runs-dir DIR       where run folders go                       [reports/runs]
@@ -49,11 +52,12 @@ die_usage() {
 
 profile=quick users=500 spawn_rate=1000 run_time=15 task_ms=250 threads=80
 helpers= workers=2 wait=0 scenarios= load=bin/load sweep= runs_dir=reports/runs bin=bin
+locust_workers=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--help|-h) usage; exit 0 ;;
 	--profile|--users|--spawn-rate|--run-time|--task-ms|--threads|--helpers|--workers|\
-	--wait|--scenarios|--load|--sweep|--runs-dir|--bin)
+	--wait|--scenarios|--load|--sweep|--runs-dir|--bin|--locust-workers)
 		[ $# -ge 2 ] || die_usage "$1 needs a value"
 		v=$2
 		case "$1" in
@@ -61,7 +65,7 @@ while [ $# -gt 0 ]; do
 		--run-time) run_time=$v ;; --task-ms) task_ms=$v ;; --threads) threads=$v ;;
 		--helpers) helpers=$v ;; --workers) workers=$v ;; --wait) wait=$v ;;
 		--scenarios) scenarios=$v ;; --load) load=$v ;; --sweep) sweep=$v ;;
-		--runs-dir) runs_dir=$v ;; --bin) bin=$v ;;
+		--runs-dir) runs_dir=$v ;; --bin) bin=$v ;; --locust-workers) locust_workers=$v ;;
 		esac
 		shift 2 ;;
 	*) die_usage "unknown argument '$1'" ;;
@@ -81,6 +85,8 @@ is_uint "$helpers" || die_usage "--helpers must be a whole number > 0, not '$hel
 	die_usage "--wait must be MIN or MIN-MAX seconds, not '$wait'"
 wait_min=${BASH_REMATCH[1]} wait_max=${BASH_REMATCH[4]:-${BASH_REMATCH[1]}}
 case "$load" in bin/load|locust) ;; *) die_usage "--load must be bin/load or locust, not '$load'" ;; esac
+[[ $locust_workers =~ ^[0-9]+$ ]] || die_usage "--locust-workers must be a whole number, not '$locust_workers'"
+[ "$locust_workers" = 0 ] || [ "$load" = locust ] || die_usage "--locust-workers needs --load locust"
 for u in $sweep; do is_uint "$u" || die_usage "--sweep user counts must be whole numbers, not '$u'"; done
 
 cd "$(dirname "$0")/.." || exit 2
@@ -165,6 +171,7 @@ LAB_RUN_DIR=$(cd "$run_dir" && pwd -P)
 {
 	echo "PROFILE=$profile"
 	echo "LOAD=$load"
+	[ "$locust_workers" != 0 ] && echo "LOCUST_WORKERS=$locust_workers"
 	echo "CPUS=$(nproc)"
 	echo "KERNEL=$(uname -r)"
 	echo "STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -194,6 +201,11 @@ server_port() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# A TCP port free on 127.0.0.1 right now, for a Locust master (it cannot take 0).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 total=0
@@ -260,10 +272,23 @@ EOF
 			# The locustfile reads its think time from LAB_WAIT_TIME (default 0).
 			gen=(env LAB_WAIT_TIME="$wait_min-$wait_max" locust --headless --only-summary
 				-f load/locustfile.py -u "$u" -r "$spawn_rate" -t "${run_time}s" -H "$host"
-				--csv "$dir/load" "$class")
+				--csv "$dir/load")
+			if [ "$locust_workers" != 0 ]; then
+				master_port=$(free_port) || exit 2
+				gen+=(--master --master-bind-host 127.0.0.1 --master-bind-port "$master_port"
+					--expect-workers "$locust_workers")
+			fi
+			gen+=("$class")
 		fi
 		start_group "$dir/console.txt" "${gen[@]}"
 		load_pg=$started_pid
+		worker_pgs=()
+		for ((k = 1; k <= locust_workers; k++)); do
+			start_group "$dir/locust-worker-$k.txt" env LAB_WAIT_TIME="$wait_min-$wait_max" \
+				locust -f load/locustfile.py --worker --master-host 127.0.0.1 \
+				--master-port "$master_port"
+			worker_pgs+=("$started_pid")
+		done
 		# Scrape /metrics a second before the load's end, while it is loaded. The
 		# blocking mistake answers it only when a loop wakes up, hence the bound.
 		scrape_at=$(($(date +%s) + run_time - 1))
@@ -286,6 +311,8 @@ EOF
 		# a blocking server with hundreds of queued requests (or the evented
 		# blocking mistake) would take seconds to minutes to finish them, and
 		# each scenario starts a fresh server anyway. SIGTERM, then SIGKILL.
+		# Workers quit when their master does; whatever did not is stopped here.
+		for pg in "${worker_pgs[@]}"; do stop_group "$pg" 2; forget_group "$pg"; done
 		stop_group "$server_pg" 1
 		forget_group "$server_pg"
 		# Exit 1 means requests failed: a result. Anything else is a failure to run.

@@ -1,6 +1,6 @@
 /*
  * make compare end to end: the smoke profile's run folder, report and summary,
- * Real Locust on one scenario, Ctrl-C stopping everything, and the locustfile
+ * real Locust on one scenario (one process, then a master and two workers), Ctrl-C stopping everything, and the locustfile
  * matching the route table (its classes and GETs, nothing else).
  *
  * Runs go under build/tests/ (RUNS_DIR=), not reports/runs, so a test never
@@ -247,6 +247,19 @@ static void make_compare_load_locust_reads_locusts_csv(void **state)
 	snprintf(scen, sizeof scen, "%s/01-AsyncConcurrentUser", dir);
 	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");
 	assert_file_has(scen, "load_stats_history.csv", "Timestamp,User Count,");
+	assert_file_has(dir, "summary.txt", NULL);
+
+	/* Distributed mode on loopback: a master and two workers. */
+	char *dist[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
+			 "make", "-s", "compare", "PROFILE=smoke", "LOAD=locust", "LOCUST_WORKERS=2",
+			 "SCENARIOS=AsyncConcurrentUser", runs_arg, NULL };
+	assert_int_equal(run(dist, 60000), 0);
+	latest_run(runs, dir);
+	assert_int_equal(processes_of_run(dir, 1), 0);
+	assert_file_has(dir, "run.env", "LOCUST_WORKERS=2\n");
+	snprintf(scen, sizeof scen, "%s/01-AsyncConcurrentUser", dir);
+	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");
+	assert_file_has(scen, "locust-worker-2.txt", NULL);
 	assert_file_has(dir, "summary.txt", NULL);
 	remove_runs(runs);
 }
