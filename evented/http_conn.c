@@ -24,6 +24,8 @@ static int on_message_begin(http_parser *p)
 	h->started = 1;
 	h->url_len = 0;
 	h->body_len = 0;
+	h->fields = 0;
+	h->in_value = 0;
 	memset(&h->req, 0, sizeof h->req);
 	return 0;
 }
@@ -49,6 +51,29 @@ static int on_url(http_parser *p, const char *at, size_t len)
 	}
 	memcpy(h->url + h->url_len, at, len);
 	h->url_len = (uint16_t)need;
+	return 0;
+}
+
+/* The parser may hand one field name over in pieces: count a field when its
+ * name starts, i.e. on the first call or the first after a value. */
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn *h = of(p);
+	(void)at;
+	(void)len;
+	if (h->fields == 0 || h->in_value) {
+		h->in_value = 0;
+		if (++h->fields > HTTP_FIELDS_MAX)
+			return fail(h, 431, "more than 100 header fields");
+	}
+	return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+	(void)at;
+	(void)len;
+	of(p)->in_value = 1;
 	return 0;
 }
 
@@ -95,6 +120,10 @@ static int on_headers_complete(http_parser *p)
 	 * then the method and size checks, whose answers take precedence. */
 	int target = route_target(h);
 
+	/* The parser takes any one-digit version; only 1.x is spoken here
+	 * (RFC 9110 §15.6.6). HTTP/1.x with x > 1 is 1.1 (RFC 9112 §2.3). */
+	if (p->http_major != 1)
+		return fail(h, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
 	if (p->method != HTTP_GET && p->method != HTTP_HEAD)
 		return fail(h, 405, "only GET and HEAD are allowed");
 	/* A declared body we would refuse anyway is refused before it is read. */
@@ -131,6 +160,8 @@ static int on_message_complete(http_parser *p)
 static const http_parser_settings settings = {
 	.on_message_begin = on_message_begin,
 	.on_url = on_url,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
 	.on_headers_complete = on_headers_complete,
 	.on_body = on_body,
 	.on_message_complete = on_message_complete,
@@ -215,6 +246,7 @@ const char *http_reason(int status)
 	case 413: return "Content Too Large";
 	case 431: return "Request Header Fields Too Large";
 	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
 	}
 	return "Error";
 }

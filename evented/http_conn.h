@@ -10,7 +10,9 @@
  *
  * Limits and the answers to their violations (every error closes the connection):
  *   request line + headers over HTTP_HEAD_MAX bytes    431
+ *   more than HTTP_FIELDS_MAX header fields             431
  *   syntax error, Content-Length with Transfer-Encoding 400
+ *   version other than HTTP/1.x                         505
  *   method other than GET and HEAD                      405
  *   body over HTTP_BODY_MAX bytes (smaller ones are read and discarded)  413
  *   malformed ?ms=N                                     400
@@ -26,6 +28,7 @@
 #include <stdint.h>
 
 #define HTTP_HEAD_MAX 8192      /* request line + headers, bytes */
+#define HTTP_FIELDS_MAX 100     /* header fields; none is kept, but a count bounds the work */
 #define HTTP_BODY_MAX 65536     /* a GET has no use for a body: read and drop this much */
 #define HTTP_METRICS_PATH "/metrics"
 
@@ -52,6 +55,8 @@ struct http_conn {
 	uint16_t status;           /* error status when HTTP_EV_ERROR */
 	uint8_t started;           /* some byte of the current request has arrived */
 	uint8_t done;              /* the current request is complete (parser paused) */
+	uint8_t in_value;          /* the last header callback was a value: a field name starts a new field */
+	uint16_t fields;           /* header fields of the current request so far */
 	const char *error;         /* static text for the error body */
 	long default_ms;
 	struct http_req req;

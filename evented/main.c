@@ -54,14 +54,15 @@ static void usage(void)
 	printf("  GET %-20s Prometheus text: requests by route and status, open connections,\n"
 	       "  %-24s requests in flight, pending timers, timer lateness histogram\n"
 	       "\n"
-	       "Errors answer a JSON {\"error\": \"...\"} body and close: 431 head over %d bytes,\n"
-	       "400 bad syntax, Content-Length with Transfer-Encoding or bad ms, 405 method not\n"
-	       "GET/HEAD, 413 body over %d bytes, 404 unknown path.\n"
+	       "Errors answer a JSON {\"error\": \"...\"} body and close: 431 head over %d bytes\n"
+	       "or %d header fields, 400 bad syntax, Content-Length with Transfer-Encoding or bad ms,\n"
+	       "405 method not GET/HEAD, 413 body over %d bytes, 404 unknown path, 505 not HTTP/1.x.\n"
 	       "SIGINT/SIGTERM: stop accepting, answer every request in flight, close idle\n"
 	       "connections, exit 0. Prints \"listening on http://HOST:PORT\" when ready.\n"
 	       "Exit status: 0 after a drain, 1 an event loop failed, 2 bad usage or setup\n"
 	       "failure (a port already in use included).\n",
-	       HTTP_METRICS_PATH, "", HTTP_HEAD_MAX, HTTP_BODY_MAX);
+	       HTTP_METRICS_PATH, "", HTTP_HEAD_MAX, HTTP_FIELDS_MAX,
+	       HTTP_BODY_MAX);
 }
 
 static long parse(const char *flag, const char *v, long lo, long hi)

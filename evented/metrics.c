@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static const int statuses[METRICS_STATUSES] = { 200, 400, 404, 405, 408, 413, 431, 503 };
+static const int statuses[METRICS_STATUSES] = { 200, 400, 404, 405, 408, 413, 431, 503, 505 };
 
 /* Upper bounds in ns: a well-behaved loop lands in the first few (tens of µs);
  * /async_blocking pushes its neighbours' timers into the last ones. */

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define METRICS_ROUTES 16  /* route table slots, then "/metrics", then "other" */
-#define METRICS_STATUSES 8 /* 200 400 404 405 408 413 431 503 */
+#define METRICS_STATUSES 9 /* 200 400 404 405 408 413 431 503 505 */
 #define METRICS_BUCKETS 14 /* timer lateness upper bounds, +Inf kept apart */
 
 struct metrics {
