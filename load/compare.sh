@@ -203,6 +203,14 @@ server_port() {
 	return 1
 }
 
+# A scenario that failed to run keeps its folder for diagnosis, renamed
+# failed-NN-NAME so that bin/report (which reads NN-NAME folders) reports the rest.
+set_aside() {
+	mv "$1" "$(dirname "$1")/failed-$(basename "$1")"
+	echo "$prog: kept as $(dirname "$1")/failed-$(basename "$1")" >&2
+	failed=$((failed + 1))
+}
+
 # A TCP port free on 127.0.0.1 right now, for a Locust master (it cannot take 0).
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -254,9 +262,9 @@ EOF
 		start_group "$dir/server.log" "${server[@]}"
 		server_pg=$started_pid
 		if ! port=$(server_port "$dir/server.log" "$server_pg"); then
-			echo "$prog: $label: ${server[0]} printed no ready line (see $dir/server.log)" >&2
+			echo "$prog: $label: ${server[0]} printed no ready line (see its server.log)" >&2
 			stop_group "$server_pg" 1; forget_group "$server_pg"
-			failed=$((failed + 1))
+			set_aside "$dir"
 			continue
 		fi
 		host=http://127.0.0.1:$port
@@ -318,13 +326,13 @@ EOF
 		# Exit 1 means requests failed: a result. Anything else is a failure to run.
 		if [ $hung = 1 ]; then
 			echo "$prog: $label: the load generator did not end on time; stopped it" >&2
-			failed=$((failed + 1))
+			set_aside "$dir"
 		elif [ $load_rc -ne 0 ] && [ $load_rc -ne 1 ]; then
-			echo "$prog: $label: ${gen[0]} exited $load_rc (see $dir/console.txt)" >&2
-			failed=$((failed + 1))
+			echo "$prog: $label: $load exited $load_rc (see its console.txt)" >&2
+			set_aside "$dir"
 		elif [ ! -s "$dir/load_stats.csv" ]; then
-			echo "$prog: $label: no $dir/load_stats.csv was written" >&2
-			failed=$((failed + 1))
+			echo "$prog: $label: $load wrote no load_stats.csv" >&2
+			set_aside "$dir"
 		fi
 	done
 done
@@ -333,7 +341,7 @@ echo "compare: ran $total scenarios in $(($(date +%s) - begin))s$msg"
 
 report_rc=0
 "$bin/report" "$run_dir" || report_rc=$?
-echo "compare: report in $run_dir/REPORT.md and $run_dir/report.html"
+[ $report_rc = 0 ] && echo "compare: report in $run_dir/REPORT.md and $run_dir/report.html"
 if [ $failed -gt 0 ] || [ $report_rc -ne 0 ]; then
 	[ $report_rc -ne 0 ] && echo "$prog: $bin/report exited $report_rc" >&2
 	exit 1

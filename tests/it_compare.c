@@ -293,6 +293,47 @@ static void ctrl_c_stops_everything_it_started(void **state)
 	remove_runs(runs);
 }
 
+/*
+ * A server that never gets ready: that scenario fails to run (exit 1), its
+ * folder is kept as failed-NN-NAME, and the others still run and are reported.
+ */
+static void a_scenario_that_cannot_run_is_set_aside(void **state)
+{
+	char runs[PATH_MAX], bindir[PATH_MAX + 8], path[PATH_MAX + 64], dir[PATH_MAX];
+	char cwd[PATH_MAX];
+	const char *real[] = { "blocking", "load", "report" };
+	FILE *f;
+	(void)state;
+
+	fresh_runs_dir(runs, sizeof runs, "it_compare_fail");
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	snprintf(bindir, sizeof bindir, "%s/bin", runs);
+	assert_int_equal(mkdir(bindir, 0755), 0);
+	for (size_t i = 0; i < 3; i++) {
+		char target[PATH_MAX + 64];
+		snprintf(target, sizeof target, "%s/bin/%s", cwd, real[i]);
+		snprintf(path, sizeof path, "%s/%s", bindir, real[i]);
+		assert_int_equal(symlink(target, path), 0);
+	}
+	snprintf(path, sizeof path, "%s/evented", bindir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\necho 'evented: cannot start' >&2\nexit 2\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+
+	char *argv[] = { "load/compare.sh", "--users", "10", "--run-time", "2", "--task-ms", "50",
+			 "--threads", "4", "--scenarios", "SyncBaselineUser,AsyncConcurrentUser",
+			 "--runs-dir", runs, "--bin", bindir, NULL };
+	assert_int_equal(run(argv, 30000), 1);
+	latest_run(runs, dir);
+	assert_int_equal(processes_of_run(dir, 1), 0);
+	assert_file_has(dir, "failed-02-AsyncConcurrentUser/server.log", "cannot start");
+	assert_file_has(dir, "01-SyncBaselineUser/load_stats.csv", ",/sync_baseline,");
+	assert_file_has(dir, "summary.txt", "01-SyncBaselineUser");
+	remove_runs(runs);
+}
+
 static void bad_usage_exits_2(void **state)
 {
 	char *unknown[] = { "load/compare.sh", "--scenarios", "NoSuchUser", NULL };
@@ -367,6 +408,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(locustfile_matches_the_route_table),
 		cmocka_unit_test(bad_usage_exits_2),
+		cmocka_unit_test(a_scenario_that_cannot_run_is_set_aside),
 		cmocka_unit_test(make_compare_smoke_writes_a_complete_run),
 		cmocka_unit_test(make_compare_load_locust_reads_locusts_csv),
 		cmocka_unit_test(ctrl_c_stops_everything_it_started),
