@@ -190,6 +190,15 @@ static int on_metrics_request(struct mg_connection *c, void *cbdata)
 	return status;
 }
 
+/* CivetWeb's own errors (malformed request line, HTTP/2.0, oversized head) get
+ * the same JSON shape as ours; they never reach a route, so they count as "other". */
+static int on_civetweb_error(struct mg_connection *c, int status, const char *msg)
+{
+	send_error(c, status, NULL, 0, "%s", msg && *msg ? msg : "bad request");
+	metrics_request_done(METRICS_ROUTE_OTHER, status, 0);
+	return 0;
+}
+
 static int on_connection_taken(const struct mg_connection *c, void **conn_data)
 {
 	(void)c;
@@ -208,6 +217,7 @@ void handler_callbacks(struct mg_callbacks *cb)
 {
 	cb->init_connection = on_connection_taken;
 	cb->connection_closed = on_connection_closed;
+	cb->http_error = on_civetweb_error;
 }
 
 int handler_install(struct mg_context *ctx, struct handler_config *cfg)

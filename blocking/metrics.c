@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The statuses this server answers with; anything else CivetWeb sends itself. */
+/* The statuses this server answers with, then one bucket (status="other") for
+ * whatever CivetWeb reports on malformed requests (505, 413...). */
 static const int statuses[] = { 200, 400, 404, 405, 500, 503 };
-#define NSTATUS (sizeof statuses / sizeof statuses[0])
+#define NKNOWN (sizeof statuses / sizeof statuses[0])
+#define NSTATUS (NKNOWN + 1)
 
 /* Per route slot: routes[0..routes_count), then /metrics, then "other". */
 struct slot {
@@ -65,10 +67,8 @@ void metrics_request_done(const char *route, int status, double seconds)
 	struct slot *s = find_slot(route);
 	size_t k = 0;
 
-	while (k < NSTATUS && statuses[k] != status)
+	while (k < NKNOWN && statuses[k] != status)
 		k++;
-	if (k == NSTATUS)
-		k = 4; /* an unexpected status is a server error */
 	atomic_fetch_add(&s->requests[k], 1);
 	atomic_fetch_add(&s->duration_us, (long)(seconds * 1e6));
 	atomic_fetch_add(&s->answered, 1);
@@ -149,10 +149,13 @@ int metrics_render(char *buf, size_t cap, const struct metrics_view *v)
 	for (size_t i = 0; i < nslots; i++) {
 		for (size_t k = 0; k < NSTATUS; k++) {
 			long n = atomic_load(&slots[i].requests[k]);
-			if (n == 0 && !slots[i].always)
+			char status[8] = "other";
+			if (n == 0 && (!slots[i].always || k == NKNOWN))
 				continue;
-			put(&o, "blocking_requests_total{route=\"%s\",status=\"%d\"} %ld\n",
-			    slots[i].label, statuses[k], n);
+			if (k < NKNOWN)
+				snprintf(status, sizeof status, "%d", statuses[k]);
+			put(&o, "blocking_requests_total{route=\"%s\",status=\"%s\"} %ld\n",
+			    slots[i].label, status, n);
 		}
 	}
 	header(&o, "blocking_request_handler_seconds", "summary",

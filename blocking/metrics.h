@@ -32,7 +32,8 @@ struct metrics_view {
 
 int metrics_init(void);
 
-/* A request answered: route label, HTTP status, seconds in the handler. */
+/* A request answered: route label, HTTP status (one the server does not normally
+ * send is counted as status="other"), seconds in the handler. */
 void metrics_request_done(const char *route, int status, double seconds);
 
 /* Handlers running right now (+1 on entry, -1 on exit). */
