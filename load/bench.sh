@@ -770,7 +770,7 @@ done
 # --- charts (gnuplot SVG) ---------------------------------------------------------
 log "charts and BENCH.md"
 plot() { # NAME: gnuplot script on stdin -> $OUT/NAME.svg
-	{ echo "set terminal svg size 900,480 dynamic font 'sans,11' background rgb 'white'"
+	{ echo "set terminal svg size 900,480 dynamic noenhanced font 'sans,11' background rgb 'white'"
 	  echo "set output '$OUT/$1.svg'"; cat; } >"$DATA/$1.gp"
 	gnuplot "$DATA/$1.gp" 2>"$DATA/$1.gp.err" || log "gnuplot $1: $(head -2 "$DATA/$1.gp.err")"
 	[ -s "$OUT/$1.svg" ] && CHARTS+=("$1")
@@ -792,10 +792,10 @@ if [ "$(grep -vc '^#' "$DATA/rates.dat")" -gt 0 ]; then
 fi
 if [ -s "$DATA/r5.dat" ]; then
 	{ echo "# label p50 p99 max"
-	  echo "\"bin/evented timers\" $E50 $E99 ${EMAX/inf/nan}"
-	  echo "\"nanosleep, 80 threads\" $S50 $S99 $SMAX"
-	  echo "\"nanosleep, 10k threads\" ${T50:-nan} ${T99:-nan} ${TMAX:-nan}"
-	  [ -n "${CL99:-}" ] && echo "\"evented, 10k users 20 s\" $CL50 $CL99 ${CLMAX/inf/nan}"
+	  echo "\"evented\\n10k req/s\" $E50 $E99 ${EMAX/inf/nan}"
+	  echo "\"nanosleep\\n80 threads\" $S50 $S99 $SMAX"
+	  echo "\"nanosleep\\n10k threads\" ${T50:-nan} ${T99:-nan} ${TMAX:-nan}"
+	  [ -n "${CL99:-}" ] && echo "\"evented\\n10k users, 20 s\" $CL50 $CL99 ${CLMAX/inf/nan}"
 	} >"$DATA/lateness.dat"
 	plot lateness <<-EOF
 	set title 'Timer lateness (how long after its deadline a sleeper runs)'
@@ -806,6 +806,9 @@ if [ -s "$DATA/r5.dat" ]; then
 	set style fill solid 0.6 border -1
 	set xtics noenhanced
 	set grid ytics
+	set key outside right
+	set xtics font ',9'
+	set yrange [1:1e6]
 	set arrow from graph 0, first 200 to graph 1, first 200 nohead dt 2 lc rgb 'red'
 	set label 'goal: p99 200 us' at graph 0.01, first 230 tc rgb 'red'
 	plot '$DATA/lateness.dat' using 2:xtic(1) title 'p50', '' using 3 title 'p99', '' using 4 title 'max'
@@ -825,10 +828,10 @@ if [ -s "${SC:-/nonexistent}/load.json" ]; then
 	set y2label 'server RSS (MiB)'
 	set y2tics
 	set ytics nomirror
-	set yrange [0:*]
+	set yrange [0:$(awk -v p="${PRED_RPS:-0}" 'BEGIN { print (p > 0 ? p * 1.2 : "*") }')]
 	set y2range [0:*]
 	set grid
-	set key bottom right
+	set key outside bottom center horizontal
 	plot '$DATA/c10k-series.dat' using 1:3 with linespoints title 'req/s (bin/load)', \
 	     $(printf '%s' "${PRED_RPS:-0}") with lines dt 2 title 'model', \
 	     '$DATA/c10k-rss.dat' using 1:(\$2/1024) axes x1y2 with lines title 'server RSS'
@@ -843,6 +846,7 @@ if [ -s "$DATA/quick-ours.dat" ] || [ -s "$DATA/quick-peer.dat" ]; then
 	set style histogram clustered gap 2
 	set style fill solid 0.6 border -1
 	set xtics rotate by -35 noenhanced font ',9'
+	set key outside top center horizontal
 	set grid ytics
 	set title '# reqs / predicted'
 	set yrange [0:*]
