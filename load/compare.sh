@@ -120,9 +120,9 @@ fi
 user_counts=${sweep:-$users}
 sweeping=0; [ -n "$sweep" ] && sweeping=1
 
-# Each server, load generator and scrape is started with setsid so it leads
-# its own process group: stopping the group stops whatever it forked, and a
-# Ctrl-C in the terminal reaches only us, so we stop things in order.
+# Each server and load generator is started with setsid so it leads its own
+# process group: stopping the group stops whatever it forked, and a Ctrl-C in
+# the terminal reaches only us (and curl, sleep), so we stop things in order.
 declare -a groups=()
 stop_group() { # pgid, seconds to wait after SIGTERM before SIGKILL
 	local pg=$1 tenths=$(($2 * 10))
