@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Timing bounds are generous: two cores are shared with other builds and tests. */
@@ -343,6 +345,79 @@ static void metrics_listener_sees_the_queue(void **state)
 	assert_int_equal(proc_stop(&own, SIGTERM, 10000), 0);
 }
 
+/* One worker: clients are served strictly in the order they connected. */
+static void one_thread_serves_first_come_first(void **state)
+{
+	enum { CLIENTS = 6 };
+	const struct route *rt = route_with(PLAN_SEQUENTIAL);
+	char *argv[] = { (char *)harness_bin("blocking"), "--listen", "127.0.0.1:0",
+			 "--threads", "1", NULL };
+	static int fds[CLIENTS];
+	static struct http_resp r;
+	char req[512];
+	int n;
+	(void)state;
+
+	assert_int_equal(proc_start(&own, argv), 0);
+	n = snprintf(req, sizeof req, "GET %s?ms=10 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		     rt->path);
+	for (int i = 0; i < CLIENTS; i++) {
+		fds[i] = http_connect(own.port);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(http_send(fds[i], req, (size_t)n), 0);
+		usleep(5 * 1000); /* let the kernel queue them in this order */
+	}
+	/* Record the order in which answers start to arrive (ready together:
+	 * lowest first, which FIFO allows). */
+	int order[CLIENTS], done = 0, seen[CLIENTS] = { 0 };
+	double deadline = harness_now_ms() + 10000;
+	while (done < CLIENTS && harness_now_ms() < deadline) {
+		struct pollfd pfd[CLIENTS];
+		for (int i = 0; i < CLIENTS; i++)
+			pfd[i] = (struct pollfd){ .fd = seen[i] ? -1 : fds[i], .events = POLLIN };
+		if (poll(pfd, CLIENTS, 1000) <= 0)
+			continue;
+		for (int i = 0; i < CLIENTS; i++)
+			if (!seen[i] && (pfd[i].revents & (POLLIN | POLLHUP))) {
+				seen[i] = 1;
+				order[done++] = i;
+			}
+	}
+	assert_int_equal(done, CLIENTS);
+	for (int i = 0; i < CLIENTS; i++) {
+		assert_int_equal(order[i], i);
+		assert_int_equal(http_read(fds[i], &r, 0, 10000), 0);
+		assert_int_equal(r.status, 200);
+		close(fds[i]);
+	}
+}
+
+/* A client that connects and says nothing holds its worker until
+ * --request-timeout-ms: the thread-per-connection cost of slow clients. */
+static void a_silent_client_holds_a_worker_until_the_timeout(void **state)
+{
+	const struct route *rt = route_with(PLAN_SEQUENTIAL);
+	char *argv[] = { (char *)harness_bin("blocking"), "--listen", "127.0.0.1:0",
+			 "--threads", "1", "--request-timeout-ms", "300", NULL };
+	static struct http_resp r;
+	char path[256];
+	int silent;
+	(void)state;
+
+	assert_int_equal(proc_start(&own, argv), 0);
+	silent = http_connect(own.port);
+	assert_true(silent >= 0);
+	usleep(20 * 1000); /* the worker takes the silent connection first */
+	snprintf(path, sizeof path, "%s?ms=0", rt->path);
+	get(own.port, path, &r);
+	close(silent);
+	print_message("after a silent client: answered in %.0f ms\n", r.ms);
+	assert_int_equal(r.status, 200);
+	/* Alone it would take ~1 ms; here it waits for the 300 ms timeout (minus
+	 * the moment between the two connects). */
+	assert_true(r.ms >= 150 && r.ms < 300 + SLACK_MS);
+}
+
 static int run_status(char *const argv[])
 {
 	struct proc p;
@@ -418,6 +493,9 @@ int main(void)
 		cmocka_unit_test(metrics_counters_move),
 		cmocka_unit_test(a_deep_queue_answers_everyone),
 		cmocka_unit_test_teardown(metrics_listener_sees_the_queue, teardown_own),
+		cmocka_unit_test_teardown(one_thread_serves_first_come_first, teardown_own),
+		cmocka_unit_test_teardown(a_silent_client_holds_a_worker_until_the_timeout,
+					  teardown_own),
 		cmocka_unit_test(usage_errors_exit_2),
 		cmocka_unit_test_teardown(sigterm_drains_running_requests, teardown_own),
 	};
