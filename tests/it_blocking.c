@@ -446,7 +446,7 @@ static void usage_errors_exit_2(void **state)
 static void sigterm_drains_running_requests(void **state)
 {
 	const struct route *seq = route_with(PLAN_SEQUENTIAL), *fan = route_with(PLAN_THREAD_FANOUT);
-	static struct timed_get g[4];
+	static struct timed_get g[6];
 	static struct http_resp r;
 	char slow_seq[256], slow_fan[256];
 	double t0, stopped_ms;
@@ -456,22 +456,29 @@ static void sigterm_drains_running_requests(void **state)
 	assert_int_equal(start(&own, POOL), 0);
 	snprintf(slow_seq, sizeof slow_seq, "%s?ms=300", seq->path);
 	snprintf(slow_fan, sizeof slow_fan, "%s?ms=800", fan->path);
-	for (int i = 0; i < 4; i++) {
+	/* Four hold the four workers; two more wait in the queue behind them. */
+	for (int i = 0; i < 6; i++) {
 		g[i] = (struct timed_get){ .port = own.port, .path = i % 2 ? slow_fan : slow_seq };
 		assert_int_equal(pthread_create(&g[i].tid, NULL, timed_get_main, &g[i]), 0);
+		if (i == 3)
+			usleep(100 * 1000);
 	}
-	usleep(250 * 1000); /* all four on their workers, none finished */
+	usleep(150 * 1000); /* none finished yet */
 	t0 = harness_now_ms();
 	kill(own.pid, SIGTERM);
 	usleep(100 * 1000);
-	/* Draining: a new request is answered 503 (it waits for a free worker). */
+	/* Draining: a new request is answered 503 (after the queue, when a worker frees). */
 	assert_int_equal(http_get(own.port, seq->path, &r, 5000), 0);
 	assert_json_error(&r, 503);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 6; i++) {
 		pthread_join(g[i].tid, NULL);
 		assert_int_equal(g[i].rc, 0);
-		assert_int_equal(g[i].resp.status, 200);
-		assert_string_equal(g[i].resp.body, i % 2 ? fan->body : seq->body);
+		if (i < 4) { /* running when the signal came: finished and answered */
+			assert_int_equal(g[i].resp.status, 200);
+			assert_string_equal(g[i].resp.body, i % 2 ? fan->body : seq->body);
+		} else { /* queued: answered 503 once a worker freed up, not reset */
+			assert_json_error(&g[i].resp, 503);
+		}
 	}
 	rc = proc_wait(&own, 10000);
 	stopped_ms = harness_now_ms() - t0;
