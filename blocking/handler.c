@@ -18,6 +18,9 @@
 #define METRICS_CAP (64 * 1024)
 
 static atomic_int draining;
+/* Requests admitted to run their route's plan and not yet answered: the work a
+ * drain must wait for (503s and scrapes are not). */
+static atomic_long admitted;
 
 static double now_s(void)
 {
@@ -111,36 +114,65 @@ static int run_plan(const struct route *r, const struct handler_config *cfg, lon
 	return 0;
 }
 
+/* CivetWeb leaves the local URI NULL for an absolute URI naming another host. */
+static const char *ri_path(const struct mg_request_info *ri)
+{
+	const char *path = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	return path ? path : "";
+}
+
+static int serve_route(struct mg_connection *c, const struct handler_config *cfg,
+		       const struct mg_request_info *ri, const struct route *r, int is_head);
+
 static int dispatch(struct mg_connection *c, const struct handler_config *cfg,
 		    const struct mg_request_info *ri, const char **label)
 {
-	const char *path = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
-	const char *query = ri->query_string ? ri->query_string : "";
+	const char *path = ri_path(ri);
 	const char *method = ri->request_method;
 	int is_head = strcmp(method, "HEAD") == 0;
 	int readable = is_head || strcmp(method, "GET") == 0;
 	const struct route *r;
-	const char *why;
-	long ms;
+	int status;
 
 	*label = METRICS_ROUTE_OTHER;
-	if (path != NULL && strcmp(path, METRICS_ROUTE_SELF) == 0) {
+	if (strcmp(path, METRICS_ROUTE_SELF) == 0) {
 		*label = METRICS_ROUTE_SELF;
 		if (!readable)
 			return send_error(c, 405, "Allow: GET, HEAD\r\n", 0,
 					  "method %s not allowed; use GET or HEAD", method);
 		return serve_metrics(c, cfg, is_head);
 	}
-	r = path ? routes_find_path(path, strlen(path)) : NULL;
+	r = routes_find_path(path, strlen(path));
 	if (r != NULL && r->world != WORLD_BLOCKING)
 		r = NULL; /* the evented world's routes live in bin/evented */
 	if (r != NULL)
 		*label = r->path;
-	if (atomic_load(&draining))
+	/* Admitted before the flag is read: a drain that sees none admitted knows no
+	 * request slipped past the flag. A 503 leaves at once, so a stream of them
+	 * cannot hold the drain open. */
+	atomic_fetch_add(&admitted, 1);
+	if (atomic_load(&draining)) {
+		atomic_fetch_sub(&admitted, 1);
 		return send_error(c, 503, NULL, is_head, "server is shutting down");
+	}
+	status = serve_route(c, cfg, ri, r, is_head);
+	atomic_fetch_sub(&admitted, 1);
+	return status;
+}
+
+/* An admitted request: the errors a route can have, else its plan and body. */
+static int serve_route(struct mg_connection *c, const struct handler_config *cfg,
+		       const struct mg_request_info *ri, const struct route *r, int is_head)
+{
+	const char *query = ri->query_string ? ri->query_string : "";
+	const char *method = ri->request_method;
+	int readable = is_head || strcmp(method, "GET") == 0;
+	const char *why;
+	long ms;
+
 	if (r == NULL)
 		return send_error(c, 404, NULL, is_head,
-				  "no route %s on this server; see the route table", path ? path : "");
+				  "no route %s on this server; see the route table", ri_path(ri));
 	if (!readable)
 		return send_error(c, 405, "Allow: GET, HEAD\r\n", 0,
 				  "method %s not allowed on %s; use GET or HEAD", method, r->path);
@@ -159,8 +191,6 @@ static int on_request(struct mg_connection *c, void *cbdata)
 	const char *label;
 	int status;
 
-	/* Counted before the drain flag is read: a drain that sees zero handlers
-	 * knows no request slipped past the flag. */
 	metrics_handling_add(1);
 	status = dispatch(c, cbdata, ri, &label);
 	metrics_request_done(label, status, now_s() - start);
@@ -173,12 +203,11 @@ static int on_request(struct mg_connection *c, void *cbdata)
 static int on_metrics_request(struct mg_connection *c, void *cbdata)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
-	const char *path = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 	int is_head = strcmp(ri->request_method, "HEAD") == 0;
 	double start = now_s();
 	int status;
 
-	if (path == NULL || strcmp(path, METRICS_ROUTE_SELF) != 0)
+	if (strcmp(ri_path(ri), METRICS_ROUTE_SELF) != 0)
 		return send_error(c, 404, NULL, is_head, "this port serves only %s",
 				  METRICS_ROUTE_SELF);
 	if (!is_head && strcmp(ri->request_method, "GET") != 0)
@@ -239,4 +268,9 @@ void handler_install_metrics(struct mg_context *ctx, struct handler_config *cfg)
 void handler_drain_begin(void)
 {
 	atomic_store(&draining, 1);
+}
+
+long handler_admitted(void)
+{
+	return atomic_load(&admitted);
 }

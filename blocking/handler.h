@@ -34,4 +34,8 @@ void handler_install_metrics(struct mg_context *ctx, struct handler_config *cfg)
 /* From now on, new requests (except /metrics) are answered 503; running ones go on. */
 void handler_drain_begin(void);
 
+/* Requests admitted to run their plan and not yet answered; after
+ * handler_drain_begin() it only falls, and 0 means every owed answer is sent. */
+long handler_admitted(void);
+
 #endif

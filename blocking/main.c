@@ -67,7 +67,8 @@ static void usage(FILE *f)
 		"                            (default %d); a silent client holds a worker this long\n"
 		"  --metrics-listen HOST:PORT  also serve /metrics on this address, from its own two\n"
 		"                            threads: a scrape on the main port waits in the same FIFO\n"
-		"                            queue as the load (default: none)\n"
+		"                            queue as the load; its address goes to stderr as\n"
+		"                            \"metrics also on http://HOST:PORT/metrics\" (default: none)\n"
 		"  -h, --help                this text\n"
 		"\n"
 		"Routes:\n",
@@ -229,8 +230,8 @@ static int drain(const sigset_t *set)
 	long seen;
 
 	handler_drain_begin();
-	fprintf(stderr, PROG ": draining %ld running request(s)\n", metrics_handling());
-	while (metrics_handling() > 0)
+	fprintf(stderr, PROG ": draining %ld running request(s)\n", handler_admitted());
+	while (handler_admitted() > 0)
 		if (second_signal(set))
 			return -1;
 	grace_end = now_ms() + DRAIN_GRACE_MS;
