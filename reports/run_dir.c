@@ -138,10 +138,16 @@ static int read_stats(struct measured *m, const char *path, char *err, size_t ca
 		snprintf(err, cap, "%s:%zu: no Aggregated row", path, c.nrows);
 		goto fail;
 	}
-	for (int i = S_REQS; i < S_PCT + LOCUST_NPCT; i++)
-		if (csv_number(&c, agg, cols[i], i == S_MED || i >= S_PCT || i == S_MIN ||
-			       i == S_MAX || i == S_AVG, &v[i], err, cap) < 0)
-			goto fail;
+	/* every row's numbers are checked, though only the Aggregated row is used */
+	for (size_t r = 1; r < c.nrows; r++)
+		for (int i = S_REQS; i < S_PCT + LOCUST_NPCT; i++) {
+			double x;
+			if (csv_number(&c, r, cols[i], i == S_MED || i >= S_PCT || i == S_MIN ||
+				       i == S_MAX || i == S_AVG, &x, err, cap) < 0)
+				goto fail;
+			if (r == agg)
+				v[i] = x;
+		}
 	struct locust_row *row = &m->row;
 	memset(row, 0, sizeof *row);
 	snprintf(row->name, sizeof row->name, "Aggregated");
@@ -189,12 +195,21 @@ static int read_history(struct measured *m, const char *path, double run_time_s,
 		snprintf(err, cap, "%s: %s", path, strerror(ENOMEM));
 		goto fail;
 	}
+	double prev_ts = -INFINITY;
 	for (size_t r = 1; r < c.nrows; r++) {
-		if (!is_aggregated(&c, r, cols[H_NAME]))
-			continue; /* --csv-full-history's per-name rows */
+		/* every row is checked, --csv-full-history's per-name rows too, though
+		 * only the Aggregated ones are used: damage anywhere is reported */
 		for (int i = 0; i < H_N; i++)
 			if (i != H_NAME && csv_number(&c, r, cols[i], i >= H_P50, &v[i], err, cap) < 0)
 				goto fail;
+		if (v[H_TS] < prev_ts) {
+			snprintf(err, cap, "%s:%d: Timestamp %.0f is before the previous row's %.0f "
+				 "(rows out of order)", path, c.rows[r].line, v[H_TS], prev_ts);
+			goto fail;
+		}
+		prev_ts = v[H_TS];
+		if (!is_aggregated(&c, r, cols[H_NAME]))
+			continue;
 		if (isnan(t0))
 			t0 = v[H_TS];
 		struct history_point *h = &m->hist[m->nhist++];
@@ -333,18 +348,25 @@ static long json_number(const char *text, const char *key)
 	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
-static void read_json(struct measured *m, const char *path)
+static int read_json(struct measured *m, const char *path, char *err, size_t cap)
 {
 	char buf[4096];
 	FILE *f = fopen(path, "r");
 	m->sent = m->unfinished = -1;
 	if (!f)
-		return; /* optional: real Locust writes none */
+		return 0; /* optional: real Locust writes none */
 	size_t n = fread(buf, 1, sizeof buf - 1, f);
 	buf[n] = '\0';
 	fclose(f);
 	m->sent = json_number(buf, "sent");
 	m->unfinished = json_number(buf, "unfinished");
+	/* present but without them: truncated or not bin/load's, not to be guessed around */
+	if (m->sent < 0 || m->unfinished < 0) {
+		snprintf(err, cap, "%s:1: no \"sent\" and \"unfinished\" counts (truncated, or not "
+			 "bin/load's JSON)", path);
+		return -1;
+	}
+	return 0;
 }
 
 /* --- the folder ----------------------------------------------------------- */
@@ -407,8 +429,7 @@ static int load_scenario(struct scenario *s, char *err, size_t cap)
 	snprintf(path, sizeof path, "%s/console.txt", s->dir);
 	read_console(&s->m, path);
 	snprintf(path, sizeof path, "%s/load.json", s->dir);
-	read_json(&s->m, path);
-	return 0;
+	return read_json(&s->m, path, err, cap);
 }
 
 static int by_name(const void *a, const void *b)
