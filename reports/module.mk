@@ -18,6 +18,9 @@ build/tests/test_model: build/san/tests/test_model.o build/san/reports/model.o $
 build/tests/test_model: LDLIBS += -lm
 build/san/tests/test_model.o: CPPFLAGS += -Ireports
 
+comma := ,
+
+# `make predict PROFILE=seed` (SCENARIOS=A,B or CLASSES="A B" to choose routes)
 # `make predict PROFILE=seed` (or quick, smoke; any of USERS= SPAWN_RATE= RUN_TIME=
 # TASK_MS= THREADS= WORKERS= overrides): the tables the load tests should print.
 .PHONY: predict
@@ -27,7 +30,8 @@ predict: bin/report
 	@bin/report --predict --users $(call profile_get,USERS) \
 		--spawn-rate $(call profile_get,SPAWN_RATE) --run-time $(call profile_get,RUN_TIME) \
 		--task-ms $(call profile_get,TASK_MS) --threads $(call profile_get,THREADS) \
-		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) $(CLASSES)
+		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) \
+		$(or $(CLASSES),$(subst $(comma), ,$(SCENARIOS)))
 
 UNIT_TESTS += build/tests/test_report_input
 build/tests/test_report_input: build/san/tests/test_report_input.o build/san/reports/csv.o \

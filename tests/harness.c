@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,6 +62,9 @@ static int spawn(struct proc *p, char *const argv[])
 		return -1;
 	}
 	if (p->pid == 0) {
+		/* A test that crashes must not leave its server holding the
+		 * runner's output pipe open (which would hang make test). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(pipefd[1], STDOUT_FILENO);
 		execv(argv[0], argv);
 		fprintf(stderr, "harness: exec %s: %s\n", argv[0], strerror(errno));

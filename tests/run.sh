@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Runs each test program given, shows its cmocka output, and ends with one line
 # "tests: N passed, N failed" over all of them. Exit 1 when anything failed (a
-# crashed program counts as one failure even if cmocka never said so).
+# crashed program counts as one failure even if cmocka never said so). Each program
+# gets at most TEST_TIMEOUT seconds (default 600), so a hang fails instead of
+# stalling CI.
 set -u
 passed=0 failed=0 bad=()
 for t in "$@"; do
 	echo "=== $t"
 	tmp=$(mktemp)
-	"$t" 2>&1 | tee "$tmp"
-	rc=${PIPESTATUS[0]}
+	# Not a pipe: a server a test leaves behind would hold a pipe open and hang
+	# the runner; tail follows the file only while the test itself lives.
+	timeout -k 10 "${TEST_TIMEOUT:-600}" "$t" >"$tmp" 2>&1 &
+	pid=$!
+	tail -n +1 -f --pid="$pid" "$tmp"
+	wait "$pid"
+	rc=$?
 	out=$(cat "$tmp")
 	rm -f "$tmp"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | awk '{s+=$1} END {print s+0}')
