@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 
 #define LOOP_MAX_EVENTS 256
+#define TIMER_CHECK_EVERY 16 /* events handled between two looks at the timer heap */
 
 struct io;
 typedef void (*io_fn)(struct io *io, uint32_t events);

@@ -8,8 +8,9 @@ static const int statuses[METRICS_STATUSES] = { 200, 400, 404, 405, 408, 413, 43
 /* Upper bounds in ns: a well-behaved loop lands in the first few (tens of µs);
  * /async_blocking pushes its neighbours' timers into the last ones. */
 static const int64_t bounds_ns[METRICS_BUCKETS] = {
-	10000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000,
-	10000000, 25000000, 50000000, 100000000, 1000000000, 10000000000,
+	5000, 10000, 25000, 50000, 100000, 200000, 500000, 1000000, 2000000,
+	5000000, 10000000, 25000000, 50000000, 100000000, 250000000, 1000000000,
+	10000000000,
 };
 
 int metrics_slot(const struct route *r, int is_metrics)
@@ -44,6 +45,9 @@ void metrics_lateness(struct metrics *m, int64_t late_ns)
 		b++;
 	metrics_inc(&m->lateness[b]);
 	__atomic_fetch_add(&m->lateness_sum_ns, (uint64_t)late_ns, __ATOMIC_RELAXED);
+	/* This worker is the only writer, so a load and a store make a max. */
+	if (late_ns > __atomic_load_n(&m->lateness_max_ns, __ATOMIC_RELAXED))
+		__atomic_store_n(&m->lateness_max_ns, late_ns, __ATOMIC_RELAXED);
 }
 
 struct out {
@@ -82,6 +86,7 @@ size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 {
 	struct out o = { buf, cap, 0, 0 };
 	uint64_t cum = 0, sum_ns = 0, pauses = 0, abandoned = 0;
+	int64_t max_ns = 0;
 
 	put(&o, "# HELP evented_requests_total Requests answered, by route and status.\n"
 		"# TYPE evented_requests_total counter\n");
@@ -122,6 +127,8 @@ size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 			    (unsigned long long)cum);
 	}
 	for (int i = 0; i < n; i++) {
+		if (LOAD(&w[i]->lateness_max_ns) > max_ns)
+			max_ns = LOAD(&w[i]->lateness_max_ns);
 		sum_ns += LOAD(&w[i]->lateness_sum_ns);
 		pauses += LOAD(&w[i]->accept_pauses);
 		abandoned += LOAD(&w[i]->abandoned);
@@ -130,6 +137,9 @@ size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 	 * while other workers keep counting. */
 	put(&o, "evented_timer_lateness_seconds_sum %.9f\nevented_timer_lateness_seconds_count %llu\n",
 	    sum_ns / 1e9, (unsigned long long)cum);
+	put(&o, "# HELP evented_timer_lateness_max_seconds The latest any task timer ran since start.\n"
+		"# TYPE evented_timer_lateness_max_seconds gauge\nevented_timer_lateness_max_seconds %.9f\n",
+	    max_ns / 1e9);
 	put(&o, "# HELP evented_accept_pauses_total Times a worker stopped accepting for a while "
 		"(out of descriptors, or at --max-conns).\n"
 		"# TYPE evented_accept_pauses_total counter\nevented_accept_pauses_total %llu\n",

@@ -16,7 +16,7 @@
 
 #define METRICS_ROUTES 16  /* route table slots, then "/metrics", then "other" */
 #define METRICS_STATUSES 9 /* 200 400 404 405 408 413 431 503 505 */
-#define METRICS_BUCKETS 14 /* timer lateness upper bounds, +Inf kept apart */
+#define METRICS_BUCKETS 17 /* timer lateness upper bounds, +Inf kept apart */
 
 struct metrics {
 	uint64_t requests[METRICS_ROUTES][METRICS_STATUSES];
@@ -25,6 +25,7 @@ struct metrics {
 	int64_t timers_pending;      /* task timers sleeping (not connection timeouts) */
 	uint64_t lateness[METRICS_BUCKETS + 1]; /* per bucket, not cumulative; last is +Inf */
 	uint64_t lateness_sum_ns;
+	int64_t lateness_max_ns;
 	uint64_t accept_pauses;      /* accept stopped for descriptor exhaustion or --max-conns */
 	uint64_t abandoned;          /* requests whose client hung up before the answer */
 };

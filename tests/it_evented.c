@@ -120,6 +120,7 @@ static void head_and_metrics(void **state)
 	assert_non_null(strstr(r.body, "evented_requests_total{route=\""));
 	assert_non_null(strstr(r.body, "evented_timer_lateness_seconds_bucket{le=\"+Inf\"}"));
 	assert_non_null(strstr(r.body, "evented_timer_lateness_seconds_count "));
+	assert_non_null(strstr(r.body, "evented_timer_lateness_max_seconds "));
 	assert_true(metrics_value(server.port, "evented_requests_in_flight") >= 0);
 	assert_true(metrics_value(server.port, "evented_connections_open") >= 1);
 }
