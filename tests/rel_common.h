@@ -44,6 +44,23 @@ static inline int rel_fd_count(pid_t pid)
 	return n;
 }
 
+/* Resident memory of a process in KiB, from /proc/PID/status, or -1. */
+static inline long rel_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 /* utime + stime of a process in clock ticks, from /proc/PID/stat, or -1. */
 static inline long rel_cpu_ticks(pid_t pid)
 {
