@@ -4,7 +4,9 @@
  * after each case a normal request must be answered promptly. Each case is
  * repeated REPEAT times so a slow corruption (a leak, a wedged worker) shows.
  *
- * bin/evented decides every answer itself (evented/http_conn.h). For
+ * Every case must get exactly one response: a second one would mean bytes
+ * after a mis-framed request were read as a request of their own (request
+ * smuggling). bin/evented decides every answer itself (evented/http_conn.h). For
  * bin/blocking CivetWeb 1.15 answers the framing errors before the handler
  * runs; the expectations below are what it actually does, and
  * docs/RELIABILITY.md says so.
@@ -19,6 +21,7 @@
 #include "rel_common.h"
 #include "routes.h"
 
+#include <ctype.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -55,6 +58,8 @@ static const struct bad_case cases[] = {
 	{ "non-numeric Content-Length", "GET %s?ms=0 HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400, 411 },
 	{ "negative Content-Length", "GET %s?ms=0 HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400, 411 },
 	{ "Content-Length with Transfer-Encoding", "GET %s?ms=0 HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, 200 },
+	{ "smuggled request after Content-Length + Transfer-Encoding", "GET %s?ms=0 HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n", 400, 200 },
+	{ "smuggled request after conflicting Content-Length", "GET %s?ms=0 HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 37\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n", 400, 200 },
 	{ "bad chunk size", "GET %s?ms=0 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n", 400, 200 },
 	{ "ms negative", "GET %s?ms=-1 HTTP/1.1\r\n\r\n", 400, 400 },
 	{ "ms huge (600001)", "GET %s?ms=600001 HTTP/1.1\r\n\r\n", 400, 400 },
@@ -105,7 +110,7 @@ static size_t build_case(const struct bad_case *c, const char *path, char *buf, 
  * when a status line arrived.
  */
 static int exchange(int port, const char *req, size_t len, int *status, int *closed,
-		    int timeout_ms)
+		    int *responses, int timeout_ms)
 {
 	char buf[4096];
 	size_t got = 0;
@@ -138,6 +143,13 @@ static int exchange(int port, const char *req, size_t len, int *status, int *clo
 	if (strncmp(buf, "HTTP/", 5) != 0 || strchr(buf, ' ') == NULL)
 		return -1;
 	*status = atoi(strchr(buf, ' ') + 1);
+	/* a second status line means bytes after the request were taken as another */
+	*responses = 0;
+	for (const char *q = buf; (q = strstr(q, "HTTP/")) != NULL; q++)
+		*responses += isdigit((unsigned char)q[5]) && q[6] == '.' &&
+			      isdigit((unsigned char)q[7]) && q[8] == ' ' &&
+			      isdigit((unsigned char)q[9]) && isdigit((unsigned char)q[10]) &&
+			      isdigit((unsigned char)q[11]) && q[12] == ' ';
 	return 0;
 }
 
@@ -157,12 +169,13 @@ static void run_cases(const char *server, const char *world_name, enum route_wor
 		size_t len = build_case(c, rt->path, req, sizeof req);
 		for (int k = 0; k < REPEAT; k++) {
 			static struct http_resp g;
-			int status, closed, rc = exchange(p.port, req, len, &status, &closed, 5000);
-			if (rc == 0 && status == want)
+			int status, closed, responses = 0;
+			int rc = exchange(p.port, req, len, &status, &closed, &responses, 5000);
+			if (rc == 0 && status == want && responses == 1)
 				ok++;
 			else
-				print_message("%s: %s: got %d (rc %d), want %d\n", server, c->name,
-					      status, rc, want);
+				print_message("%s: %s: got %d (rc %d, %d responses), want %d\n", server,
+					      c->name, status, rc, responses, want);
 			closed_all &= closed;
 			/* the server is unharmed: a normal request right after is prompt */
 			if (http_get(p.port, "/metrics", &g, 5000) < 0 || g.status != 200)
@@ -170,7 +183,7 @@ static void run_cases(const char *server, const char *world_name, enum route_wor
 			if (g.ms > worst_prompt)
 				worst_prompt = g.ms;
 		}
-		rel_record(server, c->name, REPEAT, "%d/%d answered %d%s; next request within %.0f ms",
+		rel_record(server, c->name, REPEAT, "%d/%d answered %d once%s; next request within %.0f ms",
 			   ok, REPEAT, want, closed_all ? ", closed" : ", NOT closed", worst_prompt);
 		(void)world_name;
 		if (ok != REPEAT || !closed_all || worst_prompt > PROMPT_MS)
@@ -178,6 +191,26 @@ static void run_cases(const char *server, const char *world_name, enum route_wor
 	}
 	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
 	assert_int_equal(fails, 0);
+}
+
+/* The response counter itself: two pipelined requests on bin/evented give two. */
+static void the_counter_sees_a_second_response(void **state)
+{
+	char *argv[] = { (char *)harness_bin("evented"), "--listen", "127.0.0.1:0",
+			 "--workers", "1", "--task-ms", "0", NULL };
+	const struct route *rt = first_route(WORLD_EVENTED);
+	char req[512];
+	struct proc p;
+	int status, closed, responses = 0, n;
+	(void)state;
+	n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\n\r\nGET %s HTTP/1.1\r\n"
+		     "Connection: close\r\n\r\n", rt->path, rt->path);
+	assert_int_equal(proc_start(&p, argv), 0);
+	int rc = exchange(p.port, req, (size_t)n, &status, &closed, &responses, 5000);
+	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(responses, 2);
 }
 
 static void evented_answers_every_bad_request(void **state)
@@ -199,6 +232,7 @@ static void blocking_answers_every_bad_request(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_counter_sees_a_second_response),
 		cmocka_unit_test(evented_answers_every_bad_request),
 		cmocka_unit_test(blocking_answers_every_bad_request),
 	};
