@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* /metrics text: ~60 lines plus 6 per route slot; 64 KiB leaves ample room. */
@@ -124,6 +125,38 @@ static const char *ri_path(const struct mg_request_info *ri)
 static int serve_route(struct mg_connection *c, const struct handler_config *cfg,
 		       const struct mg_request_info *ri, const struct route *r, int is_head);
 
+/*
+ * The framing CivetWeb 1.15 lets through: Content-Length twice, or beside
+ * Transfer-Encoding, is how requests are smuggled past a proxy that frames them
+ * the other way (RFC 9112 section 6.3), so it is refused even though keep-alive
+ * is off here; and CivetWeb keeps only the first MG_MAX_HEADERS fields and drops
+ * the rest silently, so a full table means fields were lost. Returns the status
+ * sent, or 0 when the framing is fine.
+ */
+static int refuse_bad_framing(struct mg_connection *c, const struct mg_request_info *ri,
+			      int is_head)
+{
+	int lengths = 0, chunked = 0;
+
+	if (ri->num_headers >= MG_MAX_HEADERS)
+		return send_error(c, 431, NULL, is_head,
+				  "%d or more header fields; those past %d would be dropped",
+				  MG_MAX_HEADERS, MG_MAX_HEADERS);
+	for (int i = 0; i < ri->num_headers; i++) {
+		const char *name = ri->http_headers[i].name;
+		if (name == NULL)
+			continue;
+		lengths += strcasecmp(name, "Content-Length") == 0;
+		chunked |= strcasecmp(name, "Transfer-Encoding") == 0;
+	}
+	if (lengths > 1)
+		return send_error(c, 400, NULL, is_head, "Content-Length given %d times", lengths);
+	if (lengths == 1 && chunked)
+		return send_error(c, 400, NULL, is_head,
+				  "both Content-Length and Transfer-Encoding");
+	return 0;
+}
+
 static int dispatch(struct mg_connection *c, const struct handler_config *cfg,
 		    const struct mg_request_info *ri, const char **label)
 {
@@ -135,6 +168,9 @@ static int dispatch(struct mg_connection *c, const struct handler_config *cfg,
 	int status;
 
 	*label = METRICS_ROUTE_OTHER;
+	status = refuse_bad_framing(c, ri, is_head);
+	if (status != 0)
+		return status;
 	if (strcmp(path, METRICS_ROUTE_SELF) == 0) {
 		*label = METRICS_ROUTE_SELF;
 		if (!readable)
@@ -205,8 +241,12 @@ static int on_metrics_request(struct mg_connection *c, void *cbdata)
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	int is_head = strcmp(ri->request_method, "HEAD") == 0;
 	double start = now_s();
-	int status;
+	int status = refuse_bad_framing(c, ri, is_head);
 
+	if (status != 0) {
+		metrics_request_done(METRICS_ROUTE_OTHER, status, now_s() - start);
+		return status;
+	}
 	if (strcmp(ri_path(ri), METRICS_ROUTE_SELF) != 0)
 		return send_error(c, 404, NULL, is_head, "this port serves only %s",
 				  METRICS_ROUTE_SELF);

@@ -1,8 +1,8 @@
 /*
  * handler — answers every HTTP request the blocking server receives: the route
  * table's WORLD_BLOCKING routes (each request holds its worker thread for the
- * whole plan), /metrics, and JSON errors (400 bad ms, 404 unknown path, 405
- * method, 503 while draining).
+ * whole plan), /metrics, and JSON errors (400 bad ms or bad framing, 404
+ * unknown path, 405 method, 431 too many header fields, 503 while draining).
  *
  * handler_install() returns 0, or -1 (reason printed) if the configuration is
  * unusable. The other calls cannot fail.

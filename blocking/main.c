@@ -14,8 +14,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,9 @@
 /* The metrics-only listener: scrapes are short, two threads never queue. */
 #define METRICS_THREADS "2"
 #define METRICS_TIMEOUT_MS "5000"
+/* Descriptors kept free beside the queue and the workers' connections: stdio,
+ * the listeners, the /proc files a scrape reads, CivetWeb's own. */
+#define FD_MARGIN 64
 
 struct options {
 	const char *listen, *metrics_listen;
@@ -62,7 +67,11 @@ static void usage(FILE *f)
 		"                            3 per worker, so the helper pool never binds by default)\n"
 		"  --task-ms MS              one task's duration, 0..%ld (default %ld; ?ms=N overrides)\n"
 		"  --queue N                 connections queued for a free worker, 1..1000000 (default %d);\n"
-		"                            the kernel's listen backlog is set to net.core.somaxconn\n"
+		"                            the kernel's listen backlog is set to net.core.somaxconn;\n"
+		"                            capped (said on stderr) so queue + threads + metrics + %d\n"
+		"                            fit in the descriptor limit, whose soft value is raised\n"
+		"                            to the hard one: a queue past it makes CivetWeb retry\n"
+		"                            accept() without pause once descriptors run out\n"
 		"  --request-timeout-ms MS   bound on each socket read/write, header reads included\n"
 		"                            (default %d); a silent client holds a worker this long\n"
 		"  --metrics-listen HOST:PORT  also serve /metrics on this address, from its own two\n"
@@ -73,19 +82,22 @@ static void usage(FILE *f)
 		"\n"
 		"Routes:\n",
 		DEFAULT_LISTEN, MAX_THREADS, DEFAULT_THREADS, MAX_THREADS, DEFAULT_HELPERS,
-		ROUTE_MS_MAX, ROUTE_DEFAULT_TASK_MS, DEFAULT_QUEUE, DEFAULT_REQUEST_TIMEOUT_MS);
+		ROUTE_MS_MAX, ROUTE_DEFAULT_TASK_MS, DEFAULT_QUEUE, FD_MARGIN,
+		DEFAULT_REQUEST_TIMEOUT_MS);
 	for (size_t i = 0; i < routes_count; i++)
 		if (routes[i].world == WORLD_BLOCKING)
 			fprintf(f, "  GET %-20s %s\n", routes[i].path, routes[i].about);
 	fprintf(f,
 		"  GET %-20s Prometheus text: requests, in flight, busy threads, queue\n"
 		"\n"
-		"Errors are JSON {\"error\": \"...\"}: 400 bad ?ms, 404 unknown path, 405 method other\n"
-		"than GET/HEAD, 503 while draining. SIGINT/SIGTERM drain: running requests finish\n"
-		"and are answered, new ones get 503, then the server exits 0 (a second signal stops\n"
-		"at once, exit 1). Prints \"listening on http://HOST:PORT\" when ready.\n"
+		"Errors are JSON {\"error\": \"...\"}: 400 bad ?ms, or Content-Length twice or with\n"
+		"Transfer-Encoding; 404 unknown path; 405 method other than GET/HEAD; 431 at %d\n"
+		"header fields (CivetWeb drops any past them); 503 while draining.\n"
+		"SIGINT/SIGTERM drain: running requests finish and are answered, new ones get 503,\n"
+		"then the server exits 0 (a second signal stops at once, exit 1).\n"
+		"Prints \"listening on http://HOST:PORT\" when ready.\n"
 		"Exit codes: 0 stopped cleanly, 1 stopped without draining, 2 bad usage or setup.\n",
-		METRICS_ROUTE_SELF);
+		METRICS_ROUTE_SELF, MG_MAX_HEADERS);
 }
 
 static long number(const char *flag, const char *value, long lo, long hi)
@@ -153,6 +165,49 @@ static long system_somaxconn(void)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+/* Raises the soft RLIMIT_NOFILE to the hard one; returns the soft limit now in
+ * force (the old one if raising fails, said on stderr), or -1 if unknown. */
+static long descriptor_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		fprintf(stderr, PROG ": getrlimit(RLIMIT_NOFILE): %s\n", strerror(errno));
+		return -1;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit raised = { rl.rlim_max, rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl = raised;
+		else
+			fprintf(stderr, PROG ": setrlimit(RLIMIT_NOFILE, %llu): %s\n",
+				(unsigned long long)rl.rlim_max, strerror(errno));
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX)
+		return LONG_MAX;
+	return (long)rl.rlim_cur;
+}
+
+/*
+ * CivetWeb's master thread accepts while the queue has room; once accept()
+ * fails with EMFILE it polls and retries at once, a spin on a core. A queue
+ * that fills before descriptors run out makes it wait on the queue instead.
+ * Returns the queue length to use (at least 1), saying on stderr when it caps.
+ */
+static long fitting_queue(const struct options *o, long fd_limit)
+{
+	long metrics = o->metrics_listen ? 1 + atol(METRICS_THREADS) : 0;
+	long room = fd_limit - o->threads - metrics - FD_MARGIN;
+
+	if (fd_limit < 0 || o->queue <= room)
+		return o->queue;
+	fprintf(stderr, PROG ": --queue %ld capped to %ld: %ld descriptors (RLIMIT_NOFILE) must "
+		"hold the queue, %ld worker connections, %ld for metrics and %d spare%s\n",
+		o->queue, room < 1 ? 1 : room, fd_limit, o->threads, metrics, FD_MARGIN,
+		room < 1 ? " (less than that is left: the queue is 1)" : "");
+	return room < 1 ? 1 : room;
 }
 
 /* CivetWeb says only "Failed to setup server ports"; binding the address the same
@@ -260,6 +315,7 @@ int main(int argc, char **argv)
 	int sig, port = 0, metrics_port = 0, rc = 2;
 
 	parse_options(argc, argv, &o);
+	o.queue = fitting_queue(&o, descriptor_limit());
 	format_addr(&o.addr, host, sizeof host, listening, sizeof listening);
 	snprintf(threads, sizeof threads, "%ld", o.threads);
 	snprintf(backlog, sizeof backlog, "%ld", system_somaxconn());

@@ -13,7 +13,7 @@
 
 /* The statuses this server answers with, then one bucket (status="other") for
  * whatever CivetWeb reports on malformed requests (505, 413...). */
-static const int statuses[] = { 200, 400, 404, 405, 500, 503 };
+static const int statuses[] = { 200, 400, 404, 405, 431, 500, 503 };
 #define NKNOWN (sizeof statuses / sizeof statuses[0])
 #define NSTATUS (NKNOWN + 1)
 

@@ -1,7 +1,7 @@
 /*
  * bin/blocking against real sockets: each route's body and timing, the worker
- * pool's waves, the error answers, HEAD, /metrics, a deep FIFO queue, the CLI,
- * and the SIGTERM drain.
+ * pool's waves, the error answers (bad framing included), HEAD, /metrics, a deep
+ * FIFO queue capped to the descriptor limit, the CLI, and the SIGTERM drain.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -213,6 +213,79 @@ static void errors_are_json(void **state)
 	snprintf(req, sizeof req, "DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 	assert_int_equal(http_raw(server.port, req, strlen(req), &r, 5000), 0);
 	assert_json_error(&r, 405);
+}
+
+/* Framing CivetWeb lets through is refused before routing (RFC 9112 section 6.3),
+ * as JSON, counted under route "other". */
+static void bad_framing_is_refused(void **state)
+{
+	const struct route *rt = route_with(PLAN_SEQUENTIAL);
+	static struct http_resp r;
+	static char req[8192];
+	static const char *bad[] = {
+		"Content-Length: 0\r\nContent-Length: 0\r\n",
+		"Content-Length: 0\r\ncontent-length: 5\r\n",
+		"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+		"transfer-encoding: chunked\r\nContent-Length: 0\r\n",
+	};
+	double before400, after400, before431, after431;
+	int n;
+	(void)state;
+
+	before400 = metrics_value(server.port,
+				  "blocking_requests_total{route=\"other\",status=\"400\"}");
+	before431 = metrics_value(server.port,
+				  "blocking_requests_total{route=\"other\",status=\"431\"}");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		n = snprintf(req, sizeof req, "GET %s?ms=0 HTTP/1.1\r\nHost: x\r\n%s"
+			     "Connection: close\r\n\r\n0\r\n\r\n", rt->path, bad[i]);
+		assert_int_equal(http_raw(server.port, req, (size_t)n, &r, 5000), 0);
+		assert_json_error(&r, 400);
+		assert_non_null(strstr(r.body, "Content-Length"));
+	}
+	/* A lone Content-Length (or a lone Transfer-Encoding) is fine. */
+	n = snprintf(req, sizeof req, "GET %s?ms=0 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+		     "Connection: close\r\n\r\n", rt->path);
+	assert_int_equal(http_raw(server.port, req, (size_t)n, &r, 5000), 0);
+	assert_int_equal(r.status, 200);
+
+	/* CivetWeb keeps 64 fields and drops the rest: a full table is refused... */
+	n = snprintf(req, sizeof req, "GET %s?ms=0 HTTP/1.1\r\nHost: x\r\n", rt->path);
+	for (int i = 0; i < 100; i++)
+		n += snprintf(req + n, sizeof req - (size_t)n, "X-H%d: v\r\n", i);
+	n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+	assert_int_equal(http_raw(server.port, req, (size_t)n, &r, 5000), 0);
+	assert_json_error(&r, 431);
+	/* ...and 63 fields (Host + 62) are served. */
+	n = snprintf(req, sizeof req, "GET %s?ms=0 HTTP/1.1\r\nHost: x\r\n", rt->path);
+	for (int i = 0; i < 62; i++)
+		n += snprintf(req + n, sizeof req - (size_t)n, "X-H%d: v\r\n", i);
+	n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+	assert_int_equal(http_raw(server.port, req, (size_t)n, &r, 5000), 0);
+	assert_int_equal(r.status, 200);
+
+	after400 = metrics_value(server.port,
+				 "blocking_requests_total{route=\"other\",status=\"400\"}");
+	after431 = metrics_value(server.port,
+				 "blocking_requests_total{route=\"other\",status=\"431\"}");
+	assert_true(after400 == before400 + 4);
+	assert_true(after431 == before431 + 1);
+}
+
+/* Under a descriptor limit too small for the default --queue, the queue is
+ * capped to fit (and said so): CivetWeb would otherwise spin on EMFILE. */
+static void the_queue_fits_the_descriptor_limit(void **state)
+{
+	char *argv[] = { "/usr/bin/prlimit", "--nofile=200:200", (char *)harness_bin("blocking"),
+			 "--listen", "127.0.0.1:0", "--threads", "8", "--helpers", "8", NULL };
+	(void)state;
+
+	if (access(argv[0], X_OK) != 0)
+		skip();
+	assert_int_equal(proc_start(&own, argv), 0);
+	/* 200 descriptors - 8 worker connections - 64 spare */
+	assert_true(metrics_value(own.port, "blocking_queue_capacity") == 200 - 8 - 64);
+	assert_int_equal(proc_stop(&own, SIGTERM, 10000), 0);
 }
 
 static void head_has_headers_and_no_body(void **state)
@@ -496,6 +569,8 @@ int main(void)
 		cmocka_unit_test(fanout_route_sleeps_once),
 		cmocka_unit_test(eight_requests_on_four_threads_come_in_two_waves),
 		cmocka_unit_test(errors_are_json),
+		cmocka_unit_test(bad_framing_is_refused),
+		cmocka_unit_test_teardown(the_queue_fits_the_descriptor_limit, teardown_own),
 		cmocka_unit_test(head_has_headers_and_no_body),
 		cmocka_unit_test(metrics_counters_move),
 		cmocka_unit_test(a_deep_queue_answers_everyone),

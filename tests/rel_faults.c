@@ -170,7 +170,8 @@ static void blocking_hang_ups_leak_nothing(void **state)
 	hang_ups("blocking");
 }
 
-/* More connections than descriptors: serve, don't spin, recover. */
+/* More connections than descriptors: serve, don't spin (under 0.3 s of CPU in
+ * 2 s; a spin is a whole core), recover. */
 static void out_of_descriptors(const char *name, const char *queue, int assert_it)
 {
 	static struct http_resp r;
@@ -224,7 +225,7 @@ static void out_of_descriptors(const char *name, const char *queue, int assert_i
 		return; /* measured and written down, see docs/RELIABILITY.md */
 	assert_true(alive);
 	assert_true(served);
-	assert_true(cpu_s < 0.5);
+	assert_true(cpu_s < 0.3);
 	assert_int_equal(recovered, 20);
 	assert_int_equal(status, 0);
 }
@@ -236,15 +237,15 @@ static void evented_out_of_descriptors(void **state)
 }
 
 /*
- * bin/blocking with its default --queue (10000) accepts until EMFILE, and then
- * CivetWeb's master thread retries accept() without pause: a spin, measured
- * here but not asserted (a finding for blocking/, see docs/RELIABILITY.md).
- * With a queue smaller than the descriptor limit it stops accepting instead.
+ * CivetWeb's master thread retries accept() without pause once it meets
+ * EMFILE, so bin/blocking caps its default --queue (10000) to fit the
+ * descriptor limit: the queue fills first and the master waits on it. An
+ * explicit small --queue must behave the same.
  */
 static void blocking_out_of_descriptors(void **state)
 {
 	(void)state;
-	out_of_descriptors("blocking", NULL, 0);
+	out_of_descriptors("blocking", NULL, 1);
 	out_of_descriptors("blocking", "16", 1);
 }
 
