@@ -20,5 +20,7 @@ unit: $(UNIT_TESTS)
 integration: all $(INTEGRATION_TESTS)
 	@tests/run.sh $(INTEGRATION_TESTS)
 
-test: all $(UNIT_TESTS) $(INTEGRATION_TESTS)
-	@tests/run.sh $(UNIT_TESTS) $(INTEGRATION_TESTS)
+# Plain programs first, then (when the reliability suite defines them) the
+# integration tests again against ASan+UBSan+LSan and TSan builds.
+test: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(SANITIZE_PREREQS)
+	@tests/run.sh $(UNIT_TESTS) $(INTEGRATION_TESTS) $(SANITIZE_RUN)

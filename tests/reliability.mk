@@ -94,18 +94,18 @@ SANITIZE_TESTS := $(filter-out build/tests/it_compare,$(INTEGRATION_TESTS))
 TSAN_TESTS := $(filter build/tests/it_blocking build/tests/it_load build/tests/rel_load \
 	build/tests/rel_faults,$(INTEGRATION_TESTS))
 
-.PHONY: test-sanitize
-test-sanitize: all $(ASAN_PROGRAMS) $(TSAN_PROGRAMS) $(INTEGRATION_TESTS)
-	@start=$$(date +%s); \
-	echo "test-sanitize: ASan+UBSan+LSan programs in $(ASAN_BIN)"; \
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
+# The sanitized runs, as tests/run.sh arguments: `make test` appends them to the
+# plain run (one closing line for all), `make test-sanitize` runs them alone.
+SANITIZE_PREREQS := $(ASAN_PROGRAMS) $(TSAN_PROGRAMS)
+SANITIZE_RUN := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	HARNESS_BIN=$(ASAN_BIN) tests/run.sh $(SANITIZE_TESTS) || rc=1; \
-	echo "test-sanitize: TSan programs in $(TSAN_BIN)"; \
+	HARNESS_BIN=$(ASAN_BIN) $(SANITIZE_TESTS) \
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1 \
-	HARNESS_BIN=$(TSAN_BIN) tests/run.sh $(TSAN_TESTS) || rc=1; \
-	echo "test-sanitize: $$(( $$(date +%s) - start )) s"; \
-	exit $${rc:-0}
+	HARNESS_BIN=$(TSAN_BIN) $(TSAN_TESTS)
+
+.PHONY: test-sanitize
+test-sanitize: all $(SANITIZE_PREREQS) $(INTEGRATION_TESTS)
+	@tests/run.sh $(SANITIZE_RUN)
 
 .PHONY: reliability-doc
 reliability-doc: all $(REL_TESTS)

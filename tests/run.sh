@@ -4,14 +4,26 @@
 # crashed program counts as one failure even if cmocka never said so). Each program
 # gets at most TEST_TIMEOUT seconds (default 600), so a hang fails instead of
 # stalling CI.
+#
+# An argument NAME=VALUE is not a program: it sets NAME in the environment of the
+# programs after it (HARNESS_BIN=build/asan-bin points the integration tests at
+# sanitized builds), so one run covers every build with one closing line.
 set -u
-passed=0 failed=0 bad=()
+passed=0 failed=0 bad=() env_now=()
 for t in "$@"; do
-	echo "=== $t"
+	if [[ "$t" =~ ^[A-Z_]+= ]]; then
+		env_now+=("$t")
+		continue
+	fi
+	label="$t"
+	for e in "${env_now[@]}"; do
+		case "$e" in HARNESS_BIN=*) label="$t (programs from ${e#HARNESS_BIN=})" ;; esac
+	done
+	echo "=== $label"
 	tmp=$(mktemp)
 	# Not a pipe: a server a test leaves behind would hold a pipe open and hang
 	# the runner; tail follows the file only while the test itself lives.
-	timeout -k 10 "${TEST_TIMEOUT:-600}" "$t" >"$tmp" 2>&1 &
+	env "${env_now[@]}" timeout -k 10 "${TEST_TIMEOUT:-600}" "$t" >"$tmp" 2>&1 &
 	pid=$!
 	tail -n +1 -f --pid="$pid" "$tmp"
 	wait "$pid"
@@ -22,7 +34,7 @@ for t in "$@"; do
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | awk '{s+=$1} END {print s+0}')
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	passed=$((passed + p)) failed=$((failed + f))
-	[ "$rc" -ne 0 ] && bad+=("$t (exit $rc)")
+	[ "$rc" -ne 0 ] && bad+=("$label (exit $rc)")
 done
 echo
 for b in "${bad[@]}"; do echo "failed: $b"; done
