@@ -1,5 +1,5 @@
 # evented/: bin/evented, the epoll server, and its tests.
-EVENTED_SRC := evented/timer_heap.c evented/loop.c evented/http_conn.c evented/executor.c \
+EVENTED_SRC := evented/loop.c evented/http_conn.c evented/executor.c \
 	evented/metrics.c evented/server.c evented/main.c
 EVENTED_OBJ := $(EVENTED_SRC:%.c=build/%.o)
 
@@ -8,12 +8,11 @@ bin/evented: $(EVENTED_OBJ) $(SHARED_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lhttp_parser
 
-UNIT_TESTS += build/tests/test_timer_heap build/tests/test_http_conn
-build/tests/test_timer_heap: build/san/tests/test_timer_heap.o build/san/evented/timer_heap.o
+UNIT_TESTS += build/tests/test_http_conn
 build/tests/test_http_conn: build/san/tests/test_http_conn.o build/san/evented/http_conn.o \
 	$(SHARED_SAN_OBJ)
 build/tests/test_http_conn: LDLIBS += -lhttp_parser
-build/san/tests/test_timer_heap.o build/san/tests/test_http_conn.o: CPPFLAGS += -Ievented
+build/san/tests/test_http_conn.o: CPPFLAGS += -Ievented
 
 INTEGRATION_TESTS += build/tests/it_evented
 build/tests/it_evented: build/san/tests/it_evented.o $(SHARED_SAN_OBJ)
