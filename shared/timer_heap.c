@@ -61,17 +61,25 @@ void timer_heap_free(struct timer_heap *h)
 	timer_heap_init(h);
 }
 
+int timer_heap_reserve(struct timer_heap *h, uint32_t n)
+{
+	struct timer **slot;
+
+	if (n <= h->cap)
+		return 0;
+	slot = realloc(h->slot, (size_t)n * sizeof *slot);
+	if (slot == NULL)
+		return -1;
+	h->slot = slot;
+	h->cap = n;
+	return 0;
+}
+
 int timer_heap_add(struct timer_heap *h, struct timer *t, int64_t deadline)
 {
 	timer_heap_cancel(h, t);
-	if (h->len == h->cap) {
-		uint32_t cap = h->cap ? h->cap * 2 : 64;
-		struct timer **slot = realloc(h->slot, cap * sizeof *slot);
-		if (slot == NULL)
-			return -1;
-		h->slot = slot;
-		h->cap = cap;
-	}
+	if (h->len == h->cap && timer_heap_reserve(h, h->cap ? h->cap * 2 : 64) < 0)
+		return -1;
 	t->deadline = deadline;
 	t->seq = h->seq++;
 	h->slot[h->len] = t;

@@ -48,6 +48,10 @@ static inline int timer_pending(const struct timer *t)
 	return t->index != TIMER_IDLE;
 }
 
+/* Makes room for n pending timers at once, so that adds stay within n never
+ * allocate and cannot fail (a loop whose owners are counted up front). */
+int timer_heap_reserve(struct timer_heap *h, uint32_t n);
+
 /* (Re)starts t at deadline; a pending t is moved, not duplicated. */
 int timer_heap_add(struct timer_heap *h, struct timer *t, int64_t deadline);
 

@@ -1,5 +1,5 @@
 /* The timer heap: order, ties, cancel (also from a callback), zero and huge
- * deadlines, and a long random run checked against a sorted reference. */
+ * deadlines, reserve, and a long random run checked against a sorted reference. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,6 +167,26 @@ static void zero_and_huge_deadlines(void **state)
 	assert_int_equal(fired[2], 0);
 }
 
+static void reserve_keeps_adds_from_allocating(void **state)
+{
+	struct timer **slot;
+	(void)state;
+	assert_int_equal(timer_heap_reserve(&heap, 10), 0);
+	slot = heap.slot;
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(timer_heap_add(&heap, &timers[i].t, 100 - i), 0);
+	assert_ptr_equal(heap.slot, slot); /* ten fit: no reallocation */
+	assert_int_equal(heap.cap, 10);
+	assert_int_equal(timer_heap_reserve(&heap, 5), 0); /* never shrinks */
+	assert_int_equal(heap.cap, 10);
+	assert_int_equal(timer_heap_add(&heap, &timers[10].t, 0), 0); /* past it: grows */
+	assert_true(heap.cap > 10);
+	assert_int_equal(timer_heap_run(&heap, 100), 11);
+	assert_int_equal(fired[0], 10);
+	assert_int_equal(fired[1], 9);
+	assert_int_equal(fired[10], 0);
+}
+
 /* ---- random inserts and cancels against a sorted reference ---- */
 
 struct ref {
@@ -237,6 +257,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cancel_from_inside_a_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_timer_added_in_a_callback_runs_next_pass, setup, teardown),
 		cmocka_unit_test_setup_teardown(zero_and_huge_deadlines, setup, teardown),
+		cmocka_unit_test_setup_teardown(reserve_keeps_adds_from_allocating, setup, teardown),
 		cmocka_unit_test_setup_teardown(random_operations_match_a_sorted_reference, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
