@@ -1,10 +1,13 @@
 #include "runner.h"
 
+#include "timer_heap.h"
+
 #include <errno.h>
 #include <http_parser.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +42,7 @@ struct user {
 	uint64_t body;
 	int64_t t_start;     /* just before the send (or connect) */
 	int64_t t_intended;  /* open model: when the schedule wanted it sent */
-	int64_t deadline;    /* wake time or timeout; in the heap when heap_i >= 0 */
-	int heap_i;
+	struct timer timer;  /* wait time over (U_WAITING) or request timeout (others) */
 	char first[64];      /* the response's first bytes, for BadStatusLine */
 	size_t first_len;
 	char reason[64];     /* the status line's reason phrase */
@@ -56,8 +58,7 @@ struct worker {
 	struct user *users;
 	int n_users;         /* users this worker owns: global g = id + k * threads */
 	int n_spawned;
-	struct user **heap;
-	int heap_n;
+	struct timer_heap timers; /* room for every user: adds never allocate */
 	struct user **idle;  /* open model: pool of connections free to send */
 	int idle_n;
 	int64_t interval_ns; /* open model: this worker's share of the schedule */
@@ -168,68 +169,6 @@ void run_stats_free(struct run_stats *s)
 	free(s);
 }
 
-/* ----------------------------------------------------------------- heap */
-
-static int before(const struct user *a, const struct user *b)
-{
-	return a->deadline - b->deadline < 0;
-}
-
-static void heap_set(struct worker *w, int i, struct user *u)
-{
-	w->heap[i] = u;
-	u->heap_i = i;
-}
-
-static void heap_up(struct worker *w, int i)
-{
-	struct user *u = w->heap[i];
-	while (i > 0 && before(u, w->heap[(i - 1) / 2])) {
-		heap_set(w, i, w->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(w, i, u);
-}
-
-static void heap_down(struct worker *w, int i)
-{
-	struct user *u = w->heap[i];
-	for (;;) {
-		int c = 2 * i + 1;
-		if (c >= w->heap_n)
-			break;
-		if (c + 1 < w->heap_n && before(w->heap[c + 1], w->heap[c]))
-			c++;
-		if (!before(w->heap[c], u))
-			break;
-		heap_set(w, i, w->heap[c]);
-		i = c;
-	}
-	heap_set(w, i, u);
-}
-
-static void heap_push(struct worker *w, struct user *u, int64_t deadline)
-{
-	u->deadline = deadline;
-	heap_set(w, w->heap_n++, u);
-	heap_up(w, w->heap_n - 1);
-}
-
-static void heap_remove(struct worker *w, struct user *u)
-{
-	int i = u->heap_i;
-	struct user *last;
-	if (i < 0)
-		return;
-	u->heap_i = -1;
-	last = w->heap[--w->heap_n];
-	if (i == w->heap_n)
-		return;
-	heap_set(w, i, last);
-	heap_up(w, i);
-	heap_down(w, last->heap_i);
-}
-
 /* ------------------------------------------------------------ recording */
 
 static void record(struct worker *w, struct user *u, int64_t end, const char *err)
@@ -302,7 +241,7 @@ static void finish(struct worker *w, struct user *u, const char *err, int keep_a
 {
 	int64_t now = mono_ns();
 	record(w, u, now, err);
-	heap_remove(w, u);
+	timer_heap_cancel(&w->timers, &u->timer);
 	if (err != NULL || !keep_alive)
 		conn_close(u);
 	else
@@ -314,7 +253,8 @@ static void finish(struct worker *w, struct user *u, const char *err, int keep_a
 	}
 	int64_t wait = wait_ns(w);
 	if (wait > 0 || err != NULL)
-		heap_push(w, u, now + wait); /* a failure may come back at once: no recursion */
+		/* a failure may come back at once: through the heap, no recursion */
+		timer_heap_add(&w->timers, &u->timer, now + wait);
 	else
 		start_request(w, u, now);
 }
@@ -529,7 +469,7 @@ static void start_request(struct worker *w, struct user *u, int64_t intended)
 	u->parser.data = u;
 	w->st->sent++;
 	if (c->timeout_s > 0)
-		heap_push(w, u, u->t_start + (int64_t)(c->timeout_s * 1e9));
+		timer_heap_add(&w->timers, &u->timer, u->t_start + (int64_t)(c->timeout_s * 1e9));
 	if (u->fd < 0) {
 		conn_open(w, u);
 	} else {
@@ -573,6 +513,16 @@ static void on_event(struct worker *w, struct user *u, uint32_t ev)
 			conn_close(u);
 		return;
 	}
+}
+
+/* A user's timer: its wait time is over, or its request ran past --timeout. */
+static void on_user_timer(struct timer *t)
+{
+	struct user *u = (struct user *)((char *)t - offsetof(struct user, timer));
+	if (u->state == U_WAITING)
+		start_request(u->w, u, t->deadline);
+	else
+		fail_timeout(u->w, u);
 }
 
 /* ----------------------------------------------------------------- loop */
@@ -626,7 +576,7 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		int64_t now = mono_ns(), due = r->end_ns;
+		int64_t now = mono_ns(), due = r->end_ns, left;
 		int timeout, n;
 
 		if (atomic_load_explicit(&r->stop, memory_order_relaxed) ||
@@ -643,15 +593,9 @@ static void *worker_main(void *arg)
 			else
 				start_request(w, u, now);
 		}
-		/* due timers: wait times over, or requests past their timeout */
-		while (w->heap_n > 0 && w->heap[0]->deadline - now <= 0) {
-			struct user *u = w->heap[0];
-			heap_remove(w, u);
-			if (u->state == U_WAITING)
-				start_request(w, u, u->deadline);
-			else
-				fail_timeout(w, u);
-		}
+		/* due timers: wait times over, or requests past their timeout; one
+		 * a callback adds (a failed user back at once) waits for the next pass */
+		timer_heap_run(&w->timers, now);
 		/* open model: hand every due request to a free connection */
 		if (r->c.rate > 0) {
 			while (w->idle_n > 0 && w->next_due - now <= 0) {
@@ -663,17 +607,13 @@ static void *worker_main(void *arg)
 		}
 		if (w->n_spawned < w->n_users)
 			due = min_due(due, spawn_at(r, w->id + (long)w->n_spawned * T));
-		if (w->heap_n > 0)
-			due = min_due(due, w->heap[0]->deadline);
 		now = mono_ns();
+		left = timer_heap_next(&w->timers, now); /* -1: none pending */
+		if (due != 0 && (left < 0 || due - now < left))
+			left = due - now > 0 ? due - now : 0;
 		timeout = POLL_CAP_MS;
-		if (due != 0) {
-			int64_t left = due - now;
-			if (left <= 0)
-				timeout = 0;
-			else if (left < (int64_t)POLL_CAP_MS * 1000000)
-				timeout = (int)((left + 999999) / 1000000); /* never wake early */
-		}
+		if (left >= 0 && left < (int64_t)POLL_CAP_MS * 1000000)
+			timeout = (int)((left + 999999) / 1000000); /* never wake early */
 		pthread_mutex_unlock(&w->lock);
 		n = epoll_wait(w->epfd, events, MAX_EVENTS, timeout);
 		pthread_mutex_lock(&w->lock);
@@ -704,8 +644,8 @@ static void *worker_main(void *arg)
 
 static void worker_free(struct worker *w)
 {
+	timer_heap_free(&w->timers); /* first: it marks the users' timers idle */
 	free(w->users);
-	free(w->heap);
 	free(w->idle);
 	run_stats_free(w->st);
 	if (w->epfd >= 0)
@@ -740,10 +680,12 @@ int runner_start(struct runner **out, const struct load_config *c)
 		w->epfd = -1;
 		w->n_users = (int)((c->users - i + r->n_workers - 1) / r->n_workers);
 		w->users = calloc((size_t)w->n_users + 1, sizeof *w->users);
-		w->heap = calloc((size_t)w->n_users + 1, sizeof *w->heap);
 		w->idle = calloc((size_t)w->n_users + 1, sizeof *w->idle);
 		w->st = run_stats_new(c->n_ep);
-		if (!w->users || !w->heap || !w->idle || !w->st) {
+		timer_heap_init(&w->timers);
+		/* one timer per user: with the room reserved, no add can fail */
+		if (!w->users || !w->idle || !w->st ||
+		    timer_heap_reserve(&w->timers, (uint32_t)w->n_users + 1) < 0) {
 			fprintf(stderr, "bin/load: calloc: %s\n", strerror(errno));
 			goto fail;
 		}
@@ -751,7 +693,7 @@ int runner_start(struct runner **out, const struct load_config *c)
 			struct user *u = &w->users[k];
 			u->w = w;
 			u->fd = -1;
-			u->heap_i = -1;
+			timer_init(&u->timer, on_user_timer);
 			u->ep = c->user_ep[(i + (long)k * r->n_workers) % c->n_user_ep];
 		}
 		w->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1);

@@ -27,8 +27,8 @@ static void setup(void)
 	wk.r = &run;
 	wk.idle = idle_slot;
 	wk.st = run_stats_new(1);
-	wk.heap = calloc(2, sizeof *wk.heap);
-	if (!wk.st || !wk.heap)
+	timer_heap_init(&wk.timers);
+	if (!wk.st || timer_heap_reserve(&wk.timers, 2) < 0)
 		abort();
 	parser_settings.on_status = on_status;
 	parser_settings.on_body = on_body;
@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&us, 0, sizeof us);
 	us.w = &wk;
 	us.fd = sv[1];
-	us.heap_i = -1;
+	timer_init(&us.timer, on_user_timer);
 	us.reused = 1;
 	us.retried = 1; /* no reconnect: the target is the parse, not the socket */
 	us.state = U_READING;
