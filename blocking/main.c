@@ -100,15 +100,6 @@ static void usage(FILE *f)
 		METRICS_ROUTE_SELF, MG_MAX_HEADERS);
 }
 
-static long number(const char *flag, const char *value, long lo, long hi)
-{
-	long v;
-	if (cli_parse_long(value, lo, hi, &v) < 0)
-		cli_die_usage(PROG, "%s must be an integer from %ld to %ld, not '%s'", flag, lo, hi,
-			      value);
-	return v;
-}
-
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -132,12 +123,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listen = optarg; break;
-		case 't': o->threads = number("--threads", optarg, 1, MAX_THREADS); break;
-		case 'H': o->helpers = number("--helpers", optarg, 1, MAX_THREADS); break;
-		case 'm': o->task_ms = number("--task-ms", optarg, 0, ROUTE_MS_MAX); break;
-		case 'q': o->queue = number("--queue", optarg, 1, 1000000); break;
+		case 't': o->threads = cli_flag_long(PROG, "--threads", optarg, 1, MAX_THREADS); break;
+		case 'H': o->helpers = cli_flag_long(PROG, "--helpers", optarg, 1, MAX_THREADS); break;
+		case 'm': o->task_ms = cli_flag_long(PROG, "--task-ms", optarg, 0, ROUTE_MS_MAX); break;
+		case 'q': o->queue = cli_flag_long(PROG, "--queue", optarg, 1, 1000000); break;
 		case 'r':
-			o->request_timeout_ms = number("--request-timeout-ms", optarg, 1, 3600000);
+			o->request_timeout_ms = cli_flag_long(PROG, "--request-timeout-ms", optarg, 1, 3600000);
 			break;
 		case 'M': o->metrics_listen = optarg; break;
 		case 'h': usage(stdout); exit(0);

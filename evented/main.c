@@ -65,14 +65,6 @@ static void usage(void)
 	       HTTP_BODY_MAX);
 }
 
-static long parse(const char *flag, const char *v, long lo, long hi)
-{
-	long out;
-	if (cli_parse_long(v, lo, hi, &out) < 0)
-		cli_die_usage(PROG, "%s wants an integer from %ld to %ld, not '%s'", flag, lo, hi, v);
-	return out;
-}
-
 /*
  * SO_REUSEPORT would let a second server started by the same user on a busy
  * port bind silently and take half its connections. A plain bind first tells
@@ -141,11 +133,11 @@ int main(int argc, char **argv)
 			if (cli_parse_hostport(optarg, &cfg.addr) < 0)
 				cli_die_usage(PROG, "--listen wants HOST:PORT, not '%s'", optarg);
 			break;
-		case 'w': cfg.workers = (int)parse("--workers", optarg, 1, MAX_WORKERS); break;
-		case 't': cfg.task_ms = parse("--task-ms", optarg, 0, ROUTE_MS_MAX); break;
-		case 'm': cfg.max_conns = parse("--max-conns", optarg, 1, 10000000); break;
-		case 'H': cfg.header_timeout_ms = parse("--header-timeout-ms", optarg, 1, 3600000); break;
-		case 'I': cfg.idle_timeout_ms = parse("--idle-timeout-ms", optarg, 1, 3600000); break;
+		case 'w': cfg.workers = (int)cli_flag_long(PROG, "--workers", optarg, 1, MAX_WORKERS); break;
+		case 't': cfg.task_ms = cli_flag_long(PROG, "--task-ms", optarg, 0, ROUTE_MS_MAX); break;
+		case 'm': cfg.max_conns = cli_flag_long(PROG, "--max-conns", optarg, 1, 10000000); break;
+		case 'H': cfg.header_timeout_ms = cli_flag_long(PROG, "--header-timeout-ms", optarg, 1, 3600000); break;
+		case 'I': cfg.idle_timeout_ms = cli_flag_long(PROG, "--idle-timeout-ms", optarg, 1, 3600000); break;
 		case 'h': usage(); return 0;
 		default:
 			cli_die_usage(PROG, "unknown or incomplete option '%s'", argv[optind - 1]);

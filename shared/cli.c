@@ -22,6 +22,16 @@ int cli_parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+long cli_flag_long(const char *prog, const char *flag, const char *value, long lo, long hi)
+{
+	long v;
+
+	if (cli_parse_long(value, lo, hi, &v) < 0)
+		cli_die_usage(prog, "%s must be an integer from %ld to %ld, not '%s'", flag, lo, hi,
+			      value);
+	return v;
+}
+
 int cli_parse_hostport(const char *s, struct sockaddr_in *out)
 {
 	const char *colon = strrchr(s, ':');

@@ -14,6 +14,10 @@
 /* A whole decimal number in [lo, hi]; no sign unless lo < 0, no trailing junk. */
 int cli_parse_long(const char *s, long lo, long hi, long *out);
 
+/* A flag's value parsed as by cli_parse_long, or cli_die_usage() naming the flag
+ * and the range: "PROG: --threads must be an integer from 1 to 10000, not 'x'". */
+long cli_flag_long(const char *prog, const char *flag, const char *value, long lo, long hi);
+
 /* "HOST:PORT" with HOST a dotted IPv4 address or "localhost", PORT 0..65535. */
 int cli_parse_hostport(const char *s, struct sockaddr_in *out);
 
