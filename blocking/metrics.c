@@ -1,5 +1,7 @@
 #include "metrics.h"
 
+#include "textbuf.h"
+
 #include "helper_pool.h"
 #include "routes.h"
 #include "tcp_queue.h"
@@ -104,44 +106,22 @@ void metrics_tasks_done(int n, long ms)
 	atomic_fetch_add(&task_ms, n * ms);
 }
 
-/* Appends to a buffer; remembers overflow instead of checking every call. */
-struct out {
-	char *buf;
-	size_t cap, len;
-	int overflow;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void put(struct out *o, const char *fmt, ...)
+static void header(struct textbuf *o, const char *name, const char *type, const char *help)
 {
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->overflow = 1;
-	else
-		o->len += (size_t)n;
+	textbuf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void header(struct out *o, const char *name, const char *type, const char *help)
-{
-	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void gauge(struct out *o, const char *name, const char *help, long v)
+static void gauge(struct textbuf *o, const char *name, const char *help, long v)
 {
 	header(o, name, "gauge", help);
-	put(o, "%s %ld\n", name, v);
+	textbuf_printf(o, "%s %ld\n", name, v);
 }
 
 int metrics_render(char *buf, size_t cap, const struct metrics_view *v)
 {
-	struct out o = { .buf = buf, .cap = cap };
+	struct textbuf o;
+
+	textbuf_init(&o, buf, cap);
 	struct tcp_queue q;
 	long busy_now = atomic_load(&busy);
 
@@ -154,7 +134,7 @@ int metrics_render(char *buf, size_t cap, const struct metrics_view *v)
 				continue;
 			if (k < NKNOWN)
 				snprintf(status, sizeof status, "%d", statuses[k]);
-			put(&o, "blocking_requests_total{route=\"%s\",status=\"%s\"} %ld\n",
+			textbuf_printf(&o, "blocking_requests_total{route=\"%s\",status=\"%s\"} %ld\n",
 			    slots[i].label, status, n);
 		}
 	}
@@ -163,9 +143,9 @@ int metrics_render(char *buf, size_t cap, const struct metrics_view *v)
 	for (size_t i = 0; i < nslots; i++) {
 		if (!slots[i].always && atomic_load(&slots[i].answered) == 0)
 			continue;
-		put(&o, "blocking_request_handler_seconds_sum{route=\"%s\"} %.6f\n",
+		textbuf_printf(&o, "blocking_request_handler_seconds_sum{route=\"%s\"} %.6f\n",
 		    slots[i].label, atomic_load(&slots[i].duration_us) / 1e6);
-		put(&o, "blocking_request_handler_seconds_count{route=\"%s\"} %ld\n",
+		textbuf_printf(&o, "blocking_request_handler_seconds_count{route=\"%s\"} %ld\n",
 		    slots[i].label, atomic_load(&slots[i].answered));
 	}
 	/* The queue, from the kernel's side: connections owed an answer, whether they
@@ -188,7 +168,7 @@ int metrics_render(char *buf, size_t cap, const struct metrics_view *v)
 	gauge(&o, "blocking_queue_capacity",
 	      "Connections CivetWeb queues for a free worker (--queue).", v->queue_capacity);
 	header(&o, "blocking_connections_total", "counter", "Connections taken by a worker thread.");
-	put(&o, "blocking_connections_total %ld\n", atomic_load(&connections));
+	textbuf_printf(&o, "blocking_connections_total %ld\n", atomic_load(&connections));
 	if (v->helpers != NULL) {
 		gauge(&o, "blocking_helper_threads", "Helper threads for fanned-out tasks (--helpers).",
 		      helper_pool_threads(v->helpers));
@@ -198,14 +178,14 @@ int metrics_render(char *buf, size_t cap, const struct metrics_view *v)
 		      helper_pool_queued(v->helpers));
 	}
 	header(&o, "blocking_tasks_total", "counter", "Slow tasks run to completion.");
-	put(&o, "blocking_tasks_total %ld\n", atomic_load(&tasks));
+	textbuf_printf(&o, "blocking_tasks_total %ld\n", atomic_load(&tasks));
 	header(&o, "blocking_task_seconds_total", "counter", "Seconds slept by completed tasks.");
-	put(&o, "blocking_task_seconds_total %.3f\n", atomic_load(&task_ms) / 1e3);
+	textbuf_printf(&o, "blocking_task_seconds_total %.3f\n", atomic_load(&task_ms) / 1e3);
 	if (v->metrics_port > 0)
 		gauge(&o, "blocking_metrics_port",
 		      "Port of the metrics-only listener, whose scrapes skip the request queue.",
 		      v->metrics_port);
 	gauge(&o, "blocking_draining", "1 while the server drains after SIGINT/SIGTERM.",
 	      v->draining);
-	return o.overflow ? -1 : (int)o.len;
+	return o.overflow ? -1 : (int)o.len; /* -1: did not fit */
 }

@@ -1,5 +1,7 @@
 #include "metrics.h"
 
+#include "textbuf.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -50,28 +52,6 @@ void metrics_lateness(struct metrics *m, int64_t late_ns)
 		__atomic_store_n(&m->lateness_max_ns, late_ns, __ATOMIC_RELAXED);
 }
 
-struct out {
-	char *buf;
-	size_t cap, len;
-	int overflow;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->overflow = 1;
-	else
-		o->len += (size_t)n;
-}
-
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
 static int64_t sum_gauge(struct metrics *const *w, int n, size_t offset)
@@ -84,11 +64,13 @@ static int64_t sum_gauge(struct metrics *const *w, int n, size_t offset)
 
 size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 {
-	struct out o = { buf, cap, 0, 0 };
+	struct textbuf o;
+
+	textbuf_init(&o, buf, cap);
 	uint64_t cum = 0, sum_ns = 0, pauses = 0, abandoned = 0;
 	int64_t max_ns = 0;
 
-	put(&o, "# HELP evented_requests_total Requests answered, by route and status.\n"
+	textbuf_printf(&o, "# HELP evented_requests_total Requests answered, by route and status.\n"
 		"# TYPE evented_requests_total counter\n");
 	for (int slot = 0; slot < (int)routes_count + 2; slot++) {
 		for (int s = 0; s < METRICS_STATUSES; s++) {
@@ -101,29 +83,29 @@ size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 				     routes[slot].world == WORLD_EVENTED;
 			if (v == 0 && !always)
 				continue;
-			put(&o, "evented_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+			textbuf_printf(&o, "evented_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
 			    slot_name(slot), statuses[s], (unsigned long long)v);
 		}
 	}
-	put(&o, "# HELP evented_connections_open Client connections open.\n"
+	textbuf_printf(&o, "# HELP evented_connections_open Client connections open.\n"
 		"# TYPE evented_connections_open gauge\nevented_connections_open %lld\n",
 	    (long long)sum_gauge(w, n, offsetof(struct metrics, connections_open)));
-	put(&o, "# HELP evented_requests_in_flight Requests parsed and not yet answered.\n"
+	textbuf_printf(&o, "# HELP evented_requests_in_flight Requests parsed and not yet answered.\n"
 		"# TYPE evented_requests_in_flight gauge\nevented_requests_in_flight %lld\n",
 	    (long long)sum_gauge(w, n, offsetof(struct metrics, requests_in_flight)));
-	put(&o, "# HELP evented_timers_pending Task timers sleeping in the loops' heaps.\n"
+	textbuf_printf(&o, "# HELP evented_timers_pending Task timers sleeping in the loops' heaps.\n"
 		"# TYPE evented_timers_pending gauge\nevented_timers_pending %lld\n",
 	    (long long)sum_gauge(w, n, offsetof(struct metrics, timers_pending)));
-	put(&o, "# HELP evented_timer_lateness_seconds How late task timers ran after their deadline.\n"
+	textbuf_printf(&o, "# HELP evented_timer_lateness_seconds How late task timers ran after their deadline.\n"
 		"# TYPE evented_timer_lateness_seconds histogram\n");
 	for (int b = 0; b <= METRICS_BUCKETS; b++) {
 		for (int i = 0; i < n; i++)
 			cum += LOAD(&w[i]->lateness[b]);
 		if (b < METRICS_BUCKETS)
-			put(&o, "evented_timer_lateness_seconds_bucket{le=\"%g\"} %llu\n",
+			textbuf_printf(&o, "evented_timer_lateness_seconds_bucket{le=\"%g\"} %llu\n",
 			    bounds_ns[b] / 1e9, (unsigned long long)cum);
 		else
-			put(&o, "evented_timer_lateness_seconds_bucket{le=\"+Inf\"} %llu\n",
+			textbuf_printf(&o, "evented_timer_lateness_seconds_bucket{le=\"+Inf\"} %llu\n",
 			    (unsigned long long)cum);
 	}
 	for (int i = 0; i < n; i++) {
@@ -135,20 +117,20 @@ size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 	}
 	/* _count is the +Inf bucket as summed above, so the two always agree even
 	 * while other workers keep counting. */
-	put(&o, "evented_timer_lateness_seconds_sum %.9f\nevented_timer_lateness_seconds_count %llu\n",
+	textbuf_printf(&o, "evented_timer_lateness_seconds_sum %.9f\nevented_timer_lateness_seconds_count %llu\n",
 	    sum_ns / 1e9, (unsigned long long)cum);
-	put(&o, "# HELP evented_timer_lateness_max_seconds The latest any task timer ran since start.\n"
+	textbuf_printf(&o, "# HELP evented_timer_lateness_max_seconds The latest any task timer ran since start.\n"
 		"# TYPE evented_timer_lateness_max_seconds gauge\nevented_timer_lateness_max_seconds %.9f\n",
 	    max_ns / 1e9);
-	put(&o, "# HELP evented_accept_pauses_total Times a worker stopped accepting for a while "
+	textbuf_printf(&o, "# HELP evented_accept_pauses_total Times a worker stopped accepting for a while "
 		"(out of descriptors, or at --max-conns).\n"
 		"# TYPE evented_accept_pauses_total counter\nevented_accept_pauses_total %llu\n",
 	    (unsigned long long)pauses);
-	put(&o, "# HELP evented_requests_abandoned_total Requests whose client hung up while "
+	textbuf_printf(&o, "# HELP evented_requests_abandoned_total Requests whose client hung up while "
 		"their tasks slept (timers cancelled, nothing written).\n"
 		"# TYPE evented_requests_abandoned_total counter\nevented_requests_abandoned_total %llu\n",
 	    (unsigned long long)abandoned);
-	put(&o, "# HELP evented_workers Event loops serving the port.\n"
+	textbuf_printf(&o, "# HELP evented_workers Event loops serving the port.\n"
 		"# TYPE evented_workers gauge\nevented_workers %d\n", n);
-	return o.overflow ? 0 : o.len;
+	return textbuf_len(&o);
 }
