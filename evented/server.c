@@ -46,6 +46,7 @@ struct conn {
 static void conn_close(struct conn *c);
 static void conn_input(struct conn *c, const char *data, size_t len);
 static void conn_settle(struct conn *c);
+static void conn_read(struct conn *c);
 
 /* ---- the connection's one timer, lazily moved ---- */
 
@@ -75,6 +76,18 @@ static void on_conn_timer(struct timer *t)
 		if (loop_timer_at(l, &c->timer, c->expire) < 0)
 			conn_close(c);
 		return;
+	}
+	/* A loop stalled by /async_blocking's nanosleeps (or by a long batch of
+	 * events) may not yet have read what the client sent in time: what the
+	 * kernel holds has arrived, so read it before judging. A head completed
+	 * now starts its request; a slow client's still-partial head keeps its
+	 * old deadline (set once per request) and is closed below. */
+	if (c->wait == WAIT_HEADER || c->wait == WAIT_IDLE) {
+		enum conn_wait was = (enum conn_wait)c->wait;
+		int64_t expire = c->expire;
+		conn_read(c);
+		if (c->state == CLOSED || c->wait != was || c->expire != expire)
+			return;
 	}
 	/* Header timeout, idle timeout, or the end of a lingering close: a slow
 	 * or silent client gets nothing more than a closed connection. */

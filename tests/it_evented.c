@@ -479,6 +479,41 @@ static void async_blocking_stalls_the_worker(void **state)
 	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
 }
 
+/* A client that sent its head on time, while the loop slept in /async_blocking,
+ * is served when the loop wakes: its header deadline passed during the stall,
+ * but the bytes were in the kernel, so the timeout must not close it. */
+static void stalled_loop_serves_heads_that_arrived_in_time(void **state)
+{
+	static struct http_resp r;
+	struct proc p;
+	const struct route *blocking = route_with(PLAN_BLOCKING_LOOP),
+			   *gather = route_with(PLAN_GATHER);
+	char req[256];
+	int stall_fd, fd, n;
+	(void)state;
+	{
+		char *argv[] = { (char *)harness_bin("evented"), "--listen", "127.0.0.1:0",
+				 "--workers", "1", "--header-timeout-ms", "200", NULL };
+		assert_int_equal(proc_start(&p, argv), 0);
+	}
+	fd = http_connect(p.port); /* accepted now: its header clock starts */
+	usleep(50000);
+	stall_fd = http_connect(p.port);
+	n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\n\r\n", path_ms(blocking, 200));
+	assert_int_equal(http_send(stall_fd, req, (size_t)n), 0);
+	usleep(100000); /* the loop sleeps now, for 600 ms */
+	n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\n\r\n", path_ms(gather, 0));
+	assert_int_equal(http_send(fd, req, (size_t)n), 0);
+	assert_int_equal(http_read(fd, &r, 0, 5000), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, gather->body);
+	assert_int_equal(http_read(stall_fd, &r, 0, 5000), 0);
+	assert_int_equal(r.status, 200);
+	close(fd);
+	close(stall_fd);
+	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
+}
+
 /* ---- descriptor exhaustion ---- */
 
 static void out_of_descriptors_then_recovers(void **state)
@@ -594,6 +629,7 @@ int main(void)
 		cmocka_unit_test(hang_up_mid_sleep_frees_everything),
 		cmocka_unit_test(max_conns_holds_the_rest_in_the_backlog),
 		cmocka_unit_test(async_blocking_stalls_the_worker),
+		cmocka_unit_test(stalled_loop_serves_heads_that_arrived_in_time),
 		cmocka_unit_test(out_of_descriptors_then_recovers),
 		cmocka_unit_test(sigterm_drains),
 		cmocka_unit_test(usage_errors_exit_2),
