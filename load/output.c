@@ -58,6 +58,23 @@ static FILE *open_csv(struct output *out, const char *suffix, const char *mode)
 	return f;
 }
 
+/* Frees what output_open allocated and what the run grew; NULL is a no-op. */
+static void output_free(struct output *out)
+{
+	if (out == NULL)
+		return;
+	free(out->order);
+	free(out->total);
+	free(out->prev_sec);
+	free(out->prev_progress);
+	free(out->diff);
+	free(out->ring);
+	free(out->cum_reqs);
+	free(out->cum_fails);
+	free(out->series);
+	free(out);
+}
+
 struct output *output_open(const struct output_opts *o)
 {
 	struct output *out = calloc(1, sizeof *out);
@@ -109,15 +126,7 @@ struct output *output_open(const struct output_opts *o)
 oom:
 	fprintf(stderr, "bin/load: calloc: %s\n", strerror(errno));
 fail:
-	if (out != NULL) {
-		free(out->order);
-		free(out->total);
-		free(out->prev_sec);
-		free(out->prev_progress);
-		free(out->diff);
-		free(out->ring);
-		free(out);
-	}
+	output_free(out);
 	return NULL;
 }
 
@@ -514,15 +523,6 @@ int output_finish(struct output *out, const struct run_stats *s, int64_t end_ns)
 	locust_print_errors(stderr, errs, (size_t)s->n_err);
 	if (out->o.json_path != NULL && write_json(out, s, duration) < 0)
 		rc = -1;
-	free(out->order);
-	free(out->total);
-	free(out->prev_sec);
-	free(out->prev_progress);
-	free(out->diff);
-	free(out->ring);
-	free(out->cum_reqs);
-	free(out->cum_fails);
-	free(out->series);
-	free(out);
+	output_free(out);
 	return rc;
 }

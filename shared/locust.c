@@ -456,11 +456,10 @@ static void pct_cells(FILE *f, const struct locust_row *r, const long pct[LOCUST
 	}
 }
 
-void locust_csv_stats_row(FILE *f, const struct locust_row *r)
+/* ",reqs,fails,median,avg,min,max,content": the stats row's and the history
+ * row's shared run of cells. */
+static void summary_cells(FILE *f, const struct locust_row *r)
 {
-	locust_csv_cell(f, r->method);
-	fputc(',', f);
-	locust_csv_cell(f, r->name);
 	fprintf(f, ",%llu,%llu,", (unsigned long long)r->reqs, (unsigned long long)r->fails);
 	cell_median(f, r);
 	fputc(',', f);
@@ -471,6 +470,14 @@ void locust_csv_stats_row(FILE *f, const struct locust_row *r)
 	cell_max(f, r);
 	fputc(',', f);
 	cell_content(f, r);
+}
+
+void locust_csv_stats_row(FILE *f, const struct locust_row *r)
+{
+	locust_csv_cell(f, r->method);
+	fputc(',', f);
+	locust_csv_cell(f, r->name);
+	summary_cells(f, r);
 	fputc(',', f);
 	cell_float(f, r->rps);
 	fputc(',', f);
@@ -497,16 +504,7 @@ void locust_csv_history_row(FILE *f, long unix_s, long users, const struct locus
 	locust_csv_cell(f, r->name);
 	fprintf(f, ",%f,%f", cur_rps, cur_fps);
 	pct_cells(f, r, pct);
-	fprintf(f, ",%llu,%llu,", (unsigned long long)r->reqs, (unsigned long long)r->fails);
-	cell_median(f, r);
-	fputc(',', f);
-	cell_avg(f, r);
-	fputc(',', f);
-	cell_min(f, r);
-	fputc(',', f);
-	cell_max(f, r);
-	fputc(',', f);
-	cell_content(f, r);
+	summary_cells(f, r);
 	fputs("\r\n", f);
 }
 
