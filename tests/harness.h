@@ -74,6 +74,12 @@ int http_raw(int port, const void *req, size_t len, struct http_resp *r, int tim
 /* The value of header `name` (case-insensitive) in r->head, copied to out. */
 int http_header(const struct http_resp *r, const char *name, char *out, size_t cap);
 
+/* Runs a shell command (printf-style), its stdout and stderr as the command
+ * redirects them read into out (NUL-terminated, truncated at cap - 1). Returns
+ * its exit code, 128 when a signal ended it, -1 when it could not start. */
+__attribute__((format(printf, 3, 4)))
+int harness_sh(char *out, size_t cap, const char *fmt, ...);
+
 /* Monotonic milliseconds. */
 double harness_now_ms(void);
 

@@ -19,21 +19,8 @@
 static char tmpdir[256];
 static char out[1 << 20];
 
-/* Runs a shell command, output (stdout and stderr) into out; its exit code. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	size_t n = fread(out, 1, sizeof out - 1, p);
-	out[n] = '\0';
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
+/* A shell command's exit code, its output in out. */
+#define sh(...) harness_sh(out, sizeof out, __VA_ARGS__)
 
 static char *slurp(const char *path)
 {

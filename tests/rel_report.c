@@ -26,22 +26,8 @@ static char tmp[64];
 static char fixture_abs[4096]; /* FIXTURE from anywhere: the damage runs after a cd */
 static char out[1 << 16];
 
-/* Runs a shell command; its output (stdout and stderr) in out; its exit code. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	if (p == NULL)
-		return -1;
-	size_t n = fread(out, 1, sizeof out - 1, p);
-	out[n] = '\0';
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
+/* A shell command's exit code, its output in out. */
+#define sh(...) harness_sh(out, sizeof out, __VA_ARGS__)
 
 struct damage {
 	const char *file;     /* in the scenario folder, or ../run.env */
@@ -110,7 +96,7 @@ static void every_damage_is_named_and_nothing_written(void **state)
 			memmove(at_dir + 7, at_dir + strlen(dirname), strlen(at_dir + strlen(dirname)) + 1);
 		}
 		written = sh("cd %s/r && ls -d REPORT.md report.html summary.txt charts 2>/dev/null | wc -l",
-			     tmp, tmp) == 0 ? atoi(out) : -1;
+			     tmp) == 0 ? atoi(out) : -1;
 		if (d->accepted) {
 			int same = rc == 0 && sh("cmp -s %s/r/summary.txt %s/summary.good", tmp, tmp) == 0;
 			snprintf(what, sizeof what, "%s %s", d->file, d->what);
