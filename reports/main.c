@@ -49,6 +49,11 @@ static void usage(FILE *f)
 		"  --wait MIN[-MAX]   wait time between a user's requests, s     [0]\n"
 		"  --overhead-ms MS   per-request cost beside the tasks          [0]\n"
 		"  --seed N           draw waits from a seeded RNG (0: the mean) [0]\n"
+		"  --split A,B,...    users per worker process, summing to --users:\n"
+		"                     threads (helpers, workers) divided evenly\n"
+		"                     among the processes, a queue each  [one queue]\n"
+		"  --order O          fifo, lifo (anyio's thread limiter) or random:\n"
+		"                     the order a process serves its waiters  [fifo]\n"
 		"  --help             this text\n"
 		"\n"
 		"Exit: 0 ok, 2 bad usage or unreadable input (the message names the file and\n"
@@ -110,7 +115,7 @@ static int predict(const struct model_scenario *base, char **classes, int n)
 int main(int argc, char **argv)
 {
 	enum { O_PREDICT = 256, O_USERS, O_RATE, O_TIME, O_TASK, O_THREADS, O_HELPERS,
-	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_HELP };
+	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_HELP };
 	static const struct option opts[] = {
 		{ "predict", no_argument, NULL, O_PREDICT },
 		{ "users", required_argument, NULL, O_USERS },
@@ -123,6 +128,8 @@ int main(int argc, char **argv)
 		{ "wait", required_argument, NULL, O_WAIT },
 		{ "overhead-ms", required_argument, NULL, O_OVERHEAD },
 		{ "seed", required_argument, NULL, O_SEED },
+		{ "split", required_argument, NULL, O_SPLIT },
+		{ "order", required_argument, NULL, O_ORDER },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -147,6 +154,17 @@ int main(int argc, char **argv)
 		case O_WAIT: parse_wait(optarg, &sc.wait_min_s, &sc.wait_max_s); break;
 		case O_OVERHEAD: sc.overhead_ms = parse_double("--overhead-ms", optarg, 0, 1e6); break;
 		case O_SEED: sc.seed = (unsigned)parse_int("--seed", optarg, 0, 2147483647); break;
+		case O_SPLIT:
+			if (model_split_parse(optarg, &sc) < 0)
+				cli_die_usage(prog, "--split: expected users per process as "
+					      "A,B,... (at most %d whole numbers), found \"%s\"",
+					      MODEL_SPLIT_MAX, optarg);
+			break;
+		case O_ORDER:
+			if (model_order_parse(optarg, &sc.order) < 0)
+				cli_die_usage(prog, "--order: expected fifo, lifo or random, "
+					      "found \"%s\"", optarg);
+			break;
 		case O_HELP: usage(stdout); return 0;
 		default:
 			cli_die_usage(prog, "unknown or incomplete option \"%s\"", argv[optind - 1]);
@@ -154,6 +172,14 @@ int main(int argc, char **argv)
 	}
 	if (!helpers_set)
 		sc.helpers = 3 * sc.threads; /* as bin/blocking: never binds by default */
+	if (sc.nsplit > 1) {
+		long sum = 0;
+		for (int i = 0; i < sc.nsplit; i++)
+			sum += sc.split[i];
+		if (sum != sc.users)
+			cli_die_usage(prog, "--split: the processes' users sum to %ld, not --users %d",
+				      sum, sc.users);
+	}
 	if (do_predict) {
 		for (int i = optind; i < argc; i++)
 			if (!routes_find_class(argv[i]))

@@ -51,9 +51,86 @@ int model_capacity(const struct model_scenario *sc, int *unbounded)
 	return c < 1 ? 1 : c;
 }
 
+int model_order_parse(const char *s, enum model_order *out)
+{
+	static const char *const names[] = { "fifo", "lifo", "random" };
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum model_order)i;
+			return 0;
+		}
+	errno = EINVAL;
+	return -1;
+}
+
+const char *model_order_name(enum model_order o)
+{
+	switch (o) {
+	case MODEL_ORDER_FIFO: return "fifo";
+	case MODEL_ORDER_LIFO: return "lifo";
+	case MODEL_ORDER_RANDOM: return "random";
+	}
+	return "?";
+}
+
+int model_split_parse(const char *s, struct model_scenario *sc)
+{
+	int n = 0;
+	const char *p = s;
+	for (;;) {
+		char *end;
+		errno = 0;
+		long v = strtol(p, &end, 10);
+		if (end == p || *p == '-' || *p == '+' || errno || v > 1000000 ||
+		    n == MODEL_SPLIT_MAX || (*end != ',' && *end != '\0'))
+			goto fail;
+		sc->split[n++] = (int)v;
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	sc->nsplit = n;
+	return 0;
+fail:
+	errno = EINVAL;
+	return -1;
+}
+
+/* Process p's even share of a total: the first (total % n) processes get one more. */
+static int share(int total, int n, int p)
+{
+	return total / n + (p < total % n ? 1 : 0);
+}
+
+int model_process_capacity(const struct model_scenario *sc, int p, int *unbounded)
+{
+	if (sc->nsplit <= 1)
+		return model_capacity(sc, unbounded);
+	struct model_scenario one = *sc;
+	one.threads = share(sc->threads, sc->nsplit, p);
+	one.helpers = sc->helpers > 0 ? share(sc->helpers, sc->nsplit, p) : sc->helpers;
+	one.workers = share(sc->workers, sc->nsplit, p);
+	one.users = sc->split[p];
+	return model_capacity(&one, unbounded);
+}
+
+/* A split must name every user once. */
+static int split_valid(const struct model_scenario *sc)
+{
+	if (sc->nsplit <= 1)
+		return 1;
+	long sum = 0;
+	for (int p = 0; p < sc->nsplit; p++) {
+		if (sc->split[p] < 0)
+			return 0;
+		sum += sc->split[p];
+	}
+	return sc->nsplit <= MODEL_SPLIT_MAX && sum == sc->users;
+}
+
 int model_steady(const struct model_scenario *sc, struct model_steady *out)
 {
-	if (sc->users < 1 || !sc->route || sc->task_ms < 0) {
+	if (sc->users < 1 || !sc->route || sc->task_ms < 0 || !split_valid(sc)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -67,6 +144,24 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 	double by_capacity = s > 0 ? out->capacity / (s / 1e3) : INFINITY;
 	out->bound = by_capacity < by_users ? MODEL_BOUND_CAPACITY : MODEL_BOUND_USERS;
 	out->x_per_s = out->bound == MODEL_BOUND_CAPACITY ? by_capacity : by_users;
+	if (sc->nsplit > 1) {
+		/* Separate queues: X is the sum of each process's own bound, so an
+		 * idle thread in one process cannot serve a user queued in another. */
+		double x = 0;
+		int cap = 0, any_capacity = 0;
+		for (int p = 0; p < sc->nsplit; p++) {
+			int unb, c = model_process_capacity(sc, p, &unb);
+			double bu = s + z > 0 ? sc->split[p] / ((s + z) / 1e3) : INFINITY;
+			double bc = s > 0 && !unb ? c / (s / 1e3) : INFINITY;
+			any_capacity |= bc < bu;
+			x += bc < bu ? bc : bu;
+			cap += c;
+		}
+		if (!out->unbounded)
+			out->capacity = cap;
+		out->bound = any_capacity ? MODEL_BOUND_CAPACITY : MODEL_BOUND_USERS;
+		out->x_per_s = x;
+	}
 	out->r_ms = isinf(out->x_per_s) ? 0 : n / out->x_per_s * 1e3 - z;
 	if (out->r_ms < s)
 		out->r_ms = s; /* rounding only: R never drops below one service */
@@ -87,6 +182,17 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 		snprintf(out->why, sizeof out->why,
 			 "capacity binds: the loop sleeps, so %d worker%s serve%s one request at a time",
 			 out->capacity, out->capacity == 1 ? "" : "s", out->capacity == 1 ? "s" : "");
+	if (sc->nsplit > 1) {
+		/* Name the split: it is why X and the tail differ from one queue. */
+		size_t len = strlen(out->why);
+		int w = snprintf(out->why + len, sizeof out->why - len, "; %d processes, users",
+				 sc->nsplit);
+		for (int p = 0; p < sc->nsplit && w > 0; p++) {
+			len = strlen(out->why);
+			w = snprintf(out->why + len, sizeof out->why - len, "%s%d", p ? "/" : " ",
+				     sc->split[p]);
+		}
+	}
 	return 0;
 }
 
@@ -100,19 +206,29 @@ double model_spawn_time_s(const struct model_scenario *sc, int k)
 	return (double)(k / batch) * batch / sc->spawn_rate;
 }
 
-/* --- the arrival heap: (time, seq) ascending; seq keeps FIFO among equal times */
+/* --- the event heap: (time, kind, seq) ascending. At one instant a completion
+ * comes before an arrival: a server frees its thread (and wakes a waiter) before
+ * the answered user's next request can reach it; seq keeps FIFO among equals. */
 
-struct arrival {
+enum event_kind { EV_DONE, EV_ARRIVE };
+
+struct event {
 	double t;
+	enum event_kind kind;
 	uint64_t seq;
+	int user;
 };
 
-static int before(const struct arrival *a, const struct arrival *b)
+static int before(const struct event *a, const struct event *b)
 {
-	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+	if (a->t != b->t)
+		return a->t < b->t;
+	if (a->kind != b->kind)
+		return a->kind < b->kind;
+	return a->seq < b->seq;
 }
 
-static void heap_push(struct arrival *h, size_t *n, struct arrival a)
+static void heap_push(struct event *h, size_t *n, struct event a)
 {
 	size_t i = (*n)++;
 	while (i > 0) {
@@ -125,9 +241,9 @@ static void heap_push(struct arrival *h, size_t *n, struct arrival a)
 	h[i] = a;
 }
 
-static struct arrival heap_pop(struct arrival *h, size_t *n)
+static struct event heap_pop(struct event *h, size_t *n)
 {
-	struct arrival top = h[0], last = h[--(*n)];
+	struct event top = h[0], last = h[--(*n)];
 	size_t i = 0;
 	for (;;) {
 		size_t c = 2 * i + 1;
@@ -155,6 +271,39 @@ static double uniform01(uint64_t *state)
 	return (z >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* --- one worker process: its servers and the users waiting for one. The queue
+ * is a ring of user ids holding at most the process's users; the service order
+ * is only which end (or which slot) queue_take reads. */
+
+struct process {
+	int capacity, busy, unbounded;
+	int *queue;        /* ring of waiting users, capacity `users` */
+	int users, head, len;
+};
+
+static void queue_put(struct process *p, int user)
+{
+	p->queue[(p->head + p->len++) % p->users] = user;
+}
+
+static int queue_take(struct process *p, enum model_order order, uint64_t *rng)
+{
+	int at = 0; /* offset from the head */
+	if (order == MODEL_ORDER_LIFO)
+		at = p->len - 1;
+	else if (order == MODEL_ORDER_RANDOM)
+		at = (int)(uniform01(rng) * p->len);
+	int *slot = &p->queue[(p->head + at) % p->users];
+	int user = *slot;
+	/* random: the last waiter fills the hole (order among the rest is moot) */
+	if (order == MODEL_ORDER_RANDOM)
+		*slot = p->queue[(p->head + p->len - 1) % p->users];
+	if (order == MODEL_ORDER_FIFO)
+		p->head = (p->head + 1) % p->users;
+	p->len--;
+	return user;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -169,20 +318,60 @@ void model_run_free(struct model_run *run)
 	memset(run, 0, sizeof *run);
 }
 
+/* User k, in spawn order, joins the process furthest below its share of the
+ * split (ties to the lower index): a measured split says how many, not which. */
+static int assign_users(const struct model_scenario *sc, int *proc_of)
+{
+	int n = sc->nsplit > 1 ? sc->nsplit : 1;
+	int *given = calloc((size_t)n, sizeof *given);
+	if (!given)
+		return -1;
+	for (int k = 0; k < sc->users; k++) {
+		int best = 0;
+		double best_fill = INFINITY;
+		for (int p = 0; p < n; p++) {
+			int want = n > 1 ? sc->split[p] : sc->users;
+			if (given[p] >= want)
+				continue;
+			double fill = (given[p] + 1.0) / want;
+			if (fill < best_fill) {
+				best_fill = fill;
+				best = p;
+			}
+		}
+		proc_of[k] = best;
+		given[best]++;
+	}
+	free(given);
+	return 0;
+}
+
+/* Starts user u's request on one of process p's servers at time t. */
+static void serve(struct process *p, struct event *heap, size_t *nheap, uint64_t *seq,
+		  int u, double t, double s_s)
+{
+	p->busy++;
+	heap_push(heap, nheap, (struct event){ t + s_s, EV_DONE, (*seq)++, u });
+}
+
 /*
- * Equal service times make FIFO on C servers simple: the i-th request to arrive
- * starts when it arrives or when the (i-C)-th finishes, whichever is later — so a
- * ring of the last C start times replaces the server state. Arrivals come from a
- * heap (spawns, and each user's next send after its wait).
+ * Arrivals and completions from one heap. An arrival takes a free server of its
+ * user's process or joins that process's queue; a completion records the
+ * response, wakes a waiter in the process's order and schedules the user's next
+ * send after its wait. With one process, FIFO and equal service times this is
+ * the queue the closed form describes, request for request.
  */
 int model_simulate(const struct model_scenario *sc, struct model_run *out)
 {
 	struct model_steady st;
-	struct arrival *heap = NULL;
-	double *ring = NULL;
+	struct event *heap = NULL;
+	struct process *procs = NULL;
+	int *proc_of = NULL, *queues = NULL;
+	double *sent_at = NULL;
 	size_t nheap = 0, cap_ms = 1024;
-	uint64_t seq = 0, rng = sc->seed;
+	uint64_t seq = 0, rng = sc->seed, order_rng = sc->seed ^ 0x5eed0f0adeull;
 	double s_s, t_end = sc->run_time_s;
+	int nproc = sc->nsplit > 1 ? sc->nsplit : 1;
 
 	memset(out, 0, sizeof *out);
 	if (model_steady(sc, &st) < 0 || sc->run_time_s <= 0) {
@@ -190,42 +379,51 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		return -1;
 	}
 	s_s = st.service_ms / 1e3;
-	int c = st.capacity < sc->users ? st.capacity : sc->users;
 	out->seconds = (int)ceil(t_end);
+	/* each user has at most one event pending: its send or its completion */
 	heap = malloc(sizeof *heap * (size_t)sc->users);
-	ring = malloc(sizeof *ring * (size_t)c);
+	procs = calloc((size_t)nproc, sizeof *procs);
+	proc_of = malloc(sizeof *proc_of * (size_t)sc->users);
+	queues = malloc(sizeof *queues * (size_t)sc->users);
+	sent_at = malloc(sizeof *sent_at * (size_t)sc->users);
 	out->ms = malloc(sizeof *out->ms * cap_ms);
 	out->done_per_s = calloc((size_t)out->seconds + 1, sizeof *out->done_per_s);
 	out->users_per_s = calloc((size_t)out->seconds + 1, sizeof *out->users_per_s);
-	if (!heap || !ring || !out->ms || !out->done_per_s || !out->users_per_s)
+	if (!heap || !procs || !proc_of || !queues || !sent_at || !out->ms || !out->done_per_s ||
+	    !out->users_per_s || assign_users(sc, proc_of) < 0)
 		goto fail;
-	for (int i = 0; i < c; i++)
-		ring[i] = -INFINITY;
+	for (int p = 0, at = 0; p < nproc; p++) {
+		procs[p].users = nproc > 1 ? sc->split[p] : sc->users;
+		procs[p].queue = queues + at;
+		at += procs[p].users;
+		procs[p].capacity = model_process_capacity(sc, p, &procs[p].unbounded);
+	}
 	for (int k = 0; k < sc->users; k++) {
 		double t = model_spawn_time_s(sc, k);
 		if (t < t_end)
-			heap_push(heap, &nheap, (struct arrival){ t, seq++ });
+			heap_push(heap, &nheap, (struct event){ t, EV_ARRIVE, seq++, k });
 		for (int sec = (int)ceil(t); sec <= out->seconds; sec++)
 			if (t <= sec)
 				out->users_per_s[sec]++;
 	}
 
-	for (uint64_t i = 0; nheap > 0; i++) {
-		struct arrival a = heap_pop(heap, &nheap);
-		if (a.t >= t_end)
-			break; /* the heap is ordered: nobody sends any more */
-		double *slot = &ring[i % (uint64_t)c];
-		double start = *slot + s_s > a.t ? *slot + s_s : a.t;
-		double done = start + s_s;
-		*slot = start;
-		out->sent++;
-		/* Locust kills the user mid-request at the stop: never recorded. A real
-		 * request always takes a little longer than its tasks, so one due
-		 * exactly at the stop is late too (runs are often whole rounds long). */
-		if (done >= t_end) {
-			out->unfinished++;
+	while (nheap > 0) {
+		struct event e = heap_pop(heap, &nheap);
+		if (e.t >= t_end)
+			break; /* the heap is ordered: nothing else happens in the window */
+		struct process *p = &procs[proc_of[e.user]];
+		if (e.kind == EV_ARRIVE) {
+			out->sent++;
+			sent_at[e.user] = e.t;
+			if (p->unbounded || p->busy < p->capacity)
+				serve(p, heap, &nheap, &seq, e.user, e.t, s_s);
+			else
+				queue_put(p, e.user);
 			continue;
 		}
+		p->busy--;
+		if (p->len > 0)
+			serve(p, heap, &nheap, &seq, queue_take(p, sc->order, &order_rng), e.t, s_s);
 		if ((size_t)out->reqs == cap_ms) {
 			double *grown = realloc(out->ms, sizeof *grown * cap_ms * 2);
 			if (!grown)
@@ -235,24 +433,35 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		}
 		/* to the microsecond: sums of seconds drift by 1e-15, and 99.99999 ms
 		 * would print as Locust's truncated 99 */
-		out->ms[out->reqs++] = round((done - a.t) * 1e6) / 1e3;
-		out->done_per_s[(int)floor(done)]++;
-		if (done > out->last_done_s)
-			out->last_done_s = done;
+		out->ms[out->reqs++] = round((e.t - sent_at[e.user]) * 1e6) / 1e3;
+		out->done_per_s[(int)floor(e.t)]++;
+		if (e.t > out->last_done_s)
+			out->last_done_s = e.t;
 		double wait = sc->wait_min_s;
 		if (sc->wait_max_s > sc->wait_min_s)
 			wait += (sc->wait_max_s - sc->wait_min_s) *
 				(sc->seed ? uniform01(&rng) : 0.5);
-		heap_push(heap, &nheap, (struct arrival){ done + wait, seq++ });
+		heap_push(heap, &nheap, (struct event){ e.t + wait, EV_ARRIVE, seq++, e.user });
 	}
+	/* Locust kills the user mid-request at the stop: never recorded. A real
+	 * request always takes a little longer than its tasks, so one due exactly
+	 * at the stop is late too (runs are often whole rounds long). Under LIFO
+	 * this includes the users starved in the queue the whole run. */
+	out->unfinished = out->sent - out->reqs;
 	qsort(out->ms, (size_t)out->reqs, sizeof *out->ms, cmp_double);
 	out->rps = out->last_done_s > 0 ? out->reqs / out->last_done_s : 0;
 	free(heap);
-	free(ring);
+	free(procs);
+	free(proc_of);
+	free(queues);
+	free(sent_at);
 	return 0;
 fail:
 	free(heap);
-	free(ring);
+	free(procs);
+	free(proc_of);
+	free(queues);
+	free(sent_at);
 	model_run_free(out);
 	errno = ENOMEM;
 	return -1;

@@ -6,8 +6,11 @@
  *     capacity C in concurrent requests, N users with think time Z:
  *         X = min(N / (S + Z), C / S)      R = N / X - Z   (Little's law)
  *   - model_simulate(): the whole run as a discrete-event simulation of the
- *     closed system — users spawned as Locust spawns them, a FIFO queue in front
- *     of C equal servers, the finite window and Locust's accounting (a request
+ *     closed system — users spawned as Locust spawns them, a queue in front of
+ *     C equal servers in each worker process (the users split over the
+ *     processes as measured, each keeping its process for the whole run as a
+ *     keep-alive connection does; served in FIFO, LIFO or random order), the
+ *     finite window and Locust's accounting (a request
  *     counts only when it completes before the stop — one due exactly at the
  *     stop counts as late, as any real one would be; req/s = count / time of
  *     the last completed request). It sees the ramp-up transient that the closed
@@ -23,6 +26,17 @@
 
 #include "routes.h"
 
+/* Worker processes a split may name (`SPLIT=a,b,...`). */
+#define MODEL_SPLIT_MAX 64
+
+/* The order in which a worker process serves the requests waiting for it. */
+enum model_order {
+	MODEL_ORDER_FIFO,   /* first come, first served: bin/blocking, CivetWeb's queue */
+	MODEL_ORDER_LIFO,   /* newest waiter first: anyio 3.6's CapacityLimiter wakes the
+			     * waiter OrderedDict.popitem() returns, the last one added */
+	MODEL_ORDER_RANDOM, /* any waiter, uniformly (seeded) */
+};
+
 struct model_scenario {
 	const struct route *route;
 	double task_ms;       /* one slow task */
@@ -36,6 +50,13 @@ struct model_scenario {
 	int workers;          /* evented world: event-loop processes */
 	double overhead_ms;   /* per-request cost beside the tasks (network, parsing) */
 	unsigned seed;        /* 0: every wait is the mean; else a seeded uniform draw */
+	/* Users per worker process, as measured (their sum is users). nsplit <= 1:
+	 * one queue for the whole server. Otherwise threads, helpers (blocking) or
+	 * workers (evented) are divided evenly among nsplit processes, each with
+	 * its own queue; user k goes to the process furthest below its share. */
+	int split[MODEL_SPLIT_MAX];
+	int nsplit;
+	enum model_order order;
 };
 
 /* Which bound of X = min(N/(S+Z), C/S) holds the throughput down. */
@@ -85,6 +106,17 @@ double model_spawn_time_s(const struct model_scenario *sc, int k);
 /* The simulation. On success *out owns memory; release it with model_run_free(). */
 int model_simulate(const struct model_scenario *sc, struct model_run *out);
 void model_run_free(struct model_run *run);
+
+/* "fifo", "lifo", "random" -> 0 and *out, or -1 (EINVAL); and back. */
+int model_order_parse(const char *s, enum model_order *out);
+const char *model_order_name(enum model_order o);
+
+/* "a,b,..." (each >= 0, at most MODEL_SPLIT_MAX) into sc->split/nsplit.
+ * Returns 0, or -1 (EINVAL) on anything else. */
+int model_split_parse(const char *s, struct model_scenario *sc);
+
+/* Capacity of worker process p (0-based) when the scenario is split. */
+int model_process_capacity(const struct model_scenario *sc, int p, int *unbounded);
 
 /* Default values of a scenario for a route: the seed experiment's servers. */
 void model_scenario_init(struct model_scenario *sc, const struct route *r);

@@ -20,7 +20,8 @@ build/san/tests/test_model.o: CPPFLAGS += -Ireports
 
 comma := ,
 
-# `make predict PROFILE=seed` (SCENARIOS=A,B or CLASSES="A B" to choose routes)
+# `make predict PROFILE=seed` (SCENARIOS=A,B or CLASSES="A B" to choose routes;
+# SPLIT=A,B users per worker process, ORDER=fifo|lifo|random: see bin/report --help)
 # `make predict PROFILE=seed` (or quick, smoke; any of USERS= SPAWN_RATE= RUN_TIME=
 # TASK_MS= THREADS= WORKERS= overrides): the tables the load tests should print.
 .PHONY: predict
@@ -31,6 +32,7 @@ predict: bin/report
 		--spawn-rate $(call profile_get,SPAWN_RATE) --run-time $(call profile_get,RUN_TIME) \
 		--task-ms $(call profile_get,TASK_MS) --threads $(call profile_get,THREADS) \
 		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) \
+		$(if $(SPLIT),--split $(SPLIT)) $(if $(ORDER),--order $(ORDER)) \
 		$(or $(CLASSES),$(subst $(comma), ,$(SCENARIOS)))
 
 UNIT_TESTS += build/tests/test_report_input

@@ -60,6 +60,12 @@ void prediction_print(FILE *f, const struct prediction *p)
 	fprintf(f, "=== %s: GET %s on %s (%s; %d users, %g/s spawn, %g s, %g ms tasks)\n",
 		r->user_class, r->path, route_world_name(r->world), r->about, p->sc.users,
 		p->sc.spawn_rate, p->sc.run_time_s, p->sc.task_ms);
+	if (p->sc.nsplit > 1 || p->sc.order != MODEL_ORDER_FIFO) {
+		fprintf(f, "    worker processes: users");
+		for (int i = 0; i < (p->sc.nsplit > 1 ? p->sc.nsplit : 1); i++)
+			fprintf(f, "%s%d", i ? "/" : " ", p->sc.nsplit > 1 ? p->sc.split[i] : p->sc.users);
+		fprintf(f, ", waiters served %s\n", model_order_name(p->sc.order));
+	}
 	locust_print_stats(f, &p->row, 1, &p->total);
 	fputc('\n', f);
 	locust_print_percentiles(f, &p->row, 1, &p->total);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -233,6 +234,129 @@ static void seed_run_takes_milliseconds(void **state)
 	assert_true(ms < 2000); /* generous: sanitizers and a shared machine */
 }
 
+static double mean_ms(const struct model_run *run)
+{
+	double sum = 0;
+	for (long i = 0; i < run->reqs; i++)
+		sum += run->ms[i];
+	return run->reqs ? sum / run->reqs : 0;
+}
+
+static double p95_ms(const struct model_run *run)
+{
+	return run->ms[(long)(0.95 * (double)(run->reqs - 1))];
+}
+
+/* Two processes of 40 threads with 200 users each are the one queue of 80
+ * threads and 400 users, cut in half: the same count, mean and tail. */
+static void even_split_of_a_saturated_pool_matches_one_queue(void **state)
+{
+	(void)state;
+	struct model_scenario one = scenario("SyncBaselineUser", 10, 400, 400, 120);
+	struct model_scenario two = one;
+	struct model_steady st1, st2;
+	struct model_run a, b;
+	assert_int_equal(model_split_parse("200,200", &two), 0);
+	assert_int_equal(model_steady(&one, &st1), 0);
+	assert_int_equal(model_steady(&two, &st2), 0);
+	assert_int_equal(st2.capacity, 80);
+	assert_float_equal(st2.x_per_s, st1.x_per_s, 1e-9);
+	assert_int_equal(model_simulate(&one, &a), 0);
+	assert_int_equal(model_simulate(&two, &b), 0);
+	assert_int_equal(b.reqs, a.reqs);
+	assert_float_equal(mean_ms(&b), mean_ms(&a), mean_ms(&a) * 0.005);
+	assert_float_equal(p95_ms(&b), p95_ms(&a), p95_ms(&a) * 0.01);
+	model_run_free(&a);
+	model_run_free(&b);
+}
+
+/* 250 and 150 users on 40 threads each: both processes stay saturated, so
+ * the count is the unsplit one and so is the mean (each half serves as many),
+ * but the larger half waits 250 x 30 / 40 = 187.5 ms a request on average
+ * where one queue waited 150 ms: 6 or 7 whole batches of 40 (180 or 210 ms). */
+static void an_uneven_split_keeps_the_count_and_grows_the_tail(void **state)
+{
+	(void)state;
+	struct model_scenario one = scenario("SyncBaselineUser", 10, 400, 400, 120);
+	struct model_scenario two = one;
+	struct model_steady st;
+	struct model_run a, b;
+	assert_int_equal(model_split_parse("250,150", &two), 0);
+	assert_int_equal(model_steady(&two, &st), 0);
+	assert_float_equal(st.x_per_s, 80 / 0.03, 1e-6);
+	assert_non_null(strstr(st.why, "users 250/150"));
+	assert_int_equal(model_simulate(&one, &a), 0);
+	assert_int_equal(model_simulate(&two, &b), 0);
+	assert_float_equal((double)b.reqs, (double)a.reqs, a.reqs * 0.005);
+	assert_float_equal(mean_ms(&b), mean_ms(&a), mean_ms(&a) * 0.01);
+	assert_float_equal(p95_ms(&a), 150, 1e-6);
+	assert_float_equal(a.ms[a.reqs - 1], 150, 1e-6);
+	assert_true(p95_ms(&b) >= 180);
+	assert_float_equal(b.ms[b.reqs - 1], 210, 1e-6);
+	assert_true(b.ms[b.reqs / 10] < 121); /* the smaller half: 3 or 4 batches */
+	model_run_free(&a);
+	model_run_free(&b);
+}
+
+/* One thread, three users sent at 0, S = 3 s, 30 s. FIFO takes turns: every
+ * user waits for the two others (9 s). LIFO (anyio's CapacityLimiter) hands the
+ * thread to the newest waiter: user 0 and user 2 take turns at 6 s each, and
+ * user 1 waits the whole run, never counted. The count is the same. */
+static void lifo_starves_a_user_that_fifo_serves(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 1000, 3, 1000, 30);
+	struct model_run run;
+	sc.threads = 1;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_int_equal(run.reqs, 9); /* completions at 3, 6, ... 27 s */
+	assert_int_equal(run.sent, 12);
+	assert_int_equal(run.unfinished, 3);
+	const double fifo[] = { 3000, 6000, 9000, 9000, 9000, 9000, 9000, 9000, 9000 };
+	assert_memory_equal(run.ms, fifo, sizeof fifo);
+	model_run_free(&run);
+
+	assert_int_equal(model_order_parse("lifo", &sc.order), 0);
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_int_equal(run.reqs, 9);
+	assert_int_equal(run.unfinished, 3);
+	const double lifo[] = { 3000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000 };
+	assert_memory_equal(run.ms, lifo, sizeof lifo);
+	model_run_free(&run);
+
+	/* random: the same count, and the same answer for the same seed */
+	struct model_run again;
+	assert_int_equal(model_order_parse("random", &sc.order), 0);
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_int_equal(model_simulate(&sc, &again), 0);
+	assert_int_equal(run.reqs, 9);
+	assert_memory_equal(run.ms, again.ms, sizeof *run.ms * 9);
+	model_run_free(&run);
+	model_run_free(&again);
+}
+
+static void splits_and_orders_parse_or_refuse(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 10, 100, 100, 10);
+	struct model_steady st;
+	enum model_order o;
+	assert_int_equal(model_split_parse("60,40", &sc), 0);
+	assert_int_equal(sc.nsplit, 2);
+	assert_int_equal(sc.split[1], 40);
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(model_split_parse("1,2,3", &sc), 0);
+	assert_int_equal(model_steady(&sc, &st), -1); /* 6 users named, 100 run */
+	assert_int_equal(errno, EINVAL);
+	const char *bad[] = { "", "1,", ",1", "1,,2", "-1,2", "+1", "1;2", "a", "99999999999" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(model_split_parse(bad[i], &sc), -1);
+	assert_int_equal(model_order_parse("fifo", &o), 0);
+	assert_int_equal(o, MODEL_ORDER_FIFO);
+	assert_string_equal(model_order_name(MODEL_ORDER_LIFO), "lifo");
+	assert_int_equal(model_order_parse("LIFO", &o), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +372,10 @@ int main(void)
 		cmocka_unit_test(overhead_costs_a_round),
 		cmocka_unit_test(seeded_waits_are_deterministic),
 		cmocka_unit_test(seed_run_takes_milliseconds),
+		cmocka_unit_test(even_split_of_a_saturated_pool_matches_one_queue),
+		cmocka_unit_test(an_uneven_split_keeps_the_count_and_grows_the_tail),
+		cmocka_unit_test(lifo_starves_a_user_that_fifo_serves),
+		cmocka_unit_test(splits_and_orders_parse_or_refuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
