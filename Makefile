@@ -11,8 +11,11 @@ CFLAGS := -std=c11 -Wall -Wextra -O2 -g
 ifeq ($(CI),true)
 CFLAGS += -Werror
 endif
-CPPFLAGS := -D_GNU_SOURCE -Ishared -MMD -MP
+# libpq-fe.h lives in Debian's postgresql include folder.
+CPPFLAGS := -D_GNU_SOURCE -Ishared -I/usr/include/postgresql -MMD -MP
 LDLIBS := -lpthread
+# The servers' --backend postgres (shared/pg_task.c and each server's pool).
+PG_LIBS := -lpq
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Each module.mk adds its program (bin/blocking, bin/evented, bin/load, bin/report).
@@ -22,7 +25,8 @@ INTEGRATION_TESTS :=
 
 # --- dependencies: Debian packages, checked in one dpkg-query (well under a second)
 DEPS := gcc make libc6-dev libcivetweb-dev libcmocka-dev libhttp-parser-dev gnuplot-nox \
-	python3 python3-locust wrk nginx-light curl clang libclang-rt-14-dev
+	python3 python3-locust wrk nginx-light curl clang libclang-rt-14-dev \
+	postgresql-15 libpq-dev
 DEPS_BENCH := uvicorn python3-fastapi valgrind linux-perf
 
 .PHONY: deps

@@ -91,25 +91,50 @@ static int serve_metrics(struct mg_connection *c, const struct handler_config *c
 }
 
 /* Runs the route's tasks on this worker thread (and, for a fan-out, on helpers
- * while this thread waits for them). Returns 0, or -1 for a plan this world lacks. */
-static int run_plan(const struct route *r, const struct handler_config *cfg, long ms)
+ * while this thread waits for them). Each task gets the original's argument
+ * (1, 2, 3; 0, 1, 2 fanned out; the previous result when dependent) and must
+ * hand it back. Returns 0, or the HTTP status of the first failed task with
+ * its reason in why. */
+static int run_plan(const struct route *r, const struct handler_config *cfg, long ms,
+		    char *why, size_t cap)
 {
 	struct helper_job jobs[ROUTE_MAX_TASKS];
+	struct task tasks[ROUTE_MAX_TASKS];
+	int32_t prev = 1;
 
+	for (int i = 0; i < r->tasks; i++)
+		tasks[i] = (struct task){ .db = cfg->db, .ms = ms,
+					  .arg = r->plan == PLAN_THREAD_FANOUT ? i : i + 1 };
 	switch (r->plan) {
 	case PLAN_SEQUENTIAL:
 	case PLAN_DEPENDENT:
-		for (int i = 0; i < r->tasks; i++)
-			if (task_sleep(ms) < 0)
-				return -1;
+		for (int i = 0; i < r->tasks; i++) {
+			if (r->plan == PLAN_DEPENDENT)
+				tasks[i].arg = prev;
+			if (task_run(&tasks[i]) != 0)
+				break;
+			prev = tasks[i].value;
+		}
 		break;
 	case PLAN_THREAD_FANOUT:
 		for (int i = 0; i < r->tasks; i++)
-			jobs[i] = (struct helper_job){ .run = task_sleep_job, .arg = &ms };
+			jobs[i] = (struct helper_job){ .run = task_job, .arg = &tasks[i] };
 		helper_pool_run(cfg->helpers, jobs, r->tasks);
 		break;
 	default:
-		return -1;
+		snprintf(why, cap, "plan %s is not run by this server", route_plan_name(r->plan));
+		return 500;
+	}
+	for (int i = 0; i < r->tasks; i++) {
+		if (tasks[i].status != 0) {
+			snprintf(why, cap, "%s", tasks[i].why);
+			return tasks[i].status;
+		}
+		if (tasks[i].value != tasks[i].arg) {
+			snprintf(why, cap, "task %d was given %d and returned %d", i + 1,
+				 (int)tasks[i].arg, (int)tasks[i].value);
+			return 500;
+		}
 	}
 	metrics_tasks_done(r->tasks, ms);
 	return 0;
@@ -203,7 +228,9 @@ static int serve_route(struct mg_connection *c, const struct handler_config *cfg
 	const char *query = ri->query_string ? ri->query_string : "";
 	const char *method = ri->request_method;
 	int readable = is_head || strcmp(method, "GET") == 0;
+	char why_plan[PG_WHY_MAX + 64];
 	const char *why;
+	int status;
 	long ms;
 
 	if (r == NULL)
@@ -214,9 +241,9 @@ static int serve_route(struct mg_connection *c, const struct handler_config *cfg
 				  "method %s not allowed on %s; use GET or HEAD", method, r->path);
 	if (query_task_ms(query, strlen(query), cfg->task_ms, &ms, &why) < 0)
 		return send_error(c, 400, NULL, is_head, "%s", why);
-	if (run_plan(r, cfg, ms) < 0)
-		return send_error(c, 500, NULL, is_head, "plan %s failed on %s",
-				  route_plan_name(r->plan), r->path);
+	status = run_plan(r, cfg, ms, why_plan, sizeof why_plan);
+	if (status != 0)
+		return send_error(c, status, NULL, is_head, "%s on %s", why_plan, r->path);
 	return send_response(c, 200, "application/json", NULL, r->body, strlen(r->body), is_head);
 }
 

@@ -2,7 +2,8 @@
  * handler — answers every HTTP request the blocking server receives: the route
  * table's WORLD_BLOCKING routes (each request holds its worker thread for the
  * whole plan), /metrics, and JSON errors (400 bad ms or bad framing, 404
- * unknown path, 405 method, 431 too many header fields, 503 while draining).
+ * unknown path, 405 method, 431 too many header fields, 503 while draining or
+ * when the database is unreachable, 504 a query past --query-timeout).
  *
  * handler_install() returns 0, or -1 (reason printed) if the configuration is
  * unusable. The other calls cannot fail.
@@ -15,10 +16,12 @@
 struct mg_context;
 struct mg_callbacks;
 struct helper_pool;
+struct db_pool;
 
 struct handler_config {
 	long task_ms;                /* a task's duration when the request has no ?ms= */
 	struct helper_pool *helpers; /* runs PLAN_THREAD_FANOUT tasks */
+	struct db_pool *db;          /* each task a query on it; NULL: tasks sleep */
 	struct metrics_view view;    /* what /metrics shows besides counters */
 };
 

@@ -4,6 +4,7 @@
  * sleeps through its tasks. See --help.
  */
 #include "cli.h"
+#include "db_pool.h"
 #include "handler.h"
 #include "helper_pool.h"
 #include "metrics.h"
@@ -31,6 +32,7 @@
 #define DEFAULT_HELPERS 240
 #define DEFAULT_QUEUE 10000
 #define DEFAULT_REQUEST_TIMEOUT_MS 30000
+#define DEFAULT_QUERY_TIMEOUT_MS 30000
 #define MAX_THREADS 10000
 /* After the last running request is answered, keep serving 503s until no request
  * has arrived for DRAIN_QUIET_MS (at most DRAIN_GRACE_MS): clients already queued
@@ -49,6 +51,9 @@ struct options {
 	const char *listen, *metrics_listen;
 	struct sockaddr_in addr, metrics_addr;
 	long threads, helpers, task_ms, queue, request_timeout_ms;
+	enum pg_backend backend;
+	const char *db;
+	long pool, query_timeout_ms;
 };
 
 static void usage(FILE *f)
@@ -56,6 +61,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: bin/blocking [--listen HOST:PORT] [--threads N] [--helpers N] [--task-ms MS]\n"
 		"                    [--queue N] [--request-timeout-ms MS] [--metrics-listen HOST:PORT]\n"
+		"                    [--backend sleep|postgres] [--db CONNINFO] [--pool N]\n"
+		"                    [--query-timeout MS]\n"
 		"\n"
 		"The sync world: a CivetWeb server with a fixed pool of worker threads, one thread\n"
 		"held per request for as long as the request sleeps through its tasks.\n"
@@ -78,12 +85,21 @@ static void usage(FILE *f)
 		"                            threads: a scrape on the main port waits in the same FIFO\n"
 		"                            queue as the load; its address goes to stderr as\n"
 		"                            \"metrics also on http://HOST:PORT/metrics\" (default: none)\n"
+		"  --backend sleep|postgres  what a task is: a nanosleep, or one query that spends the\n"
+		"                            task's time in PostgreSQL (pg_sleep) (default sleep)\n"
+		"  --db CONNINFO             libpq conninfo or URI of the database (default: libpq's\n"
+		"                            defaults, PGHOST and friends)\n"
+		"  --pool N                  connections shared by workers and helpers, 1..%d (default:\n"
+		"                            threads + helpers, one per thread that runs tasks); a\n"
+		"                            thread waits for one in FIFO order when all are taken\n"
+		"  --query-timeout MS        statement_timeout of each query, 0 none (default %d):\n"
+		"                            a query past it is answered 504\n"
 		"  -h, --help                this text\n"
 		"\n"
 		"Routes:\n",
 		DEFAULT_LISTEN, MAX_THREADS, DEFAULT_THREADS, MAX_THREADS, DEFAULT_HELPERS,
 		ROUTE_MS_MAX, ROUTE_DEFAULT_TASK_MS, DEFAULT_QUEUE, FD_MARGIN,
-		DEFAULT_REQUEST_TIMEOUT_MS);
+		DEFAULT_REQUEST_TIMEOUT_MS, MAX_THREADS, DEFAULT_QUERY_TIMEOUT_MS);
 	for (size_t i = 0; i < routes_count; i++)
 		if (routes[i].world == WORLD_BLOCKING)
 			fprintf(f, "  GET %-20s %s\n", routes[i].path, routes[i].about);
@@ -92,7 +108,9 @@ static void usage(FILE *f)
 		"\n"
 		"Errors are JSON {\"error\": \"...\"}: 400 bad ?ms, or Content-Length twice or with\n"
 		"Transfer-Encoding; 404 unknown path; 405 method other than GET/HEAD; 431 at %d\n"
-		"header fields (CivetWeb drops any past them); 503 while draining.\n"
+		"header fields (CivetWeb drops any past them); 503 while draining, or the database\n"
+		"is unreachable (the server starts anyway and reconnects on use); 504 a query ran\n"
+		"past --query-timeout.\n"
 		"SIGINT/SIGTERM drain: running requests finish and are answered, new ones get 503,\n"
 		"then the server exits 0 (a second signal stops at once, exit 1).\n"
 		"Prints \"listening on http://HOST:PORT\" when ready.\n"
@@ -110,6 +128,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "queue", required_argument, NULL, 'q' },
 		{ "request-timeout-ms", required_argument, NULL, 'r' },
 		{ "metrics-listen", required_argument, NULL, 'M' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "query-timeout", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -118,7 +140,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	*o = (struct options){ .listen = DEFAULT_LISTEN, .threads = DEFAULT_THREADS,
 			       .helpers = DEFAULT_HELPERS, .task_ms = ROUTE_DEFAULT_TASK_MS,
 			       .queue = DEFAULT_QUEUE,
-			       .request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS };
+			       .request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS,
+			       .db = "", .query_timeout_ms = DEFAULT_QUERY_TIMEOUT_MS };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -131,6 +154,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->request_timeout_ms = cli_flag_long(PROG, "--request-timeout-ms", optarg, 1, 3600000);
 			break;
 		case 'M': o->metrics_listen = optarg; break;
+		case 'b':
+			if (pg_backend_parse(optarg, &o->backend) < 0)
+				cli_die_usage(PROG, "--backend is sleep or postgres, not '%s'", optarg);
+			break;
+		case 'd': o->db = optarg; break;
+		case 'p': o->pool = cli_flag_long(PROG, "--pool", optarg, 1, MAX_THREADS); break;
+		case 'Q':
+			o->query_timeout_ms = cli_flag_long(PROG, "--query-timeout", optarg, 0, 3600000);
+			break;
 		case 'h': usage(stdout); exit(0);
 		case ':': cli_die_usage(PROG, "%s needs a value", argv[optind - 1]);
 		default: cli_die_usage(PROG, "unknown option '%s'", argv[optind - 1]);
@@ -140,6 +172,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		cli_die_usage(PROG, "unexpected argument '%s'", argv[optind]);
 	if (cli_parse_hostport(o->listen, &o->addr) < 0)
 		cli_die_usage(PROG, "--listen wants IPv4-HOST:PORT, not '%s'", o->listen);
+	if (o->pool == 0)
+		o->pool = o->threads + o->helpers;
 	if (o->metrics_listen && cli_parse_hostport(o->metrics_listen, &o->metrics_addr) < 0)
 		cli_die_usage(PROG, "--metrics-listen wants IPv4-HOST:PORT, not '%s'",
 			      o->metrics_listen);
@@ -298,6 +332,8 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct handler_config cfg = { 0 };
+	struct pg_conninfo conninfo;
+	char why[PG_WHY_MAX];
 	struct mg_callbacks callbacks = { 0 }, no_callbacks = { 0 };
 	struct mg_context *ctx = NULL, *metrics_ctx = NULL;
 	char host[INET_ADDRSTRLEN], mhost[INET_ADDRSTRLEN], listening[64], metrics_listening[64],
@@ -324,6 +360,14 @@ int main(int argc, char **argv)
 	if (metrics_init() < 0)
 		return 2;
 	cfg.task_ms = o.task_ms;
+	if (o.backend == BACKEND_POSTGRES) {
+		if (pg_conninfo_init(&conninfo, o.db, o.query_timeout_ms, "lab-blocking", why,
+				     sizeof why) < 0)
+			cli_die_usage(PROG, "--db '%s': %s", o.db, why);
+		cfg.db = db_pool_open(&conninfo, (int)o.pool, o.query_timeout_ms);
+		if (cfg.db == NULL)
+			return 2;
+	}
 	cfg.helpers = helper_pool_start((int)o.helpers);
 	if (cfg.helpers == NULL)
 		return 2;
@@ -361,7 +405,8 @@ int main(int argc, char **argv)
 	}
 	cfg.view = (struct metrics_view){ .port = port, .metrics_port = metrics_port,
 					  .pool_threads = (int)o.threads,
-					  .queue_capacity = (int)o.queue, .helpers = cfg.helpers };
+					  .queue_capacity = (int)o.queue, .helpers = cfg.helpers,
+					  .db = cfg.db ? db_pool_stats(cfg.db) : NULL };
 	if (handler_install(ctx, &cfg) < 0)
 		goto fail;
 	if (metrics_ctx != NULL) {
@@ -373,6 +418,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, PROG ": %ld worker threads, %ld helpers, task %ld ms, queue %ld, "
 		"listen backlog %s, request timeout %ld ms\n",
 		o.threads, o.helpers, o.task_ms, o.queue, backlog, o.request_timeout_ms);
+	if (cfg.db != NULL)
+		fprintf(stderr, PROG ": backend postgres: pool %ld, query timeout %ld ms, db '%s'\n",
+			o.pool, o.query_timeout_ms, o.db);
 	printf("listening on http://%s:%d\n", host, port);
 	fflush(stdout);
 
@@ -396,5 +444,6 @@ fail:
 		fprintf(stderr, PROG ": stopped\n");
 	mg_exit_library();
 	helper_pool_stop(cfg.helpers);
+	db_pool_close(cfg.db);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include "textbuf.h"
 
 #include "helper_pool.h"
+#include "pg_task.h"
 #include "routes.h"
 #include "tcp_queue.h"
 
@@ -15,7 +16,7 @@
 
 /* The statuses this server answers with, then one bucket (status="other") for
  * whatever CivetWeb reports on malformed requests (505, 413...). */
-static const int statuses[] = { 200, 400, 404, 405, 431, 500, 503 };
+static const int statuses[] = { 200, 400, 404, 405, 431, 500, 503, 504 };
 #define NKNOWN (sizeof statuses / sizeof statuses[0])
 #define NSTATUS (NKNOWN + 1)
 
@@ -181,6 +182,8 @@ int metrics_render(char *buf, size_t cap, const struct metrics_view *v)
 	textbuf_printf(&o, "blocking_tasks_total %ld\n", atomic_load(&tasks));
 	header(&o, "blocking_task_seconds_total", "counter", "Seconds slept by completed tasks.");
 	textbuf_printf(&o, "blocking_task_seconds_total %.3f\n", atomic_load(&task_ms) / 1e3);
+	if (v->db != NULL)
+		pg_stats_render(&o, "blocking", &v->db, 1);
 	if (v->metrics_port > 0)
 		gauge(&o, "blocking_metrics_port",
 		      "Port of the metrics-only listener, whose scrapes skip the request queue.",

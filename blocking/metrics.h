@@ -18,6 +18,7 @@
 #define METRICS_ROUTE_OTHER "other"
 
 struct helper_pool;
+struct pg_stats;
 
 /* What the scrape shows besides the counters: fixed sizes and live gauges owned
  * by other modules. */
@@ -27,6 +28,7 @@ struct metrics_view {
 	int pool_threads;      /* --threads */
 	int queue_capacity;    /* --queue */
 	const struct helper_pool *helpers;
+	const struct pg_stats *db;   /* the connection pool's, NULL with --backend sleep */
 	int draining;
 };
 

@@ -385,3 +385,74 @@ int harness_sh(char *out, size_t cap, const char *fmt, ...)
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
+
+#define PG_CLUSTER "load/harness/pg_cluster.sh"
+
+int pg_cluster_start(struct pg_cluster *pg, int max_connections)
+{
+	char out[1024];
+	const char *host;
+	size_t n;
+	int rc;
+
+	memset(pg, 0, sizeof *pg);
+	rc = harness_sh(out, sizeof out, PG_CLUSTER " start %d %d", max_connections, (int)getpid());
+	if (rc != 0 || strncmp(out, "host=", 5) != 0) {
+		fprintf(stderr, "harness: " PG_CLUSTER " start exited %d: %s\n", rc, out);
+		return -1;
+	}
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(pg->conninfo, sizeof pg->conninfo, "%.*s", (int)sizeof pg->conninfo - 1, out);
+	host = out + 5;
+	n = strcspn(host, " ");
+	if (n >= sizeof pg->dir) {
+		fprintf(stderr, "harness: cluster folder too long: %s\n", out);
+		return -1;
+	}
+	memcpy(pg->dir, host, n);
+	return 0;
+}
+
+static int pg_cluster_cmd(struct pg_cluster *pg, const char *cmd)
+{
+	char out[4096];
+	int rc;
+
+	if (pg->dir[0] == '\0')
+		return -1;
+	rc = harness_sh(out, sizeof out, PG_CLUSTER " %s '%s' 2>&1", cmd, pg->dir);
+	if (rc != 0) {
+		fprintf(stderr, "harness: " PG_CLUSTER " %s exited %d: %s\n", cmd, rc, out);
+		return -1;
+	}
+	return 0;
+}
+
+int pg_cluster_stop(struct pg_cluster *pg)
+{
+	int rc = pg_cluster_cmd(pg, "stop");
+	pg->dir[0] = '\0';
+	return rc;
+}
+
+int pg_cluster_halt(struct pg_cluster *pg)
+{
+	return pg_cluster_cmd(pg, "halt");
+}
+
+int pg_cluster_resume(struct pg_cluster *pg)
+{
+	return pg_cluster_cmd(pg, "resume");
+}
+
+int pg_cluster_sql(struct pg_cluster *pg, char *out, size_t cap, const char *sql)
+{
+	int rc = harness_sh(out, cap, "psql -X -Atq '%s' -c \"%s\" 2>&1", pg->conninfo, sql);
+	size_t n = strlen(out);
+
+	while (n > 0 && out[n - 1] == '\n')
+		out[--n] = '\0';
+	if (rc != 0)
+		fprintf(stderr, "harness: psql -c \"%s\" exited %d: %s\n", sql, rc, out);
+	return rc == 0 ? 0 : -1;
+}

@@ -80,6 +80,23 @@ int http_header(const struct http_resp *r, const char *name, char *out, size_t c
 __attribute__((format(printf, 3, 4)))
 int harness_sh(char *out, size_t cap, const char *fmt, ...);
 
+/*
+ * A private PostgreSQL (load/harness/pg_cluster.sh): started with the given
+ * max_connections and owned by this process (a watcher stops it if the test
+ * dies), stopped and removed by pg_cluster_stop. halt is an immediate shutdown
+ * (a crash) that keeps the folder; resume starts it again.
+ */
+struct pg_cluster {
+	char conninfo[512]; /* "host=DIR user=postgres dbname=postgres" */
+	char dir[400];
+};
+int pg_cluster_start(struct pg_cluster *pg, int max_connections);
+int pg_cluster_stop(struct pg_cluster *pg);
+int pg_cluster_halt(struct pg_cluster *pg);
+int pg_cluster_resume(struct pg_cluster *pg);
+/* Runs one SQL statement with psql -Atc; its output (trailing newline cut) in out. */
+int pg_cluster_sql(struct pg_cluster *pg, char *out, size_t cap, const char *sql);
+
 /* Monotonic milliseconds. */
 double harness_now_ms(void);
 

@@ -5,6 +5,10 @@
 
 HARNESS_OBJ := build/san/tests/harness.o
 
+# Both servers against a real PostgreSQL (started and stopped by the test).
+INTEGRATION_TESTS += build/tests/it_postgres
+build/tests/it_postgres: build/san/tests/it_postgres.o $(SHARED_SAN_OBJ)
+
 $(UNIT_TESTS):
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) $(filter %.o %.a,$^) -o $@ -lcmocka $(LDLIBS)

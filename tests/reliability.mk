@@ -61,7 +61,7 @@ TSAN := -fsanitize=thread -fno-omit-frame-pointer
 
 $(ASAN_BIN)/blocking: $(BLOCKING_SAN_OBJ) $(SHARED_SAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lcivetweb
+	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lcivetweb $(PG_LIBS)
 $(ASAN_BIN)/evented: $(EVENTED_SRC:%.c=build/san/%.o) $(SHARED_SAN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lhttp_parser
@@ -77,7 +77,7 @@ build/tsan/%.o: %.c | deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TSAN) -c $< -o $@
 $(TSAN_BIN)/blocking: $(BLOCKING_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/tsan/%.o)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) -lcivetweb
+	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) -lcivetweb $(PG_LIBS)
 $(TSAN_BIN)/load: $(LOAD_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/tsan/%.o)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) -lhttp_parser

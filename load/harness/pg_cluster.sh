@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# pg_cluster.sh — a throwaway PostgreSQL 15 cluster for the lab and its tests:
+# made with initdb in a new temporary folder owned by the `postgres` system user
+# (the server refuses to run as root), reachable only through a Unix socket in
+# that folder, durability off (nothing is kept). See --help.
+#
+# Exit: 0 done, 1 PostgreSQL failed (its log is printed), 2 bad usage or setup.
+set -u -o pipefail
+
+prog=pg_cluster.sh
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+
+usage() {
+	cat <<USAGE
+usage: load/harness/pg_cluster.sh start [MAX_CONNECTIONS [OWNER_PID]]
+       load/harness/pg_cluster.sh stop|halt|resume|settings DIR
+
+  start [N]    initdb in a new folder under \${TMPDIR:-/tmp}, start the server with
+               max_connections=N (default 100) listening only on DIR's Unix
+               socket, wait until it accepts connections, and print one line:
+               the libpq conninfo "host=DIR user=postgres dbname=postgres".
+               On any failure nothing is left running and the folder is gone.
+               With OWNER_PID, a watcher stops the cluster once that process is
+               gone (a test killed by its timeout leaves no server behind).
+  stop DIR     fast shutdown (sessions ended, no waiting for them), then remove DIR
+  halt DIR     immediate shutdown, as a crash: every backend killed at once;
+               DIR is kept so that resume can start the same cluster again
+  resume DIR   start the cluster in DIR again (after halt)
+  settings DIR print "version", then "name = setting" for every setting that
+               is not the default (what a run folder keeps)
+
+Run as root (the server runs as \`postgres\` through runuser) or as postgres.
+PGBIN overrides the programs' folder (default $PGBIN).
+USAGE
+}
+die() { echo "$prog: $*" >&2; exit "${2:-2}"; }
+
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Every server setting lives in DIR/postgresql.auto.conf, so resume starts the
+# same server with a bare pg_ctl start.
+write_settings() { # DIR MAX_CONNECTIONS
+	cat >"$1/data/postgresql.auto.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$1'
+max_connections = $2
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 32MB
+logging_collector = off
+CONF
+}
+
+start_server() { # DIR
+	as_pg "$PGBIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 30 -s start >/dev/null
+}
+
+check_dir() {
+	[ -n "${1:-}" ] || die "$2 needs the cluster's folder"
+	[ -f "$1/data/PG_VERSION" ] || die "$1 is not a cluster made by $prog start"
+}
+
+cmd=${1:-}
+case "$cmd" in
+-h|--help) usage; exit 0 ;;
+start)
+	max=${2:-100}
+	[ -z "${3:-}" ] || [[ $3 =~ ^[0-9]+$ ]] || die "OWNER_PID must be a process id, not '$3'"
+	[[ $max =~ ^[0-9]+$ ]] && [ "$max" -ge 5 ] && [ "$max" -le 100000 ] ||
+		die "MAX_CONNECTIONS must be 5..100000, not '$max'"
+	[ -x "$PGBIN/initdb" ] || die "no $PGBIN/initdb: install postgresql-15 (make deps)"
+	if [ "$(id -u)" != 0 ] && [ "$(id -un)" != postgres ]; then
+		die "run as root or as postgres (the server runs as the postgres user)"
+	fi
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/lab-pg.XXXXXX") || die "mktemp failed"
+	# Traversable by postgres whatever the umask of the folder above it.
+	chmod 755 "$dir"
+	[ "$(id -u)" = 0 ] && chown postgres: "$dir"
+	fail() {
+		echo "$prog: $1" >&2
+		[ -f "$dir/server.log" ] && sed 's/^/  /' "$dir/server.log" >&2
+		as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -s stop >/dev/null 2>&1
+		rm -rf "$dir"
+		exit 1
+	}
+	trap 'fail "interrupted"' INT TERM
+	if ! out=$(as_pg "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres --no-sync -E UTF8 \
+		--no-instructions 2>&1); then
+		printf '%s\n' "$out" >&2
+		fail "initdb -D $dir/data failed"
+	fi
+	write_settings "$dir" "$max"
+	start_server "$dir" || fail "pg_ctl start failed (max_connections=$max)"
+	if [ -n "${3:-}" ]; then
+		# Detached, and holding none of our descriptors: a caller reading our
+		# output through a pipe must see it end when we exit.
+		setsid bash -c 'while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done
+			[ -d "$2" ] && "$0" stop "$2"' "$0" "$3" "$dir" </dev/null >/dev/null 2>&1 &
+	fi
+	echo "host=$dir user=postgres dbname=postgres"
+	;;
+stop)
+	check_dir "${2:-}" stop
+	# Fast shutdown cancels the sessions; a server already down is fine.
+	as_pg "$PGBIN/pg_ctl" -D "$2/data" -m fast -w -t 30 -s stop >/dev/null 2>&1 ||
+		as_pg "$PGBIN/pg_ctl" -D "$2/data" -m immediate -s stop >/dev/null 2>&1
+	rm -rf "$2"
+	;;
+halt)
+	check_dir "${2:-}" halt
+	as_pg "$PGBIN/pg_ctl" -D "$2/data" -m immediate -w -t 30 -s stop >/dev/null ||
+		die "pg_ctl -m immediate stop failed in $2" 1
+	;;
+resume)
+	check_dir "${2:-}" resume
+	start_server "$2" || { sed 's/^/  /' "$2/server.log" >&2; die "pg_ctl start failed in $2" 1; }
+	;;
+settings)
+	check_dir "${2:-}" settings
+	as_pg psql -X -A -t -q -h "$2" -U postgres -d postgres -c 'select version()' \
+		-c "select name || ' = ' || setting || coalesce(' ' || unit, '')
+		    from pg_settings where source not in ('default', 'override')
+		    order by name" || die "psql against $2 failed" 1
+	;;
+*) usage >&2; exit 2 ;;
+esac
