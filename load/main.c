@@ -16,6 +16,7 @@
 #include "output.h"
 #include "routes.h"
 #include "runner.h"
+#include "worker.h"
 
 static const char *prog = "bin/load";
 
@@ -23,6 +24,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: bin/load [--headless] -u USERS -r RATE -t TIME -H http://HOST:PORT [options] CLASS...\n"
+"       bin/load --worker [--master-host H] [--master-port P] [options]\n"
 "\n"
 "Locust's command line and output formats, without its speed limit. Each user owns\n"
 "one keep-alive connection: send, read the whole response, wait, repeat (a closed\n"
@@ -48,13 +50,23 @@ static void usage(FILE *f)
 "      --csv-full-history every name's row in the history, not only Aggregated\n"
 "      --json FILE        exact figures: µs percentiles, counts, per-second series\n"
 "      --headless         accepted for Locust compatibility (always headless)\n"
+"      --worker           be a worker of a Locust 2.x master (ZeroMQ + msgpack):\n"
+"                         the master gives users, classes and host; the worker\n"
+"                         reports every 3 s; -u -r -t -H, CLASS and --csv are unused\n"
+"      --master-host H    the master's address (default 127.0.0.1)\n"
+"      --master-port P    the master's port (default 5557)\n"
+"      --master-timeout S exit 1 when the link to the master is down, or no ack\n"
+"                         came, for S seconds (default 60)\n"
+"      --max-users N      users one worker can run at once (default 10000)\n"
 "  -l, --list             print the user classes and exit\n"
 "      --routes           print the route table as TSV: CLASS PATH WORLD PLAN TASKS\n"
 "  -h, --help             this text\n"
 "\n"
 "Console: a progress line every 2 s, then Locust's stats, percentile and error\n"
 "tables on stderr. Requests sent = answered + failed + unfinished at stop.\n"
-"Exit status: 0 no request failed, 1 some failed, 2 bad usage or setup.\n");
+"Exit status: 0 no request failed, 1 some failed, 2 bad usage or setup.\n"
+"As a worker: 0 the master said quit (or Ctrl-C), 1 the master was lost, 2 bad\n"
+"usage, setup, or a master of another protocol.\n");
 }
 
 /* Locust's time spans: "20" (seconds), or any of NhNmNs in that order. */
@@ -119,56 +131,6 @@ static int parse_wait(const char *s, double *lo, double *hi)
 	return parse_double(dash + 1, *lo, 86400, hi);
 }
 
-/* "http://HOST[:PORT][/]" into the address, the Host header and the URL base. */
-static int parse_host(const char *url, struct load_config *c)
-{
-	char hp[120];
-	size_t n;
-	const char *p;
-
-	if (strncmp(url, "http://", 7) != 0)
-		return -1;
-	p = url + 7;
-	n = strcspn(p, "/");
-	if (n == 0 || n >= sizeof hp - 4 || (p[n] == '/' && p[n + 1] != '\0'))
-		return -1;
-	memcpy(hp, p, n);
-	hp[n] = '\0';
-	snprintf(c->host, sizeof c->host, "%s", hp);
-	snprintf(c->url_base, sizeof c->url_base, "http://%s", hp);
-	if (strchr(hp, ':') == NULL)
-		strcat(hp, ":80");
-	return cli_parse_hostport(hp, &c->addr);
-}
-
-static int add_endpoint(struct load_config *c, const char *path)
-{
-	int i;
-	for (i = 0; i < c->n_ep; i++)
-		if (strcmp(c->ep[i].name, path) == 0)
-			break;
-	if (i == c->n_ep) {
-		struct endpoint *e = &c->ep[c->n_ep];
-		int n;
-		if (c->n_ep == RUNNER_MAX_ENDPOINTS || strlen(path) >= sizeof e->name)
-			return -1;
-		snprintf(e->name, sizeof e->name, "%s", path);
-		/* built once; python-requests sends the same headers but for its name */
-		n = snprintf(e->request, sizeof e->request,
-			     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: bin/load\r\n"
-			     "Accept-Encoding: gzip, deflate\r\nAccept: */*\r\n"
-			     "Connection: keep-alive\r\n\r\n", path, c->host);
-		if (n < 0 || (size_t)n >= sizeof e->request)
-			return -1;
-		e->request_len = (size_t)n;
-		c->n_ep++;
-	}
-	if (c->n_user_ep == RUNNER_MAX_ENDPOINTS)
-		return -1;
-	c->user_ep[c->n_user_ep++] = i;
-	return 0;
-}
-
 /* A user holds a socket: lift the soft descriptor limit to the hard one. */
 static void raise_fd_limit(long users)
 {
@@ -212,7 +174,7 @@ static void sleep_until(int64_t at)
 int main(int argc, char **argv)
 {
 	enum { O_PATH = 1000, O_WAIT, O_CSV, O_FULL, O_JSON, O_THREADS, O_TIMEOUT, O_RATE,
-	       O_HEADLESS, O_ROUTES };
+	       O_HEADLESS, O_ROUTES, O_WORKER, O_MHOST, O_MPORT, O_MTIMEOUT, O_MAXUSERS };
 	static const struct option opts[] = {
 		{ "users", required_argument, NULL, 'u' },
 		{ "spawn-rate", required_argument, NULL, 'r' },
@@ -227,6 +189,11 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "rate", required_argument, NULL, O_RATE },
 		{ "headless", no_argument, NULL, O_HEADLESS },
+		{ "worker", no_argument, NULL, O_WORKER },
+		{ "master-host", required_argument, NULL, O_MHOST },
+		{ "master-port", required_argument, NULL, O_MPORT },
+		{ "master-timeout", required_argument, NULL, O_MTIMEOUT },
+		{ "max-users", required_argument, NULL, O_MAXUSERS },
 		{ "list", no_argument, NULL, 'l' },
 		{ "routes", no_argument, NULL, O_ROUTES },
 		{ "help", no_argument, NULL, 'h' },
@@ -234,6 +201,9 @@ int main(int argc, char **argv)
 	};
 	static struct load_config c;
 	struct output_opts oo = { 0 };
+	struct worker_opts wo = { "127.0.0.1", WORKER_DEFAULT_PORT, WORKER_DEFAULT_TIMEOUT_S,
+				  WORKER_DEFAULT_MAX_USERS, 1, 0, 0, 0 };
+	int worker = 0;
 	const char *host = NULL, *path = NULL;
 	struct output *out = NULL;
 	struct run_stats *snap = NULL;
@@ -286,6 +256,23 @@ int main(int argc, char **argv)
 				cli_die_usage(prog, "--rate must be requests per second above 0");
 			break;
 		case O_HEADLESS: break;
+		case O_WORKER: worker = 1; break;
+		case O_MHOST: wo.master_host = optarg; break;
+		case O_MPORT: {
+			long port;
+			if (cli_parse_long(optarg, 1, 65535, &port) < 0)
+				cli_die_usage(prog, "--master-port must be a port from 1 to 65535");
+			wo.master_port = (int)port;
+			break;
+		}
+		case O_MTIMEOUT:
+			if (parse_double(optarg, 0.1, 86400, &wo.master_timeout_s) < 0)
+				cli_die_usage(prog, "--master-timeout must be seconds from 0.1 to 86400");
+			break;
+		case O_MAXUSERS:
+			if (cli_parse_long(optarg, 1, 1000000, &wo.max_users) < 0)
+				cli_die_usage(prog, "--max-users must be an integer from 1 to 1000000");
+			break;
 		case 'l':
 			for (size_t i = 0; i < routes_count; i++)
 				printf("%s\n", routes[i].user_class);
@@ -305,9 +292,24 @@ int main(int argc, char **argv)
 			cli_die_usage(prog, "unknown option %s", argv[optind - 1]);
 		}
 	}
+	if (worker) {
+		if (optind != argc)
+			cli_die_usage(prog, "--worker takes no CLASS: the master names them");
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		raise_fd_limit(wo.max_users);
+		wo.threads = (int)(threads < 1 ? 1 : threads);
+		wo.wait_min_s = c.wait_min_s;
+		wo.wait_max_s = c.wait_max_s;
+		wo.timeout_s = c.timeout_s;
+		return worker_run(&wo, &stopping);
+	}
 	if (host == NULL)
 		cli_die_usage(prog, "-H/--host http://HOST:PORT is required");
-	if (parse_host(host, &c) < 0)
+	if (load_config_set_host(&c, host) < 0)
 		cli_die_usage(prog, "-H/--host must be http://HOST[:PORT] with an IPv4 HOST: %s", host);
 	if (optind == argc && path == NULL)
 		cli_die_usage(prog, "name a user class (see --list) or give --path");
@@ -319,10 +321,10 @@ int main(int argc, char **argv)
 		const struct route *r = routes_find_class(argv[i]);
 		if (r == NULL)
 			cli_die_usage(prog, "unknown user class %s (see --list)", argv[i]);
-		if (add_endpoint(&c, path ? path : r->path) < 0)
+		if (load_config_add_endpoint(&c, path ? path : r->path) < 0)
 			cli_die_usage(prog, "too many user classes (at most %d)", RUNNER_MAX_ENDPOINTS);
 	}
-	if (optind == argc && add_endpoint(&c, path) < 0)
+	if (optind == argc && load_config_add_endpoint(&c, path) < 0)
 		cli_die_usage(prog, "--path is too long");
 	c.threads = (int)(threads < 1 ? 1 : threads);
 

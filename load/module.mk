@@ -1,11 +1,12 @@
 # load/: bin/load, the Locust-compatible load generator, and its tests.
-LOAD_SRC := load/main.c load/runner.c load/output.c load/histogram.c
+LOAD_SRC := load/main.c load/runner.c load/output.c load/histogram.c load/locust_msg.c \
+	load/worker.c
 LOAD_OBJ := $(LOAD_SRC:%.c=build/%.o)
 
 PROGRAMS += bin/load
 bin/load: $(LOAD_OBJ) $(SHARED_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lhttp_parser
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lhttp_parser -lzmq -lmsgpackc
 
 UNIT_TESTS += build/tests/test_locust
 build/tests/test_locust: build/san/tests/test_locust.o $(SHARED_SAN_OBJ)

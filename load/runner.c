@@ -1,5 +1,6 @@
 #include "runner.h"
 
+#include "cli.h"
 #include "timer_heap.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +65,9 @@ struct worker {
 	int idle_n;
 	int64_t interval_ns; /* open model: this worker's share of the schedule */
 	int64_t next_due;
+	int wakefd;          /* worker mode: runner_set_users rings it */
+	unsigned seen_gen;   /* worker mode: the want_gen this thread has applied */
+	long have[RUNNER_MAX_ENDPOINTS]; /* worker mode: live users per endpoint */
 	uint64_t rng;
 	pthread_mutex_t lock;
 	struct run_stats *st;
@@ -73,6 +78,8 @@ struct runner {
 	struct load_config c;
 	int64_t start_ns, end_ns; /* end 0: none */
 	atomic_int stop;
+	atomic_long want[RUNNER_MAX_ENDPOINTS]; /* worker mode: users per endpoint */
+	atomic_uint want_gen;  /* bumped by each runner_set_users */
 	int n_workers;
 	struct worker *workers;
 };
@@ -84,6 +91,57 @@ int64_t mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* --------------------------------------------------------------- config */
+
+int load_config_set_host(struct load_config *c, const char *url)
+{
+	char hp[120];
+	size_t n;
+	const char *p;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return -1;
+	p = url + 7;
+	n = strcspn(p, "/");
+	if (n == 0 || n >= sizeof hp - 4 || (p[n] == '/' && p[n + 1] != '\0'))
+		return -1;
+	memcpy(hp, p, n);
+	hp[n] = '\0';
+	snprintf(c->host, sizeof c->host, "%s", hp);
+	snprintf(c->url_base, sizeof c->url_base, "http://%s", hp);
+	if (strchr(hp, ':') == NULL)
+		strcat(hp, ":80");
+	return cli_parse_hostport(hp, &c->addr);
+}
+
+int load_config_add_endpoint(struct load_config *c, const char *path)
+{
+	int i;
+	for (i = 0; i < c->n_ep; i++)
+		if (strcmp(c->ep[i].name, path) == 0)
+			break;
+	if (i == c->n_ep) {
+		struct endpoint *e = &c->ep[c->n_ep];
+		int n;
+		if (c->n_ep == RUNNER_MAX_ENDPOINTS || strlen(path) >= sizeof e->name)
+			return -1;
+		snprintf(e->name, sizeof e->name, "%s", path);
+		/* built once; python-requests sends the same headers but for its name */
+		n = snprintf(e->request, sizeof e->request,
+			     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: bin/load\r\n"
+			     "Accept-Encoding: gzip, deflate\r\nAccept: */*\r\n"
+			     "Connection: keep-alive\r\n\r\n", path, c->host);
+		if (n < 0 || (size_t)n >= sizeof e->request)
+			return -1;
+		e->request_len = (size_t)n;
+		c->n_ep++;
+	}
+	if (c->n_user_ep == RUNNER_MAX_ENDPOINTS)
+		return -1;
+	c->user_ep[c->n_user_ep++] = i;
+	return 0;
 }
 
 /* ------------------------------------------------------------ run_stats */
@@ -138,6 +196,8 @@ void ep_stats_merge(struct ep_stats *a, const struct ep_stats *b)
 		a->min_ms = b->min_ms;
 	if (b->max_ms > a->max_ms)
 		a->max_ms = b->max_ms;
+	if (b->last_ns > a->last_ns)
+		a->last_ns = b->last_ns;
 	a->reqs += b->reqs;
 	a->fails += b->fails;
 	a->sum_ms += b->sum_ms;
@@ -192,6 +252,7 @@ static void record(struct worker *w, struct user *u, int64_t end, const char *er
 		e->fails++;
 		error_add(w->st, u->ep, err, 1);
 	}
+	e->last_ns = end;
 	w->st->last_ns = end;
 }
 
@@ -567,6 +628,51 @@ static int64_t min_due(int64_t a, int64_t b)
 	return a - b < 0 ? a : b;
 }
 
+/* Worker mode: a user leaves at once; a request in flight is never answered here. */
+static void retire(struct worker *w, struct user *u)
+{
+	if (u->state == U_CONNECTING || u->state == U_SENDING || u->state == U_READING)
+		w->st->unfinished++;
+	timer_heap_cancel(&w->timers, &u->timer);
+	conn_close(u);
+	u->state = U_UNBORN;
+	w->have[u->ep]--;
+}
+
+/* Worker mode: start or stop users until each endpoint has this thread's share
+ * (thread i owns the users k of an endpoint with k % threads == i). O(users), run
+ * only when runner_set_users changed something. */
+static void adjust_users(struct worker *w, int64_t now)
+{
+	struct runner *r = w->r;
+	unsigned gen = atomic_load(&r->want_gen);
+	long want[RUNNER_MAX_ENDPOINTS];
+	int T = r->n_workers;
+
+	if (gen == w->seen_gen)
+		return;
+	w->seen_gen = gen;
+	for (int e = 0; e < r->c.n_ep; e++) {
+		long all = atomic_load(&r->want[e]);
+		want[e] = all > w->id ? (all - w->id + T - 1) / T : 0;
+		for (int i = 0; i < w->n_users && w->have[e] > want[e]; i++)
+			if (w->users[i].state != U_UNBORN && w->users[i].ep == e)
+				retire(w, &w->users[i]);
+	}
+	/* after every stop, so that the slots freed can be reused */
+	for (int e = 0, i = 0; e < r->c.n_ep; e++)
+		for (; i < w->n_users && w->have[e] < want[e]; i++) {
+			struct user *u = &w->users[i];
+			if (u->state != U_UNBORN)
+				continue;
+			u->ep = e;
+			u->state = U_WAITING;
+			w->have[e]++;
+			w->st->users++;
+			start_request(w, u, now);
+		}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -582,6 +688,8 @@ static void *worker_main(void *arg)
 		if (atomic_load_explicit(&r->stop, memory_order_relaxed) ||
 		    (r->end_ns != 0 && now - r->end_ns >= 0))
 			break;
+		if (r->c.dynamic)
+			adjust_users(w, now);
 		/* spawn the users whose time has come */
 		while (w->n_spawned < w->n_users &&
 		       spawn_at(r, w->id + (long)w->n_spawned * T) - now <= 0) {
@@ -617,8 +725,15 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		n = epoll_wait(w->epfd, events, MAX_EVENTS, timeout);
 		pthread_mutex_lock(&w->lock);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			uint64_t rings;
+			if (events[i].data.ptr == NULL) { /* the wake eventfd */
+				if (read(w->wakefd, &rings, sizeof rings) < 0 && errno != EAGAIN)
+					fprintf(stderr, "bin/load: read eventfd: %s\n", strerror(errno));
+				continue;
+			}
 			on_event(w, events[i].data.ptr, events[i].events);
+		}
 	}
 	/* stop: what is in flight was sent but will never be answered here; in the
 	 * open model, what the schedule wanted sent but no connection was free for */
@@ -650,6 +765,8 @@ static void worker_free(struct worker *w)
 	run_stats_free(w->st);
 	if (w->epfd >= 0)
 		close(w->epfd);
+	if (w->wakefd >= 0)
+		close(w->wakefd);
 }
 
 int runner_start(struct runner **out, const struct load_config *c)
@@ -678,7 +795,10 @@ int runner_start(struct runner **out, const struct load_config *c)
 		w->r = r;
 		w->id = i;
 		w->epfd = -1;
+		w->wakefd = -1;
 		w->n_users = (int)((c->users - i + r->n_workers - 1) / r->n_workers);
+		if (c->dynamic) /* each endpoint's share rounds up: room for that */
+			w->n_users += c->n_ep;
 		w->users = calloc((size_t)w->n_users + 1, sizeof *w->users);
 		w->idle = calloc((size_t)w->n_users + 1, sizeof *w->idle);
 		w->st = run_stats_new(c->n_ep);
@@ -694,13 +814,22 @@ int runner_start(struct runner **out, const struct load_config *c)
 			u->w = w;
 			u->fd = -1;
 			timer_init(&u->timer, on_user_timer);
-			u->ep = c->user_ep[(i + (long)k * r->n_workers) % c->n_user_ep];
+			u->ep = c->n_user_ep ? c->user_ep[(i + (long)k * r->n_workers) % c->n_user_ep] : 0;
 		}
 		w->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1);
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
 		if (w->epfd < 0) {
 			fprintf(stderr, "bin/load: epoll_create1: %s\n", strerror(errno));
 			goto fail;
+		}
+		if (c->dynamic) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+			w->n_spawned = w->n_users; /* no schedule: runner_set_users decides */
+			w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			if (w->wakefd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wakefd, &ev) < 0) {
+				fprintf(stderr, "bin/load: eventfd: %s\n", strerror(errno));
+				goto fail;
+			}
 		}
 		pthread_mutex_init(&w->lock, NULL);
 	}
@@ -754,6 +883,37 @@ void runner_snapshot(struct runner *r, struct run_stats *s)
 		run_stats_merge(s, w->st);
 		pthread_mutex_unlock(&w->lock);
 	}
+}
+
+void runner_drain(struct runner *r, struct run_stats *s)
+{
+	for (int i = 0; i < r->n_workers; i++) {
+		struct worker *w = &r->workers[i];
+		pthread_mutex_lock(&w->lock);
+		run_stats_merge(s, w->st);
+		run_stats_clear(w->st);
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+long runner_set_users(struct runner *r, const long *want)
+{
+	long room = r->c.users, total = 0;
+	for (int e = 0; e < r->c.n_ep; e++) {
+		long n = want[e] < room ? want[e] : room;
+		if (n < 0)
+			n = 0;
+		atomic_store(&r->want[e], n);
+		room -= n;
+		total += n;
+	}
+	atomic_fetch_add(&r->want_gen, 1);
+	for (int i = 0; i < r->n_workers; i++) {
+		uint64_t one = 1;
+		if (r->workers[i].wakefd >= 0 && write(r->workers[i].wakefd, &one, sizeof one) < 0)
+			fprintf(stderr, "bin/load: write eventfd: %s\n", strerror(errno));
+	}
+	return total;
 }
 
 void runner_join(struct runner *r)

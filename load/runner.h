@@ -50,11 +50,14 @@ struct load_config {
 	double rate;           /* requests per second (open model); 0: closed model */
 	double timeout_s;      /* per request; 0: none */
 	int threads;
+	int dynamic;           /* worker mode: `users` is the capacity, and the users
+	                        * per endpoint are whatever runner_set_users last said */
 };
 
 struct ep_stats {
 	uint64_t reqs, fails;  /* logged requests (failures included), failures */
 	double sum_ms, min_ms, max_ms, content_bytes;
+	int64_t last_ns;       /* monotonic time of the last logged request; 0: none */
 	struct locust_buckets lb; /* Locust's rounding of the latency */
 	struct histogram lat;  /* latency in µs (from the intended time when open) */
 	struct histogram svc;  /* service time in µs (from the actual send) */
@@ -78,6 +81,13 @@ struct run_stats {
 
 struct runner;
 
+/* "http://HOST[:PORT][/]" into c's address, Host header and URL base; -1 when it
+ * is not that shape or HOST is not IPv4/localhost. Before any endpoint is added. */
+int load_config_set_host(struct load_config *c, const char *url);
+/* One more user class requesting `path` (endpoints deduplicated by name); -1 when
+ * the table is full or the request would not fit. */
+int load_config_add_endpoint(struct load_config *c, const char *path);
+
 int runner_start(struct runner **out, const struct load_config *c);
 /* Asks every worker to stop now (async-signal-safe). */
 void runner_stop(struct runner *r);
@@ -89,6 +99,17 @@ int64_t runner_start_ns(const struct runner *r);
 
 /* Merged statistics of every worker so far; s must come from run_stats_new. */
 void runner_snapshot(struct runner *r, struct run_stats *s);
+/* Worker mode: merges every worker's statistics since the last drain into s (not
+ * cleared first) and zeroes them, as a Locust worker strips its report. */
+void runner_drain(struct runner *r, struct run_stats *s);
+/*
+ * Worker mode (c->dynamic): from now on endpoint e has want[e] users (n_ep values),
+ * spread over the threads; new users start at once, surplus users stop at once
+ * (a request in flight counts as unfinished), as a Locust worker obeys a spawn
+ * message (the master paces the ramp). Beyond the capacity c->users, the rest are
+ * not started. Returns how many users will run in all.
+ */
+long runner_set_users(struct runner *r, const long *want);
 
 struct run_stats *run_stats_new(int n_ep);
 void run_stats_clear(struct run_stats *s);

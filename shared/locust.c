@@ -345,17 +345,22 @@ static int keyed_cmp(const void *a, const void *b)
 	return strcmp(((const struct keyed_error *)a)->key, ((const struct keyed_error *)b)->key);
 }
 
+void locust_error_key(const struct locust_error *e, char out[65])
+{
+	char quoted[1100], text[1400];
+	int len;
+	locust_repr_str(quoted, sizeof quoted, e->error);
+	len = snprintf(text, sizeof text, "%s.%s.%s", e->method, e->name, quoted);
+	locust_sha256_hex(text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1, out);
+}
+
 int locust_errors_sort(struct locust_error *errs, size_t n)
 {
 	struct keyed_error *k = calloc(n ? n : 1, sizeof *k);
-	char quoted[1100], text[1400];
 	if (k == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int len;
-		locust_repr_str(quoted, sizeof quoted, errs[i].error);
-		len = snprintf(text, sizeof text, "%s.%s.%s", errs[i].method, errs[i].name, quoted);
-		locust_sha256_hex(text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1, k[i].key);
+		locust_error_key(&errs[i], k[i].key);
 		k[i].e = errs[i];
 	}
 	qsort(k, n, sizeof *k, keyed_cmp);

@@ -89,6 +89,10 @@ struct locust_error {
 	uint64_t occurrences;
 };
 
+/* Locust's key of a failure group (StatsError.create_key): the SHA-256 hex digest
+ * of "METHOD.NAME.repr(error)"; workers key their errors by it, the master merges
+ * by it, and failures.csv is ordered by it. */
+void locust_error_key(const struct locust_error *e, char out[65]);
 /* Orders failure groups as Locust's failures.csv: by the SHA-256 hex digest of
  * "METHOD.NAME.repr(error)". Returns 0, or -1 when out of memory (order kept). */
 int locust_errors_sort(struct locust_error *errs, size_t n);
