@@ -2,11 +2,12 @@
 LOAD_SRC := load/main.c load/runner.c load/output.c load/histogram.c load/locust_msg.c \
 	load/worker.c
 LOAD_OBJ := $(LOAD_SRC:%.c=build/%.o)
+LOAD_LIBS := -lhttp_parser -lzmq -lmsgpackc
 
 PROGRAMS += bin/load
 bin/load: $(LOAD_OBJ) $(SHARED_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lhttp_parser -lzmq -lmsgpackc
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(LOAD_LIBS)
 
 UNIT_TESTS += build/tests/test_locust
 build/tests/test_locust: build/san/tests/test_locust.o $(SHARED_SAN_OBJ)
@@ -17,3 +18,7 @@ build/tests/test_histogram: build/san/tests/test_histogram.o build/san/load/hist
 
 INTEGRATION_TESTS += build/tests/it_load
 build/tests/it_load: build/san/tests/it_load.o
+
+# bin/load --worker under Debian's real Locust master
+INTEGRATION_TESTS += build/tests/it_worker
+build/tests/it_worker: build/san/tests/it_worker.o

@@ -56,6 +56,7 @@ struct wk {
 	struct locust_buckets *total_lb;
 	struct locust_out out;
 	int64_t cpu_ns, cpu_at;   /* process CPU time at the last heartbeat */
+	uint64_t sent_reqs, sent_fails, unfinished; /* over the worker's life */
 };
 
 static double wall_s(void)
@@ -233,6 +234,7 @@ static void drain(struct wk *w, long sec)
 		if (w->tick->ep[e].reqs > 0)
 			seconds_add(&w->sec[e], sec, w->tick->ep[e].reqs, w->tick->ep[e].fails);
 	run_stats_merge(w->win, w->tick);
+	w->unfinished += w->tick->unfinished;
 }
 
 static void fill_entry(struct locust_entry *le, const struct ep_stats *e, double start,
@@ -301,6 +303,8 @@ static void send_report(struct wk *w)
 		snprintf(le->error, sizeof le->error, "%s", w->win->err[i].text);
 		le->occurrences = w->win->err[i].n;
 	}
+	w->sent_reqs += sum.reqs;
+	w->sent_fails += sum.fails;
 	locust_msg_stats(&w->out, w->id, &rep);
 	send_out(w, "stats");
 	run_stats_clear(w->win);
@@ -622,6 +626,10 @@ int worker_run(const struct worker_opts *o, volatile sig_atomic_t *stopping)
 		send_report(w);
 		send_plain(w, "quit");
 	}
+	/* the worker's own books, to check the master's sums against */
+	printf("worker: %" PRIu64 " requests, %" PRIu64 " failures reported; %" PRIu64
+	       " unfinished at stop\n", w->sent_reqs, w->sent_fails, w->unfinished);
+	fflush(stdout);
 done:
 	if (w->run != NULL)
 		runner_free(w->run);

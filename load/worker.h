@@ -46,7 +46,8 @@ struct worker_opts {
 /*
  * Runs until the master says quit or *stopping is set (0), the master is lost
  * (1), or setup fails or the master speaks another protocol (2); every exit
- * path has printed its reason on stderr.
+ * path has printed its reason on stderr. At the end one line on stdout gives the
+ * worker's own books: "worker: N requests, N failures reported; N unfinished at stop".
  */
 int worker_run(const struct worker_opts *o, volatile sig_atomic_t *stopping);
 

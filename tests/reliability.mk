@@ -67,7 +67,7 @@ $(ASAN_BIN)/evented: $(EVENTED_SRC:%.c=build/san/%.o) $(SHARED_SAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lhttp_parser
 $(ASAN_BIN)/load: $(LOAD_SRC:%.c=build/san/%.o) $(SHARED_SAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lhttp_parser
+	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) $(LOAD_LIBS)
 $(ASAN_BIN)/report: $(REPORT_SAN_OBJ) build/san/reports/main.o $(SHARED_SAN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lm
@@ -80,7 +80,7 @@ $(TSAN_BIN)/blocking: $(BLOCKING_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/
 	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) -lcivetweb $(PG_LIBS)
 $(TSAN_BIN)/load: $(LOAD_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/tsan/%.o)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) -lhttp_parser
+	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) $(LOAD_LIBS)
 # The TSan folder also needs the programs that are not TSan-built: the plain ones.
 $(TSAN_BIN)/evented $(TSAN_BIN)/report: $(TSAN_BIN)/%: bin/%
 	@mkdir -p $(@D)
