@@ -22,3 +22,9 @@ build/tests/it_load: build/san/tests/it_load.o
 # bin/load --worker under Debian's real Locust master
 INTEGRATION_TESTS += build/tests/it_worker
 build/tests/it_worker: build/san/tests/it_worker.o
+
+UNIT_TESTS += build/tests/test_locust_msg
+build/san/tests/test_locust_msg.o: CPPFLAGS += -Iload
+build/tests/test_locust_msg: LDLIBS += -lmsgpackc
+build/tests/test_locust_msg: build/san/tests/test_locust_msg.o build/san/load/locust_msg.o \
+	$(SHARED_SAN_OBJ)

@@ -2,7 +2,8 @@
 #   rel_* integration tests   malformed input, slow clients, hang-ups, descriptor
 #                             exhaustion, SIGTERM under load, bin/load against
 #                             misbehaving servers, bin/report against damaged files
-#   make fuzz FUZZ_SECONDS=N  each libFuzzer target for N seconds (clang, ASan+UBSan)
+#   make fuzz FUZZ_SECONDS=N  each libFuzzer target for N seconds (clang, ASan+UBSan):
+#                             requests, responses, CSV, a Locust master's messages
 #   make test-sanitize        the programs built with ASan+UBSan (LeakSanitizer on)
 #                             and TSan, the integration tests run against them
 #   make reliability-doc      runs the rel_* tests, regenerates docs/RELIABILITY.md's table
@@ -18,17 +19,21 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC := clang
 FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ishared \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGETS := http_conn load_response csv
+FUZZ_TARGETS := http_conn load_response csv locust_msg
 
 build/fuzz/fuzz_http_conn: tests/fuzz/fuzz_http_conn.c evented/http_conn.c shared/routes.c \
 	shared/query.c | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ievented $^ -o $@ -lhttp_parser
 build/fuzz/fuzz_load_response: tests/fuzz/fuzz_load_response.c load/runner.c \
-	load/histogram.c shared/locust.c shared/timer_heap.c | deps
+	load/histogram.c shared/locust.c shared/timer_heap.c shared/cli.c | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iload $(filter-out load/runner.c,$^) -o $@ \
 		-lhttp_parser -lpthread -lm
+# the messages a Locust master sends bin/load --worker
+build/fuzz/fuzz_locust_msg: tests/fuzz/fuzz_locust_msg.c load/locust_msg.c shared/locust.c | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iload $^ -o $@ -lmsgpackc -lm
 build/fuzz/fuzz_csv: tests/fuzz/fuzz_csv.c reports/csv.c | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ireports $^ -o $@ -lm
