@@ -29,11 +29,12 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
   --workers N          bin/evented --workers                                 [2]
   --wait MIN[-MAX]     think time between a user's requests, seconds         [0]
   --scenarios A,B      user classes to run                          [all routes]
-  --load TOOL          bin/load or locust (Debian's, with load/locustfile.py)
-                                                                        [bin/load]
+  --load TOOL          bin/load, locust (Debian's, with load/locustfile.py), or
+                       locust-master (Locust's master, bin/load workers) [bin/load]
   --locust-workers N   with --load locust: a master and N worker processes on
                        127.0.0.1 (Locust's distributed mode), for more load than
                        one Locust process (one core) makes; 0 = one process [0]
+  --load-workers N     with --load locust-master: bin/load --worker processes  [1]
   --sweep "N N ..."    run each scenario at each of these user counts
                        (folders NN-CLASS-uN, SWEEP=1); --users is then unused
   --runs-dir DIR       where run folders go                       [reports/runs]
@@ -52,12 +53,12 @@ die_usage() {
 
 profile=quick users=500 spawn_rate=1000 run_time=15 task_ms=250 threads=80
 helpers= workers=2 wait=0 scenarios= load=bin/load sweep= runs_dir=reports/runs bin=bin
-locust_workers=0
+locust_workers=0 load_workers=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--help|-h) usage; exit 0 ;;
 	--profile|--users|--spawn-rate|--run-time|--task-ms|--threads|--helpers|--workers|\
-	--wait|--scenarios|--load|--sweep|--runs-dir|--bin|--locust-workers)
+	--wait|--scenarios|--load|--sweep|--runs-dir|--bin|--locust-workers|--load-workers)
 		[ $# -ge 2 ] || die_usage "$1 needs a value"
 		v=$2
 		case "$1" in
@@ -66,6 +67,7 @@ while [ $# -gt 0 ]; do
 		--helpers) helpers=$v ;; --workers) workers=$v ;; --wait) wait=$v ;;
 		--scenarios) scenarios=$v ;; --load) load=$v ;; --sweep) sweep=$v ;;
 		--runs-dir) runs_dir=$v ;; --bin) bin=$v ;; --locust-workers) locust_workers=$v ;;
+		--load-workers) load_workers=$v ;;
 		esac
 		shift 2 ;;
 	*) die_usage "unknown argument '$1'" ;;
@@ -84,7 +86,14 @@ is_uint "$helpers" || die_usage "--helpers must be a whole number > 0, not '$hel
 [[ $wait =~ ^([0-9]+(\.[0-9]+)?)(-([0-9]+(\.[0-9]+)?))?$ ]] ||
 	die_usage "--wait must be MIN or MIN-MAX seconds, not '$wait'"
 wait_min=${BASH_REMATCH[1]} wait_max=${BASH_REMATCH[4]:-${BASH_REMATCH[1]}}
-case "$load" in bin/load|locust) ;; *) die_usage "--load must be bin/load or locust, not '$load'" ;; esac
+case "$load" in bin/load|locust|locust-master) ;;
+*) die_usage "--load must be bin/load, locust or locust-master, not '$load'" ;; esac
+# locust-master: Locust's master (headless, its CSV files) and bin/load workers
+[ "$load" = locust-master ] && [ -z "$load_workers" ] && load_workers=1
+[ -z "$load_workers" ] || [ "$load" = locust-master ] || die_usage "--load-workers needs --load locust-master"
+load_workers=${load_workers:-0}
+[ "$load" != locust-master ] || is_uint "$load_workers" ||
+	die_usage "--load-workers must be a whole number > 0, not '$load_workers'"
 [[ $locust_workers =~ ^[0-9]+$ ]] || die_usage "--locust-workers must be a whole number, not '$locust_workers'"
 [ "$locust_workers" = 0 ] || [ "$load" = locust ] || die_usage "--locust-workers needs --load locust"
 for u in $sweep; do is_uint "$u" || die_usage "--sweep user counts must be whole numbers, not '$u'"; done
@@ -93,7 +102,7 @@ cd "$(dirname "$0")/.." || exit 2
 for p in blocking evented load report; do
 	[ -x "$bin/$p" ] || { echo "$prog: $bin/$p is missing: run make first" >&2; exit 2; }
 done
-if [ "$load" = locust ] && ! command -v locust >/dev/null; then
+if [ "$load" != bin/load ] && ! command -v locust >/dev/null; then
 	echo "$prog: locust is not installed: run make deps (python3-locust)" >&2
 	exit 2
 fi
@@ -172,6 +181,7 @@ LAB_RUN_DIR=$(cd "$run_dir" && pwd -P)
 	echo "PROFILE=$profile"
 	echo "LOAD=$load"
 	[ "$locust_workers" != 0 ] && echo "LOCUST_WORKERS=$locust_workers"
+	[ "$load_workers" != 0 ] && echo "LOAD_WORKERS=$load_workers"
 	echo "CPUS=$(nproc)"
 	echo "KERNEL=$(uname -r)"
 	echo "STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -281,10 +291,10 @@ EOF
 			gen=(env LAB_WAIT_TIME="$wait_min-$wait_max" locust --headless --only-summary
 				-f load/locustfile.py -u "$u" -r "$spawn_rate" -t "${run_time}s" -H "$host"
 				--csv "$dir/load")
-			if [ "$locust_workers" != 0 ]; then
+			if [ "$locust_workers" != 0 ] || [ "$load_workers" != 0 ]; then
 				master_port=$(free_port) || exit 2
 				gen+=(--master --master-bind-host 127.0.0.1 --master-bind-port "$master_port"
-					--expect-workers "$locust_workers")
+					--expect-workers "$((locust_workers + load_workers))")
 			fi
 			gen+=("$class")
 		fi
@@ -295,6 +305,11 @@ EOF
 			start_group "$dir/locust-worker-$k.txt" env LAB_WAIT_TIME="$wait_min-$wait_max" \
 				locust -f load/locustfile.py --worker --master-host 127.0.0.1 \
 				--master-port "$master_port"
+			worker_pgs+=("$started_pid")
+		done
+		for ((k = 1; k <= load_workers; k++)); do
+			start_group "$dir/load-worker-$k.txt" "$bin/load" --worker --master-port "$master_port" \
+				--wait-time "$wait_min-$wait_max"
 			worker_pgs+=("$started_pid")
 		done
 		# Scrape /metrics a second before the load's end, while it is loaded. The

@@ -261,6 +261,20 @@ static void make_compare_load_locust_reads_locusts_csv(void **state)
 	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");
 	assert_file_has(scen, "locust-worker-2.txt", NULL);
 	assert_file_has(dir, "summary.txt", NULL);
+
+	/* Locust's master with two bin/load workers: the master's CSV files, read as before */
+	char *ours[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
+			 "make", "-s", "compare", "PROFILE=smoke", "LOAD=locust-master", "LOAD_WORKERS=2",
+			 "SCENARIOS=AsyncConcurrentUser", runs_arg, NULL };
+	assert_int_equal(run(ours, 60000), 0);
+	latest_run(runs, dir);
+	assert_int_equal(processes_of_run(dir, 1), 0);
+	assert_file_has(dir, "run.env", "LOAD=locust-master\nLOAD_WORKERS=2\n");
+	snprintf(scen, sizeof scen, "%s/01-AsyncConcurrentUser", dir);
+	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");
+	assert_file_has(scen, "load-worker-1.txt", "connected to the master");
+	assert_file_has(scen, "load-worker-2.txt", " requests, 0 failures reported");
+	assert_file_has(dir, "summary.txt", NULL);
 	remove_runs(runs);
 }
 
