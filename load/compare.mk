@@ -47,3 +47,14 @@ sweep: deps all
 # the route table, which it links.
 INTEGRATION_TESTS += build/tests/it_compare
 build/tests/it_compare: build/san/tests/it_compare.o build/san/shared/routes.o
+
+# make live SCENARIO=CLASS [LOAD_WORKERS=N] [LIVE_PORT=8089]: the scenario's server, a
+# Locust master with its web UI on 127.0.0.1:LIVE_PORT and N bin/load workers (default
+# 1) until Ctrl-C (load/harness/live.py); TASK_MS, THREADS, WORKERS from the profile.
+LIVE_PORT ?= 8089
+.PHONY: live
+live: deps all
+	@$(if $(SCENARIO),true,echo "make: live needs SCENARIO=CLASS (bin/load --list)" >&2; exit 2)
+	@/usr/bin/python3 load/harness/live.py --scenario '$(SCENARIO)' --web-port '$(LIVE_PORT)' \
+		--load-workers '$(or $(LOAD_WORKERS),1)' --task-ms $(call profile_get,TASK_MS) \
+		--threads $(call profile_get,THREADS) --workers $(call profile_get,WORKERS)

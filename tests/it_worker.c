@@ -6,7 +6,8 @@
  *   - the web UI (not headless): /stats/requests lists both workers running with
  *     their numbers; one worker killed, the master marks it missing and the
  *     other goes on;
- *   - the master killed: the worker exits 1 after its --master-timeout.
+ *   - the master killed: the worker exits 1 after its --master-timeout;
+ *   - make live's script (load/harness/live.py): the UI with its workers, Ctrl-C.
  * Every process's output goes to a file in a fresh folder under /tmp.
  */
 #include <setjmp.h>
@@ -256,6 +257,32 @@ static void worker_exits_1_when_the_master_vanishes(void **state)
 	assert_non_null(strstr(slurp("orphan.log"), "no link from the master"));
 }
 
+/* make live's script: the URL printed, the UI lists the workers, Ctrl-C ends it all. */
+static void live_serves_the_ui_until_ctrl_c(void **state)
+{
+	struct proc live;
+	int web = free_port(), fd;
+	char bin[512], logs[128], out[4096], *slash;
+	(void)state;
+
+	snprintf(bin, sizeof bin, "%s", harness_bin("load"));
+	slash = strrchr(bin, '/');
+	*slash = '\0';
+	snprintf(logs, sizeof logs, "%s/live", dir);
+	start(&live, "live.log", "/usr/bin/python3 load/harness/live.py --scenario " CLASS
+	      " --load-workers 2 --web-port %d --task-ms " TASK_MS " --bin %s --log-dir %s",
+	      web, bin, logs);
+	assert_int_equal(wait_for("live.log", "live: open http://127.0.0.1:", 30000), 0);
+	web_stats(web, "sorted(w[\"state\"] for w in d[\"workers\"])", out, sizeof out);
+	assert_non_null(strstr(out, "['ready', 'ready']"));
+	assert_int_equal(proc_stop(&live, SIGINT, 20000), 0);
+	/* everything it started is gone: the UI no longer answers, the workers were told */
+	fd = http_connect(web);
+	assert_true(fd < 0);
+	assert_non_null(strstr(slurp("live/load-worker-1.log"), "worker: "));
+	assert_non_null(strstr(slurp("live/load-worker-2.log"), "worker: "));
+}
+
 static int setup(void **state)
 {
 	char *argv[] = { (char *)harness_bin("evented"), "--listen", "127.0.0.1:0", "--task-ms",
@@ -282,6 +309,7 @@ int main(void)
 		cmocka_unit_test(master_headless_sums_two_workers),
 		cmocka_unit_test(web_ui_lists_workers_and_outlives_a_killed_one),
 		cmocka_unit_test(worker_exits_1_when_the_master_vanishes),
+		cmocka_unit_test(live_serves_the_ui_until_ctrl_c),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
