@@ -10,7 +10,7 @@
 # every process started here is stopped on exit.
 #
 # Environment: BENCH_PAIRS (3), BENCH_SECS (5, each rate run), BENCH_LOCUST_SECS (10),
-# BENCH_C10K_SECS (20), BENCH_ROWS ("1 2 3 4 5 6 7 8": which rows to run),
+# BENCH_C10K_SECS (20), BENCH_ROWS ("1 2 3 4 5 6 7 8 9": which rows to run),
 # BENCH_OUT (output folder). Expects `make all` and build/bench/sleep_probe built.
 # Exit 0 when it ran (goals missed are findings, reported in BENCH.md), 2 on setup errors.
 
@@ -21,7 +21,7 @@ PAIRS=${BENCH_PAIRS:-3}
 SECS=${BENCH_SECS:-5}
 LOCUST_SECS=${BENCH_LOCUST_SECS:-10}
 C10K_SECS=${BENCH_C10K_SECS:-20}
-ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8} "
+ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8 9} "
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_OUT:-reports/bench/$STAMP}
 DATA=$OUT/data
@@ -782,6 +782,9 @@ if [ -s "$DATA/quick-ours.dat" ] || [ -s "$DATA/quick-peer.dat" ]; then
 			"FastAPI: $(peer_cell "$c")" "$rr" "≥ 0.99; avg ±1%" "$ok"
 	done <"$src"
 fi
+
+# --- 9: bin/load as a Locust worker (a file of its own) ----------------------------
+. load/bench/row_worker.sh
 
 # --- why, where a goal is missed: the measurements above, read -------------------
 missed() { [ "$(met "$1" "$2" "$3")" = "**no**" ]; }

@@ -22,6 +22,7 @@ static void bench_sh_parses(void **state)
 {
 	(void)state;
 	assert_int_equal(run("bash -n load/bench.sh"), 0);
+	assert_int_equal(run("bash -n load/bench/row_worker.sh"), 0);
 }
 
 static void peer_server_sh_parses(void **state)
