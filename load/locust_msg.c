@@ -55,6 +55,74 @@ static int number(const msgpack_object *o, double *out)
 	}
 }
 
+static uint64_t be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	while (n-- > 0)
+		v = v << 8 | *p++;
+	return v;
+}
+
+/*
+ * msgpack-c allocates what a container's header declares before reading it, so a
+ * 5-byte "array of 2^32 items" would ask for 128 GB. Every item takes at least one
+ * byte, so a frame that declares more items than it has bytes left is refused here,
+ * in one pass that allocates nothing: `need` counts the items still to be read.
+ */
+static int plausible(const unsigned char *p, size_t len)
+{
+	static const unsigned char fixed[32] = { /* 0xc0..0xdf: bytes after the type byte */
+		0, 0, 0, 0, 1, 2, 4, 2, 3, 5, 4, 8, 1, 2, 4, 8,
+		1, 2, 4, 8, 2, 3, 5, 9, 17, 1, 2, 4, 2, 4, 2, 4 };
+	size_t i = 0;
+	uint64_t need = 1;
+
+	while (need > 0) {
+		unsigned c;
+		uint64_t items = 0, skip = 0;
+		if (i >= len)
+			return 0; /* truncated: msgpack says so itself */
+		c = p[i++];
+		need--;
+		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+			continue;
+		if (c == 0xc1)
+			return -1;
+		if (c >= 0x80 && c <= 0x8f)
+			items = 2 * (uint64_t)(c & 0x0f);
+		else if (c >= 0x90 && c <= 0x9f)
+			items = c & 0x0f;
+		else if (c >= 0xa0 && c <= 0xbf)
+			skip = c & 0x1f;
+		else {
+			unsigned n = fixed[c - 0xc0];
+			if (len - i < n)
+				return 0;
+			switch (c) {
+			case 0xc4: case 0xd9: skip = be(p + i, 1); break;       /* bin8, str8 */
+			case 0xc5: case 0xda: skip = be(p + i, 2); break;       /* bin16, str16 */
+			case 0xc6: case 0xdb: skip = be(p + i, 4); break;       /* bin32, str32 */
+			case 0xc7: skip = be(p + i, 1); break;                  /* ext8 (+type) */
+			case 0xc8: skip = be(p + i, 2); break;
+			case 0xc9: skip = be(p + i, 4); break;
+			case 0xdc: items = be(p + i, 2); break;                 /* array16/32 */
+			case 0xdd: items = be(p + i, 4); break;
+			case 0xde: items = 2 * be(p + i, 2); break;             /* map16/32 */
+			case 0xdf: items = 2 * be(p + i, 4); break;
+			default: break;                                         /* numbers, fixext */
+			}
+			i += n;
+		}
+		if (skip > len - i)
+			return 0;
+		i += skip;
+		need += items;
+		if (need > len - i)
+			return -1;
+	}
+	return 0;
+}
+
 int locust_msg_decode(struct locust_msg *m, const void *frame, size_t len, char *why, size_t cap)
 {
 	size_t off = 0;
@@ -63,6 +131,8 @@ int locust_msg_decode(struct locust_msg *m, const void *frame, size_t len, char 
 
 	msgpack_unpacked_init(&m->up);
 	m->type[0] = m->node_id[0] = '\0';
+	if (plausible(frame, len) < 0)
+		return fail(why, cap, "a container declares more items than the %zu bytes hold", len);
 	ret = msgpack_unpack_next(&m->up, frame, len, &off);
 	if (ret == MSGPACK_UNPACK_CONTINUE)
 		return fail(why, cap, "truncated msgpack (%zu bytes)", len);

@@ -1,7 +1,8 @@
 /*
  * locust_msg against frames Python's msgpack wrote as Locust 2.12.1's master
  * writes them (the seeds in tests/fuzz/corpus/locust_msg/), their edges (every
- * truncation, a byte too many, Locust 1.x's spawn), and the worker's own
+ * truncation, a byte too many, containers declaring more items than the frame holds,
+ * Locust 1.x's spawn), and the worker's own
  * messages decoded back.
  */
 #include <setjmp.h>
@@ -108,6 +109,8 @@ static void wrong_shapes_are_refused(void **state)
 	static const unsigned char two[] = { 0x92, 0xa3, 'a', 'c', 'k', 0xc0 };
 	static const unsigned char int_type[] = { 0x93, 0x01, 0xc0, 0xa1, 'x' };
 	static const unsigned char empty[] = { 0x93, 0xa0, 0xc0, 0xa1, 'x' };
+	static const unsigned char huge[] = { 0xdd, 0xff, 0xff, 0xff, 0xff };
+	static const unsigned char huge_map[] = { 0x93, 0xa1, 'x', 0xdf, 0x10, 0, 0, 0, 0xa0 };
 	struct locust_msg m;
 	char why[300];
 	(void)state;
@@ -117,6 +120,12 @@ static void wrong_shapes_are_refused(void **state)
 	assert_int_equal(locust_msg_decode(&m, int_type, sizeof int_type, why, sizeof why), -1);
 	locust_msg_release(&m);
 	assert_int_equal(locust_msg_decode(&m, empty, sizeof empty, why, sizeof why), -1);
+	locust_msg_release(&m);
+	/* found by the fuzzer: msgpack-c would allocate 2^32 items (128 GB) for 5 bytes */
+	assert_int_equal(locust_msg_decode(&m, huge, sizeof huge, why, sizeof why), -1);
+	assert_non_null(strstr(why, "declares more items"));
+	locust_msg_release(&m);
+	assert_int_equal(locust_msg_decode(&m, huge_map, sizeof huge_map, why, sizeof why), -1);
 	locust_msg_release(&m);
 }
 
