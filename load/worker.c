@@ -55,7 +55,8 @@ struct wk {
 	char cls_name[LOCUST_MSG_MAX_CLASSES][64];
 	struct locust_buckets *total_lb;
 	struct locust_out out;
-	int64_t cpu_ns, cpu_at;   /* process CPU time at the last heartbeat */
+	int64_t cpu_ns, cpu_at;   /* process CPU time, and when, at the last measure */
+	double cpu_pct;           /* the last measure, for the heartbeats */
 	uint64_t sent_reqs, sent_fails, unfinished; /* over the worker's life */
 };
 
@@ -112,8 +113,11 @@ static void send_ready(struct wk *w)
 
 static void send_exception(struct wk *w, const char *msg)
 {
+	char where[600];
+	/* the master groups exceptions by their traceback: one group per distinct text */
+	snprintf(where, sizeof where, "bin/load --worker: %s\n", msg);
 	fprintf(stderr, "bin/load: worker: %s\n", msg);
-	locust_msg_exception(&w->out, w->id, msg, "");
+	locust_msg_exception(&w->out, w->id, msg, where);
 	send_out(w, "exception");
 }
 
@@ -499,11 +503,15 @@ static int on_message(struct wk *w)
 
 static void heartbeat(struct wk *w, int64_t now)
 {
-	int64_t cpu = cpu_ns();
-	double pct = now > w->cpu_at ? 100.0 * (double)(cpu - w->cpu_ns) / (double)(now - w->cpu_at) : 0;
-	w->cpu_ns = cpu;
-	w->cpu_at = now;
-	locust_msg_heartbeat(&w->out, w->id, state_name[w->state], pct, rss_bytes());
+	/* CPU percent over at least half a second (as psutil, 0 at first): a sliver of
+	 * time after start-up would read as hundreds of percent */
+	if (now - w->cpu_at >= 500000000LL) {
+		int64_t cpu = cpu_ns();
+		w->cpu_pct = 100.0 * (double)(cpu - w->cpu_ns) / (double)(now - w->cpu_at);
+		w->cpu_ns = cpu;
+		w->cpu_at = now;
+	}
+	locust_msg_heartbeat(&w->out, w->id, state_name[w->state], w->cpu_pct, rss_bytes());
 	send_out(w, "heartbeat");
 }
 
