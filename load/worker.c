@@ -19,6 +19,7 @@
 #define LIVENESS 3
 #define REPORT_TICKS 3
 #define CONNECT_MS 5000
+#define CONNECT_RETRIES 60 /* CONNECT_RETRY_COUNT: a first ack waited for 5 minutes */
 
 enum state { READY, SPAWNING, RUNNING };
 static const char *const state_name[] = { "ready", "spawning", "running" };
@@ -40,6 +41,7 @@ struct wk {
 	void *ctx, *sock, *mon;
 	int generation;           /* of the monitor's inproc address */
 	int connected, acked, ever_acked;
+	int retries;              /* client_ready sent again, waiting for a first ack */
 	int64_t last_heard;       /* ns: a message, or the link coming or going */
 	int64_t ready_sent, next_beat, next_tick;
 	long tick_sec;            /* the wall second the next tick closes */
@@ -151,7 +153,9 @@ static int link_open(struct wk *w)
 	    zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger) < 0)
 		goto fail;
 	snprintf(mon_addr, sizeof mon_addr, "inproc://bin-load-link-%d", w->generation++);
-	if (zmq_socket_monitor(w->sock, mon_addr, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) < 0)
+	/* up means the ZMTP handshake done, not a TCP connect: a frozen master's kernel
+	 * still accepts connections, and only the handshake proves the master answers */
+	if (zmq_socket_monitor(w->sock, mon_addr, ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) < 0)
 		goto fail;
 	w->mon = zmq_socket(w->ctx, ZMQ_PAIR);
 	if (w->mon == NULL || zmq_connect(w->mon, mon_addr) < 0)
@@ -193,16 +197,18 @@ static void on_link_event(struct wk *w)
 			more = zmq_msg_more(&m);
 		zmq_msg_close(&m);
 	}
-	w->last_heard = mono_ns();
-	if (ev == ZMQ_EVENT_CONNECTED) {
+	if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 		w->connected = 1;
+		w->last_heard = mono_ns();
 		/* a master that restarted meanwhile knows us only by a new client_ready */
 		if (w->ever_acked && w->state == READY)
 			send_ready(w);
-	} else if (ev == ZMQ_EVENT_DISCONNECTED) {
-		if (w->connected)
-			fprintf(stderr, "bin/load: worker: lost the link to the master at %s\n", w->endpoint);
+	} else if (ev == ZMQ_EVENT_DISCONNECTED && w->connected) {
+		/* the silence starts now; attempts that never complete a handshake do not
+		 * restart it */
+		fprintf(stderr, "bin/load: worker: lost the link to the master at %s\n", w->endpoint);
 		w->connected = 0;
+		w->last_heard = mono_ns();
 	}
 }
 
@@ -585,7 +591,7 @@ int worker_run(const struct worker_opts *o, volatile sig_atomic_t *stopping)
 			rc = 0;
 			break;
 		}
-		if ((!w->connected || !w->acked) &&
+		if (w->ever_acked && (!w->connected || !w->acked) &&
 		    now - w->last_heard >= (int64_t)(o->master_timeout_s * 1e9)) {
 			fprintf(stderr, "bin/load: worker: %s from the master at %s for %.0f s; "
 				"stopping the users\n", w->acked ? "no link" : "no ack", w->endpoint,
@@ -593,8 +599,19 @@ int worker_run(const struct worker_opts *o, volatile sig_atomic_t *stopping)
 			rc = 1;
 			break;
 		}
-		if (!w->acked && now - w->ready_sent >= (int64_t)CONNECT_MS * 1000000)
+		/* the first time, as Locust: client_ready every 5 s, 60 times */
+		if (!w->acked && now - w->ready_sent >= (int64_t)CONNECT_MS * 1000000) {
+			if (++w->retries > CONNECT_RETRIES) {
+				fprintf(stderr, "bin/load: worker: failed to connect to the master at %s "
+					"(%d tries, %d s apart)\n", w->endpoint, CONNECT_RETRIES, CONNECT_MS / 1000);
+				rc = 1;
+				break;
+			}
+			if (w->retries >= 3)
+				fprintf(stderr, "bin/load: worker: failed to connect to the master at %s, "
+					"retry %d/%d\n", w->endpoint, w->retries, CONNECT_RETRIES);
 			send_ready(w);
+		}
 		if (now - w->next_beat >= 0) {
 			heartbeat(w, now);
 			w->next_beat += (int64_t)BEAT_MS * 1000000;

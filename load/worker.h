@@ -20,9 +20,12 @@
  *
  * The master of 2.12.1 sends no heartbeats, so a worker hears it through the
  * connection itself: ZeroMQ's ZMTP heartbeats (PING every second, the link
- * dropped after 3 s without an answer, Locust's HEARTBEAT_LIVENESS beats). When
- * the link is down, or no ack came, for `master_timeout_s` (Locust's 60 s by
- * default), the worker stops its users and exits 1.
+ * dropped after 3 s without an answer, Locust's HEARTBEAT_LIVENESS beats; the
+ * link is up again only when a ZMTP handshake completes, since a frozen master's
+ * kernel still accepts TCP connections). When the link is down for
+ * `master_timeout_s` (Locust's 60 s by default), the worker stops its users and
+ * exits 1. Before the first ack, as Locust's worker: client_ready every 5 s, 60
+ * times, then exit 1.
  */
 #ifndef WORKER_H
 #define WORKER_H

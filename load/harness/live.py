@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-READY_S = 15  # how long a program may take to say it is ready
+READY_S = 60  # how long a program may take to say it is ready (Python, on a busy machine)
 
 
 class Proc:
