@@ -18,11 +18,34 @@ void model_scenario_init(struct model_scenario *sc, const struct route *r)
 	sc->threads = 80;
 	sc->helpers = 240;
 	sc->workers = 2;
+	sc->cores = 2;
+	sc->offload_threads = 2;
+	sc->server_cpu_ms = -1;
+}
+
+/* CPU the model charges one request: the measured figure when the run folder
+ * has one (it includes the route's own CPU), else the route's CPU alone. */
+static double request_cpu_ms(const struct model_scenario *sc, double *route_cpu)
+{
+	const struct route *r = sc->route;
+	double own = r->cpu != CPU_NONE ? r->tasks * sc->cpu_ms : 0;
+	*route_cpu = own;
+	return sc->server_cpu_ms > own ? sc->server_cpu_ms : own;
+}
+
+/* What a request spends waiting (sleeps, timers, overhead), without CPU. */
+static double waits_ms(const struct model_scenario *sc)
+{
+	const struct route *r = sc->route;
+	if (r->cpu != CPU_NONE)
+		return r->tasks * sc->wait_ms + sc->overhead_ms;
+	return route_critical_tasks(r, sc->helpers) * sc->task_ms + sc->overhead_ms;
 }
 
 double model_service_ms(const struct model_scenario *sc)
 {
-	return route_critical_tasks(sc->route, sc->helpers) * sc->task_ms + sc->overhead_ms;
+	double route_cpu;
+	return waits_ms(sc) + request_cpu_ms(sc, &route_cpu);
 }
 
 int model_capacity(const struct model_scenario *sc, int *unbounded)
@@ -128,46 +151,296 @@ static int split_valid(const struct model_scenario *sc)
 	return sc->nsplit <= MODEL_SPLIT_MAX && sum == sc->users;
 }
 
+static int at_least_one(int n)
+{
+	return n < 1 ? 1 : n;
+}
+
+static void add_station(struct model_network *net, const char *name,
+			enum model_station_kind kind, int servers, double demand_ms)
+{
+	struct model_station *s = &net->st[net->n++];
+	s->name = name;
+	s->kind = kind;
+	s->servers = at_least_one(servers);
+	s->demand_ms = demand_ms;
+}
+
+int model_network_of(const struct model_scenario *sc, struct model_network *net)
+{
+	const struct route *r = sc->route;
+	int unbounded, cores = at_least_one(sc->cores);
+	double route_cpu, cpu;
+
+	memset(net, 0, sizeof *net);
+	if (!r) {
+		errno = EINVAL;
+		return -1;
+	}
+	cpu = request_cpu_ms(sc, &route_cpu);
+	net->think_ms = (sc->wait_min_s + sc->wait_max_s) / 2 * 1e3;
+	add_station(net, "waits", MODEL_DELAY, 0, waits_ms(sc));
+	int cap = model_capacity(sc, &unbounded);
+	if (r->world == WORLD_BLOCKING || r->plan == PLAN_BLOCKING_LOOP) {
+		/* held from the request's start to its end, CPU included */
+		net->cap = cap;
+		net->cap_name = r->world == WORLD_BLOCKING ? "threads" : "the loop";
+		if (cpu > 0)
+			add_station(net, "CPU", MODEL_QUEUE, cores, cpu);
+		return 0;
+	}
+	/* An event loop runs one callback at a time: CPU inside it is a queue with
+	 * one server per worker (each on a core of its own while workers <= cores).
+	 * The pool likewise has one server per thread. Both share the same cores,
+	 * which two separate stations cannot say; the loop's share beside an
+	 * offloaded route is its own overhead, small, so the error is too. */
+	double in_loop = r->cpu == CPU_POOL ? cpu - route_cpu : cpu;
+	int loops = at_least_one(sc->workers);
+	if (in_loop > 0)
+		add_station(net, loops <= cores ? "the loop" : "CPU", MODEL_QUEUE,
+			    loops < cores ? loops : cores, in_loop);
+	if (r->cpu == CPU_POOL && route_cpu > 0) {
+		int threads = at_least_one(sc->offload_threads) * loops;
+		add_station(net, threads < cores ? "the pool" : "CPU", MODEL_QUEUE,
+			    threads < cores ? threads : cores, route_cpu);
+	}
+	return 0;
+}
+
+/*
+ * Exact MVA (Reiser and Lavenberg), multi-server stations through their
+ * marginal probabilities p(j) of j busy servers, j < m:
+ *   R_k(n) = D_k / m (1 + Q_k(n-1) + sum_{j=1}^{m-1} (m-j) p_k(j-1 | n-1))
+ *   X(n)   = n / (Z + sum R_k(n)),  Q_k(n) = X(n) R_k(n)
+ *   p_k(j | n) = X(n) D_k / j p_k(j-1 | n-1),  j = 1..m-1
+ *   p_k(0 | n) = 1 - (X(n) D_k + sum_{j=1}^{m-1} (m-j) p_k(j | n)) / m
+ * m = 1 gives the single-server recursion, a delay station R_k = D_k.
+ */
+double model_mva(const struct model_network *net, int users, double *x, double *r_ms)
+{
+	double q[MODEL_MAX_STATIONS] = { 0 }, *p[MODEL_MAX_STATIONS] = { 0 }, *np = NULL;
+	double xn = 0, r = 0;
+	int mmax = 1;
+
+	if (users < 0 || net->n > MODEL_MAX_STATIONS) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int k = 0; k < net->n; k++)
+		if (net->st[k].kind == MODEL_QUEUE && net->st[k].servers > mmax)
+			mmax = net->st[k].servers;
+	for (int k = 0; k < net->n; k++) {
+		if (net->st[k].kind != MODEL_QUEUE || net->st[k].servers < 2)
+			continue;
+		if (!(p[k] = calloc((size_t)net->st[k].servers, sizeof *p[k])))
+			goto fail;
+		p[k][0] = 1; /* no request: every server idle */
+	}
+	if (!(np = calloc((size_t)mmax, sizeof *np)))
+		goto fail;
+	if (x)
+		x[0] = 0;
+	for (int n = 1; n <= users; n++) {
+		double rk[MODEL_MAX_STATIONS];
+		r = 0;
+		for (int k = 0; k < net->n; k++) {
+			const struct model_station *s = &net->st[k];
+			int m = s->servers;
+			if (s->kind == MODEL_DELAY)
+				rk[k] = s->demand_ms;
+			else if (m == 1)
+				rk[k] = s->demand_ms * (1 + q[k]);
+			else {
+				double idle = 0;
+				for (int j = 1; j < m; j++)
+					idle += (m - j) * p[k][j - 1];
+				rk[k] = s->demand_ms / m * (1 + q[k] + idle);
+			}
+			r += rk[k];
+		}
+		xn = net->think_ms + r > 0 ? n / (net->think_ms + r) : INFINITY;
+		if (x)
+			x[n] = xn;
+		for (int k = 0; k < net->n; k++) {
+			const struct model_station *s = &net->st[k];
+			int m = s->servers;
+			q[k] = isinf(xn) ? 0 : xn * rk[k];
+			if (!p[k])
+				continue;
+			double busy = xn * s->demand_ms;
+			np[0] = 0;
+			for (int j = 1; j < m; j++) {
+				np[j] = busy / j * p[k][j - 1];
+				np[0] += (m - j) * np[j];
+			}
+			np[0] = 1 - (busy + np[0]) / m;
+			if (np[0] < 0)
+				np[0] = 0; /* cancellation near saturation: idle is ~0 there */
+			memcpy(p[k], np, sizeof *np * (size_t)m);
+		}
+	}
+	if (r_ms)
+		*r_ms = r;
+	for (int k = 0; k < net->n; k++)
+		free(p[k]);
+	free(np);
+	return xn;
+fail:
+	for (int k = 0; k < net->n; k++)
+		free(p[k]);
+	free(np);
+	errno = ENOMEM;
+	return -1;
+}
+
+/*
+ * N users between think time Z and one load-dependent server of rate mu(j)
+ * (the flow-equivalent of the capped stations): the product form gives
+ *   P(j) ~ Z^(N-j) / (N-j)! / prod_{i<=j} mu(i),   X = sum_j P(j) mu(j).
+ * Computed in logs: at thousands of users the terms span hundreds of decades.
+ */
+static double fes_throughput(const double *mu, int cap, int users, double z)
+{
+	if (z <= 0)
+		return mu[users < cap ? users : cap];
+	double *lw = malloc(sizeof *lw * ((size_t)users + 1)), top = -INFINITY, sum = 0, x = 0;
+	if (!lw)
+		return -1;
+	double lprod = 0;
+	for (int j = 0; j <= users; j++) {
+		if (j > 0)
+			lprod += log(mu[j < cap ? j : cap]);
+		lw[j] = (users - j) * log(z) - lgamma(users - j + 1.0) - lprod;
+		if (lw[j] > top)
+			top = lw[j];
+	}
+	for (int j = 0; j <= users; j++) {
+		double w = exp(lw[j] - top);
+		sum += w;
+		if (j > 0)
+			x += w * mu[j < cap ? j : cap];
+	}
+	free(lw);
+	return x / sum;
+}
+
+/* X (per ms) of n users in net: MVA, the cap as a flow-equivalent server; -1
+ * when out of memory. */
+static double network_x(const struct model_network *net, int n)
+{
+	double total = 0;
+	for (int k = 0; k < net->n; k++)
+		total += net->st[k].demand_ms;
+	if (total <= 0)
+		return net->think_ms > 0 ? n / net->think_ms : INFINITY;
+	if (net->cap == 0 || net->cap >= n)
+		return model_mva(net, n, NULL, NULL);
+	struct model_network inner = *net;
+	double *mu = malloc(sizeof *mu * ((size_t)net->cap + 1)), x;
+	inner.think_ms = 0;
+	if (!mu || model_mva(&inner, net->cap, mu, NULL) < 0) {
+		free(mu);
+		return -1;
+	}
+	x = fes_throughput(mu, net->cap, n, net->think_ms);
+	free(mu);
+	return x;
+}
+
+static double bound_of(double servers, double demand_ms)
+{
+	return demand_ms > 0 ? servers / demand_ms : INFINITY;
+}
+
 int model_steady(const struct model_scenario *sc, struct model_steady *out)
 {
-	if (sc->users < 1 || !sc->route || sc->task_ms < 0 || !split_valid(sc)) {
+	if (sc->users < 1 || !sc->route || sc->task_ms < 0 || sc->cpu_ms < 0 ||
+	    !split_valid(sc)) {
 		errno = EINVAL;
 		return -1;
 	}
 	memset(out, 0, sizeof *out);
-	double s = model_service_ms(sc), z = (sc->wait_min_s + sc->wait_max_s) / 2 * 1e3;
+	struct model_network *net = &out->net;
+	double route_cpu, x, z;
 	int n = sc->users;
-	out->service_ms = s;
+	if (model_network_of(sc, net) < 0)
+		return -1;
+	z = net->think_ms;
+	out->service_ms = 0;
+	for (int k = 0; k < net->n; k++)
+		out->service_ms += net->st[k].demand_ms;
 	out->think_ms = z;
+	out->cpu_ms = request_cpu_ms(sc, &route_cpu);
 	out->capacity = model_capacity(sc, &out->unbounded);
-	double by_users = s + z > 0 ? n / ((s + z) / 1e3) : INFINITY;
-	double by_capacity = s > 0 ? out->capacity / (s / 1e3) : INFINITY;
-	out->bound = by_capacity < by_users ? MODEL_BOUND_CAPACITY : MODEL_BOUND_USERS;
-	out->x_per_s = out->bound == MODEL_BOUND_CAPACITY ? by_capacity : by_users;
-	if (sc->nsplit > 1) {
-		/* Separate queues: X is the sum of each process's own bound, so an
+
+	if (sc->nsplit <= 1) {
+		x = network_x(net, n);
+	} else {
+		/* Separate queues: X is the sum of each process's own network, so an
 		 * idle thread in one process cannot serve a user queued in another. */
-		double x = 0;
-		int cap = 0, any_capacity = 0;
-		for (int p = 0; p < sc->nsplit; p++) {
-			int unb, c = model_process_capacity(sc, p, &unb);
-			double bu = s + z > 0 ? sc->split[p] / ((s + z) / 1e3) : INFINITY;
-			double bc = s > 0 && !unb ? c / (s / 1e3) : INFINITY;
-			any_capacity |= bc < bu;
-			x += bc < bu ? bc : bu;
-			cap += c;
+		int cap = 0;
+		x = 0;
+		for (int p = 0; p < sc->nsplit && x >= 0; p++) {
+			struct model_scenario one = *sc;
+			struct model_network pnet;
+			int unb;
+			one.nsplit = 0;
+			one.users = sc->split[p];
+			one.threads = share(sc->threads, sc->nsplit, p);
+			one.helpers = sc->helpers > 0 ? share(sc->helpers, sc->nsplit, p) : sc->helpers;
+			one.workers = share(sc->workers, sc->nsplit, p);
+			cap += model_process_capacity(sc, p, &unb);
+			if (one.users < 1)
+				continue;
+			model_network_of(&one, &pnet);
+			double xp = network_x(&pnet, one.users);
+			x = xp < 0 ? -1 : x + xp;
 		}
 		if (!out->unbounded)
 			out->capacity = cap;
-		out->bound = any_capacity ? MODEL_BOUND_CAPACITY : MODEL_BOUND_USERS;
-		out->x_per_s = x;
 	}
-	out->r_ms = isinf(out->x_per_s) ? 0 : n / out->x_per_s * 1e3 - z;
-	if (out->r_ms < s)
-		out->r_ms = s; /* rounding only: R never drops below one service */
+	if (x < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	out->x_per_s = x * 1e3;
+	out->r_ms = isinf(x) ? 0 : n / x - z;
+	if (out->r_ms < out->service_ms)
+		out->r_ms = out->service_ms; /* rounding only: R never drops below one service */
+	for (int k = 0; k < net->n; k++)
+		out->util[k] = isinf(x) ? 0 : x * net->st[k].demand_ms /
+			(net->st[k].kind == MODEL_QUEUE ? net->st[k].servers : 1);
+
+	/* The binding station: the lowest throughput bound; ties go to users. */
+	double best = out->service_ms + z > 0 ? n / (out->service_ms + z) : INFINITY;
+	int station = -1;
+	out->bound = MODEL_BOUND_USERS;
+	out->binding = "users";
+	if (net->cap > 0 && bound_of(net->cap, out->service_ms) < best) {
+		best = bound_of(net->cap, out->service_ms);
+		out->bound = MODEL_BOUND_CAPACITY;
+		out->binding = net->cap_name;
+	}
+	for (int k = 0; k < net->n; k++)
+		if (net->st[k].kind == MODEL_QUEUE &&
+		    bound_of(net->st[k].servers, net->st[k].demand_ms) < best) {
+			best = bound_of(net->st[k].servers, net->st[k].demand_ms);
+			out->bound = MODEL_BOUND_STATION;
+			out->binding = net->st[k].name;
+			station = k;
+		}
 
 	const struct route *r = sc->route;
-	if (out->bound == MODEL_BOUND_USERS && out->unbounded)
+	if (out->bound == MODEL_BOUND_STATION) {
+		const struct model_station *s = &net->st[station];
+		snprintf(out->why, sizeof out->why,
+			 "%s binds: each request needs %.1f ms of CPU %s, %d at a time, so X <= "
+			 "%d/%.1f ms", s->name, s->demand_ms,
+			 strcmp(s->name, "the loop") == 0 ? "inside an event loop that serves one "
+			 "callback at a time" : strcmp(s->name, "the pool") == 0 ?
+			 "from the offload pool's threads" : "from the cores",
+			 s->servers, s->servers, s->demand_ms);
+	} else if (out->bound == MODEL_BOUND_USERS && out->unbounded)
 		snprintf(out->why, sizeof out->why,
 			 "users bind: timers hold no thread, so all %d users are served at once", n);
 	else if (out->bound == MODEL_BOUND_USERS)
@@ -177,7 +450,7 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 	else if (r->world == WORLD_BLOCKING)
 		snprintf(out->why, sizeof out->why,
 			 "capacity binds: %d users queue for %d threads, each held %.0f ms",
-			 n, out->capacity, s);
+			 n, out->capacity, out->service_ms);
 	else
 		snprintf(out->why, sizeof out->why,
 			 "capacity binds: the loop sleeps, so %d worker%s serve%s one request at a time",
@@ -206,17 +479,18 @@ double model_spawn_time_s(const struct model_scenario *sc, int k)
 	return (double)(k / batch) * batch / sc->spawn_rate;
 }
 
-/* --- the event heap: (time, kind, seq) ascending. At one instant a completion
- * comes before an arrival: a server frees its thread (and wakes a waiter) before
- * the answered user's next request can reach it; seq keeps FIFO among equals. */
+/* --- the event heap: (time, kind, seq) ascending. At one instant the end of a
+ * stage comes before a send: a server frees its thread (and wakes a waiter)
+ * before the answered user's next request can reach it; seq keeps FIFO among
+ * equals. The same heap orders the CPU's jobs by their finish tags. */
 
-enum event_kind { EV_DONE, EV_ARRIVE };
+enum { EV_STAGE, EV_SEND };
 
 struct event {
 	double t;
-	enum event_kind kind;
 	uint64_t seq;
 	int user;
+	int kind;
 };
 
 static int before(const struct event *a, const struct event *b)
@@ -271,39 +545,6 @@ static double uniform01(uint64_t *state)
 	return (z >> 11) * (1.0 / 9007199254740992.0);
 }
 
-/* --- one worker process: its servers and the users waiting for one. The queue
- * is a ring of user ids holding at most the process's users; the service order
- * is only which end (or which slot) queue_take reads. */
-
-struct process {
-	int capacity, busy, unbounded;
-	int *queue;        /* ring of waiting users, capacity `users` */
-	int users, head, len;
-};
-
-static void queue_put(struct process *p, int user)
-{
-	p->queue[(p->head + p->len++) % p->users] = user;
-}
-
-static int queue_take(struct process *p, enum model_order order, uint64_t *rng)
-{
-	int at = 0; /* offset from the head */
-	if (order == MODEL_ORDER_LIFO)
-		at = p->len - 1;
-	else if (order == MODEL_ORDER_RANDOM)
-		at = (int)(uniform01(rng) * p->len);
-	int *slot = &p->queue[(p->head + at) % p->users];
-	int user = *slot;
-	/* random: the last waiter fills the hole (order among the rest is moot) */
-	if (order == MODEL_ORDER_RANDOM)
-		*slot = p->queue[(p->head + p->len - 1) % p->users];
-	if (order == MODEL_ORDER_FIFO)
-		p->head = (p->head + 1) % p->users;
-	p->len--;
-	return user;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -316,6 +557,198 @@ void model_run_free(struct model_run *run)
 	free(run->done_per_s);
 	free(run->users_per_s);
 	memset(run, 0, sizeof *run);
+}
+
+/* --- the simulated server */
+
+/* Token pools a request may queue for: the cap held through the whole request
+ * (threads, the sleeping loop), one per worker process, served in the
+ * scenario's order; and the loop and offload pool held through one CPU burst,
+ * FIFO (the split does not divide them: the model keeps one of each). */
+enum { RES_CAP, RES_LOOP, RES_POOL, RES_NONE = -1 };
+
+struct tokens {
+	int free;
+	int *line;          /* ring of waiting users */
+	int size, head, len;
+};
+
+/* One step of a request: a wait (delay) or a CPU burst, in seconds. */
+struct stage {
+	double s;
+	int cpu;
+	int res;            /* the token a CPU burst holds, or RES_NONE */
+};
+
+#define MAX_STAGES (2 * ROUTE_MAX_TASKS + 2)
+
+struct sim {
+	const struct model_scenario *sc;
+	struct stage stage[MAX_STAGES];
+	int nstages;
+	struct tokens *procs;     /* RES_CAP: one per worker process */
+	struct tokens loop, pool;
+	int *proc_of;             /* per user: its process */
+	uint64_t order_rng;
+	struct event *ev, *cpu;   /* pending events; CPU jobs keyed by finish tag */
+	size_t nev, ncpu;
+	double cores, vwork;      /* work each running job has received so far */
+	double now;
+	uint64_t seq, rng;        /* rng: the waits' draws */
+	double *sent_at;          /* per user */
+	int *at;                  /* per user: the stage it is in */
+	size_t cap_ms;
+	struct model_run *out;
+};
+
+/* The request's steps. Without CPU work one wait of S, so the sleep routes
+ * run exactly as the closed form says; a CPU route waits then burns CPU per
+ * task; the server's measured overhead CPU closes the request, on the thread
+ * that holds it or inside the loop. */
+static void plan_stages(struct sim *m)
+{
+	const struct model_scenario *sc = m->sc;
+	const struct route *r = sc->route;
+	double route_cpu, cpu = request_cpu_ms(sc, &route_cpu);
+	int held = r->world == WORLD_BLOCKING || r->plan == PLAN_BLOCKING_LOOP;
+	int n = 0;
+
+	if (r->cpu == CPU_NONE) {
+		m->stage[n++] = (struct stage){ waits_ms(sc) / 1e3, 0, RES_NONE };
+	} else {
+		if (sc->overhead_ms > 0)
+			m->stage[n++] = (struct stage){ sc->overhead_ms / 1e3, 0, RES_NONE };
+		for (int i = 0; i < r->tasks; i++) {
+			if (sc->wait_ms > 0)
+				m->stage[n++] = (struct stage){ sc->wait_ms / 1e3, 0, RES_NONE };
+			if (sc->cpu_ms > 0)
+				m->stage[n++] = (struct stage){ sc->cpu_ms / 1e3, 1,
+					r->cpu == CPU_LOOP ? RES_LOOP :
+					r->cpu == CPU_POOL ? RES_POOL : RES_NONE };
+		}
+	}
+	if (cpu - route_cpu > 0)
+		m->stage[n++] = (struct stage){ (cpu - route_cpu) / 1e3, 1,
+						held ? RES_NONE : RES_LOOP };
+	m->nstages = n;
+}
+
+static void push_event(struct sim *m, double t, int user, int kind)
+{
+	heap_push(m->ev, &m->nev, (struct event){ t, m->seq++, user, kind });
+}
+
+/* Every running CPU job progresses at min(1, cores / jobs): processor sharing. */
+static double cpu_rate(const struct sim *m)
+{
+	return (double)m->ncpu <= m->cores ? 1 : m->cores / (double)m->ncpu;
+}
+
+static void start_cpu(struct sim *m, int u)
+{
+	heap_push(m->cpu, &m->ncpu,
+		  (struct event){ m->vwork + m->stage[m->at[u]].s, m->seq++, u, 0 });
+}
+
+static struct tokens *tokens_of(struct sim *m, int res, int u)
+{
+	return res == RES_CAP ? &m->procs[m->proc_of[u]] : res == RES_LOOP ? &m->loop : &m->pool;
+}
+
+static int take(struct sim *m, int res, int u)
+{
+	struct tokens *t = tokens_of(m, res, u);
+	if (t->free > 0) {
+		t->free--;
+		return 1;
+	}
+	t->line[(t->head + t->len++) % t->size] = u;
+	return 0;
+}
+
+/* The waiter a freed token goes to: the cap's in the scenario's order (the
+ * order is only which end, or which slot, is read), the others FIFO. */
+static int next_in_line(struct tokens *t, enum model_order order, uint64_t *rng)
+{
+	int at = 0; /* offset from the head */
+	if (order == MODEL_ORDER_LIFO)
+		at = t->len - 1;
+	else if (order == MODEL_ORDER_RANDOM)
+		at = (int)(uniform01(rng) * t->len);
+	int *slot = &t->line[(t->head + at) % t->size];
+	int user = *slot;
+	/* random: the last waiter fills the hole (order among the rest is moot) */
+	if (order == MODEL_ORDER_RANDOM)
+		*slot = t->line[(t->head + t->len - 1) % t->size];
+	if (order == MODEL_ORDER_FIFO)
+		t->head = (t->head + 1) % t->size;
+	t->len--;
+	return user;
+}
+
+static int run_stages(struct sim *m, int u);
+
+/* User u gives a token back: the next in line gets it and goes on where it
+ * waited. */
+static int give_back(struct sim *m, int res, int u)
+{
+	struct tokens *t = tokens_of(m, res, u);
+	if (t->len == 0) {
+		t->free++;
+		return 0;
+	}
+	int next = next_in_line(t, res == RES_CAP ? m->sc->order : MODEL_ORDER_FIFO,
+				&m->order_rng);
+	if (res == RES_CAP)
+		return run_stages(m, next);
+	start_cpu(m, next);
+	return 0;
+}
+
+static int finish(struct sim *m, int u)
+{
+	struct model_run *out = m->out;
+	double done = m->now;
+	if ((size_t)out->reqs == m->cap_ms) {
+		double *grown = realloc(out->ms, sizeof *grown * m->cap_ms * 2);
+		if (!grown)
+			return -1;
+		out->ms = grown;
+		m->cap_ms *= 2;
+	}
+	/* to the microsecond: sums of seconds drift by 1e-15, and 99.99999 ms
+	 * would print as Locust's truncated 99 */
+	out->ms[out->reqs++] = round((done - m->sent_at[u]) * 1e6) / 1e3;
+	out->done_per_s[(int)floor(done)]++;
+	if (done > out->last_done_s)
+		out->last_done_s = done;
+	double think = m->sc->wait_min_s;
+	if (m->sc->wait_max_s > m->sc->wait_min_s)
+		think += (m->sc->wait_max_s - m->sc->wait_min_s) *
+			(m->sc->seed ? uniform01(&m->rng) : 0.5);
+	push_event(m, done + think, u, EV_SEND);
+	return give_back(m, RES_CAP, u);
+}
+
+/* Runs user u from its current stage until it must wait for something. */
+static int run_stages(struct sim *m, int u)
+{
+	if (m->at[u] == m->nstages)
+		return finish(m, u);
+	const struct stage *st = &m->stage[m->at[u]];
+	if (!st->cpu)
+		push_event(m, m->now + st->s, u, EV_STAGE);
+	else if (st->res == RES_NONE || take(m, st->res, u))
+		start_cpu(m, u);
+	return 0;
+}
+
+static int send_request(struct sim *m, int u)
+{
+	m->out->sent++;
+	m->sent_at[u] = m->now;
+	m->at[u] = 0;
+	return take(m, RES_CAP, u) ? run_stages(m, u) : 0;
 }
 
 /* User k, in spawn order, joins the process furthest below its share of the
@@ -346,122 +779,134 @@ static int assign_users(const struct model_scenario *sc, int *proc_of)
 	return 0;
 }
 
-/* Starts user u's request on one of process p's servers at time t. */
-static void serve(struct process *p, struct event *heap, size_t *nheap, uint64_t *seq,
-		  int u, double t, double s_s)
+static void tokens_init(struct tokens *t, int free, int size, int *line)
 {
-	p->busy++;
-	heap_push(heap, nheap, (struct event){ t + s_s, EV_DONE, (*seq)++, u });
+	t->free = free;
+	t->size = size > 0 ? size : 1;
+	t->line = line;
+}
+
+static void sim_free(struct sim *m)
+{
+	free(m->procs ? m->procs[0].line : NULL); /* one block for every process's line */
+	free(m->procs);
+	free(m->loop.line);
+	free(m->pool.line);
+	free(m->proc_of);
+	free(m->ev);
+	free(m->cpu);
+	free(m->sent_at);
+	free(m->at);
 }
 
 /*
- * Arrivals and completions from one heap. An arrival takes a free server of its
- * user's process or joins that process's queue; a completion records the
- * response, wakes a waiter in the process's order and schedules the user's next
- * send after its wait. With one process, FIFO and equal service times this is
- * the queue the closed form describes, request for request.
+ * The loop takes whichever comes first: the next event (a send, the end of a
+ * wait) or the next CPU job to finish under processor sharing, whose finish
+ * tag is in "work received per job" (vwork), so one running total replaces
+ * every job's remaining time. Anything not done before the stop is unfinished:
+ * Locust kills the user mid-request and never records it, and a real request
+ * always takes a little longer than its tasks, so one due exactly at the stop
+ * is late too (runs are often whole rounds long).
  */
 int model_simulate(const struct model_scenario *sc, struct model_run *out)
 {
 	struct model_steady st;
-	struct event *heap = NULL;
-	struct process *procs = NULL;
-	int *proc_of = NULL, *queues = NULL;
-	double *sent_at = NULL;
-	size_t nheap = 0, cap_ms = 1024;
-	uint64_t seq = 0, rng = sc->seed, order_rng = sc->seed ^ 0x5eed0f0adeull;
-	double s_s, t_end = sc->run_time_s;
-	int nproc = sc->nsplit > 1 ? sc->nsplit : 1;
+	struct sim m = { 0 };
+	size_t nu = (size_t)sc->users;
+	double t_end = sc->run_time_s;
 
 	memset(out, 0, sizeof *out);
 	if (model_steady(sc, &st) < 0 || sc->run_time_s <= 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	s_s = st.service_ms / 1e3;
+	m.sc = sc;
+	m.out = out;
+	m.cap_ms = 1024;
+	m.rng = sc->seed;
+	m.order_rng = sc->seed ^ 0x5eed0f0adeull;
+	m.cores = at_least_one(sc->cores);
+	plan_stages(&m);
+	int nproc = sc->nsplit > 1 ? sc->nsplit : 1, *lines;
 	out->seconds = (int)ceil(t_end);
-	/* each user has at most one event pending: its send or its completion */
-	heap = malloc(sizeof *heap * (size_t)sc->users);
-	procs = calloc((size_t)nproc, sizeof *procs);
-	proc_of = malloc(sizeof *proc_of * (size_t)sc->users);
-	queues = malloc(sizeof *queues * (size_t)sc->users);
-	sent_at = malloc(sizeof *sent_at * (size_t)sc->users);
-	out->ms = malloc(sizeof *out->ms * cap_ms);
+	m.procs = calloc((size_t)nproc, sizeof *m.procs);
+	lines = malloc(sizeof *lines * nu); /* the processes' lines, end to end */
+	m.proc_of = malloc(sizeof *m.proc_of * nu);
+	m.loop.line = malloc(sizeof *m.loop.line * nu);
+	m.pool.line = malloc(sizeof *m.pool.line * nu);
+	m.ev = malloc(sizeof *m.ev * nu);
+	m.cpu = malloc(sizeof *m.cpu * nu);
+	m.sent_at = malloc(sizeof *m.sent_at * nu);
+	m.at = malloc(sizeof *m.at * nu);
+	out->ms = malloc(sizeof *out->ms * m.cap_ms);
 	out->done_per_s = calloc((size_t)out->seconds + 1, sizeof *out->done_per_s);
 	out->users_per_s = calloc((size_t)out->seconds + 1, sizeof *out->users_per_s);
-	if (!heap || !procs || !proc_of || !queues || !sent_at || !out->ms || !out->done_per_s ||
-	    !out->users_per_s || assign_users(sc, proc_of) < 0)
+	if (!m.procs || !lines || !m.proc_of || !m.loop.line || !m.pool.line || !m.ev ||
+	    !m.cpu || !m.sent_at || !m.at || !out->ms || !out->done_per_s ||
+	    !out->users_per_s || assign_users(sc, m.proc_of) < 0) {
+		if (m.procs)
+			m.procs[0].line = lines;
+		else
+			free(lines);
 		goto fail;
-	for (int p = 0, at = 0; p < nproc; p++) {
-		procs[p].users = nproc > 1 ? sc->split[p] : sc->users;
-		procs[p].queue = queues + at;
-		at += procs[p].users;
-		procs[p].capacity = model_process_capacity(sc, p, &procs[p].unbounded);
 	}
+	for (int p = 0, at = 0; p < nproc; p++) {
+		int users = nproc > 1 ? sc->split[p] : sc->users, unb;
+		int c = model_process_capacity(sc, p, &unb);
+		/* the cap holds no one back where it is not a server limit */
+		tokens_init(&m.procs[p], unb || !st.net.cap || c > users ? users : c, users,
+			    lines + at);
+		at += users;
+	}
+	tokens_init(&m.loop, at_least_one(sc->workers), sc->users, m.loop.line);
+	tokens_init(&m.pool, at_least_one(sc->offload_threads) * at_least_one(sc->workers),
+		    sc->users, m.pool.line);
 	for (int k = 0; k < sc->users; k++) {
 		double t = model_spawn_time_s(sc, k);
 		if (t < t_end)
-			heap_push(heap, &nheap, (struct event){ t, EV_ARRIVE, seq++, k });
+			push_event(&m, t, k, EV_SEND);
 		for (int sec = (int)ceil(t); sec <= out->seconds; sec++)
 			if (t <= sec)
 				out->users_per_s[sec]++;
 	}
 
-	while (nheap > 0) {
-		struct event e = heap_pop(heap, &nheap);
-		if (e.t >= t_end)
-			break; /* the heap is ordered: nothing else happens in the window */
-		struct process *p = &procs[proc_of[e.user]];
-		if (e.kind == EV_ARRIVE) {
-			out->sent++;
-			sent_at[e.user] = e.t;
-			if (p->unbounded || p->busy < p->capacity)
-				serve(p, heap, &nheap, &seq, e.user, e.t, s_s);
-			else
-				queue_put(p, e.user);
+	for (;;) {
+		double t_ev = m.nev ? m.ev[0].t : INFINITY;
+		double rate = cpu_rate(&m);
+		double t_cpu = m.ncpu ? m.now + (m.cpu[0].t - m.vwork) / rate : INFINITY;
+		int cpu_first = t_cpu <= t_ev;
+		double t = cpu_first ? t_cpu : t_ev;
+		if (!(t < t_end))
+			break;
+		if (cpu_first) {
+			struct event job = heap_pop(m.cpu, &m.ncpu);
+			m.vwork = job.t; /* exactly: no drift from (t - now) * rate */
+			m.now = t;
+			int u = job.user, res = m.stage[m.at[u]].res;
+			m.at[u]++;
+			if ((res != RES_NONE && give_back(&m, res, u) < 0) || run_stages(&m, u) < 0)
+				goto fail;
 			continue;
 		}
-		p->busy--;
-		if (p->len > 0)
-			serve(p, heap, &nheap, &seq, queue_take(p, sc->order, &order_rng), e.t, s_s);
-		if ((size_t)out->reqs == cap_ms) {
-			double *grown = realloc(out->ms, sizeof *grown * cap_ms * 2);
-			if (!grown)
+		m.vwork += (t - m.now) * rate;
+		m.now = t;
+		struct event e = heap_pop(m.ev, &m.nev);
+		if (e.kind == EV_SEND) {
+			if (send_request(&m, e.user) < 0)
 				goto fail;
-			out->ms = grown;
-			cap_ms *= 2;
+		} else {
+			m.at[e.user]++;
+			if (run_stages(&m, e.user) < 0)
+				goto fail;
 		}
-		/* to the microsecond: sums of seconds drift by 1e-15, and 99.99999 ms
-		 * would print as Locust's truncated 99 */
-		out->ms[out->reqs++] = round((e.t - sent_at[e.user]) * 1e6) / 1e3;
-		out->done_per_s[(int)floor(e.t)]++;
-		if (e.t > out->last_done_s)
-			out->last_done_s = e.t;
-		double wait = sc->wait_min_s;
-		if (sc->wait_max_s > sc->wait_min_s)
-			wait += (sc->wait_max_s - sc->wait_min_s) *
-				(sc->seed ? uniform01(&rng) : 0.5);
-		heap_push(heap, &nheap, (struct event){ e.t + wait, EV_ARRIVE, seq++, e.user });
 	}
-	/* Locust kills the user mid-request at the stop: never recorded. A real
-	 * request always takes a little longer than its tasks, so one due exactly
-	 * at the stop is late too (runs are often whole rounds long). Under LIFO
-	 * this includes the users starved in the queue the whole run. */
 	out->unfinished = out->sent - out->reqs;
 	qsort(out->ms, (size_t)out->reqs, sizeof *out->ms, cmp_double);
 	out->rps = out->last_done_s > 0 ? out->reqs / out->last_done_s : 0;
-	free(heap);
-	free(procs);
-	free(proc_of);
-	free(queues);
-	free(sent_at);
+	sim_free(&m);
 	return 0;
 fail:
-	free(heap);
-	free(procs);
-	free(proc_of);
-	free(queues);
-	free(sent_at);
+	sim_free(&m);
 	model_run_free(out);
 	errno = ENOMEM;
 	return -1;

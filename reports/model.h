@@ -1,20 +1,47 @@
 /*
  * model — what a load test of one route should measure, before it runs.
  *
- * Two answers for one scenario (a route, its server's capacity, a Locust load):
- *   - model_steady(): the closed form. Service time S from the route's plan,
- *     capacity C in concurrent requests, N users with think time Z:
- *         X = min(N / (S + Z), C / S)      R = N / X - Z   (Little's law)
+ * One route under a Locust load is a closed queueing network: N users cycle
+ * through think time and the server. The server is a list of stations
+ * (struct model_network): a delay station for everything that only waits
+ * (sleeps, timers, think time), and queueing stations for what a request must
+ * share: the CPU (`cores` servers), an event loop that runs CPU work inside it
+ * (one server per worker), an offload pool. A passive resource — the blocking
+ * server's threads, the loop held by a blocking sleep — may be held through
+ * the whole visit (the network's `cap`).
+ *
+ * Two answers for one scenario:
+ *   - model_steady(): exact mean value analysis (MVA) of that network, with the
+ *     multi-server stations solved through their marginal probabilities
+ *     (Reiser and Lavenberg's recursion). A cap is handled as a flow-equivalent
+ *     server (Norton's theorem): the stations are solved alone for 1..cap
+ *     requests, and the users then cycle between think time and that one
+ *     load-dependent server, whose distribution is computed in closed form
+ *     (product form) in log space, because the MVA recursion's p(0) suffers
+ *     cancellation at thousands of users. Without CPU work and with no think
+ *     time this is the old closed form exactly: X = min(N / S, C / S).
+ *     The binding station (users, threads, the loop, the pool or the CPU) is
+ *     the one with the lowest throughput bound. Split over processes, each
+ *     process is its own network and X is the sum (an idle thread in one
+ *     process cannot serve a user queued in another); the cores are shared
+ *     by all of them, which separate networks cannot say, so a split CPU
+ *     route's steady state is approximate (the simulation shares them).
  *   - model_simulate(): the whole run as a discrete-event simulation of the
- *     closed system — users spawned as Locust spawns them, a queue in front of
- *     C equal servers in each worker process (the users split over the
- *     processes as measured, each keeping its process for the whole run as a
- *     keep-alive connection does; served in FIFO, LIFO or random order), the
- *     finite window and Locust's accounting (a request
- *     counts only when it completes before the stop — one due exactly at the
- *     stop counts as late, as any real one would be; req/s = count / time of
- *     the last completed request). It sees the ramp-up transient that the closed
- *     form misses. Deterministic, and milliseconds even for a 5-minute run.
+ *     same network — users spawned as Locust spawns them, a queue for the
+ *     cap's tokens in each worker process (the users split over the processes
+ *     as measured, each keeping its process for the whole run as a keep-alive
+ *     connection does; served in FIFO, LIFO or random order), each task's wait
+ *     and CPU burst in turn, the CPU shared by
+ *     processor sharing across `cores` (the kernel's scheduler time-slices
+ *     runnable threads, so many threads on few cores each progress at
+ *     cores/n: processor sharing, not FCFS), while an event loop or an offload
+ *     pool runs one burst per worker or pool thread to completion (a FIFO
+ *     queue of tokens in front of the cores). It also keeps Locust's accounting
+ *     (a request counts only when it completes before the stop — one due
+ *     exactly at the stop counts as late, as any real one would be; req/s =
+ *     count / time of the last completed request) and sees the ramp-up
+ *     transient that the steady state misses. Deterministic, and milliseconds
+ *     even for a 5-minute run.
  *
  * Functions returning int return 0 on success and -1 on failure (out of memory,
  * or a scenario that makes no sense), with errno set.
@@ -50,6 +77,12 @@ struct model_scenario {
 	int workers;          /* evented world: event-loop processes */
 	double overhead_ms;   /* per-request cost beside the tasks (network, parsing) */
 	unsigned seed;        /* 0: every wait is the mean; else a seeded uniform draw */
+	int cores;            /* CPUs the server can use: the CPU station's servers */
+	double cpu_ms;        /* CPU time of one task on a CPU route (--task-cpu-ms) */
+	double wait_ms;       /* a CPU route's wait per task before its CPU (?ms=; 0) */
+	double server_cpu_ms; /* measured server CPU per request, route's included
+	                       * (SERVER_CPU_MS); < 0: unknown, the route's CPU only */
+	int offload_threads;  /* evented world: offload pool threads per worker */
 	/* Users per worker process, as measured (their sum is users). nsplit <= 1:
 	 * one queue for the whole server. Otherwise threads, helpers (blocking) or
 	 * workers (evented) are divided evenly among nsplit processes, each with
@@ -59,10 +92,34 @@ struct model_scenario {
 	enum model_order order;
 };
 
-/* Which bound of X = min(N/(S+Z), C/S) holds the throughput down. */
+enum model_station_kind {
+	MODEL_DELAY, /* infinite servers: every request in it progresses (waits, timers) */
+	MODEL_QUEUE, /* `servers` servers; more requests than that queue */
+};
+
+#define MODEL_MAX_STATIONS 6
+
+struct model_station {
+	const char *name;     /* "waits", "CPU", "the loop", "the pool" */
+	enum model_station_kind kind;
+	int servers;          /* MODEL_QUEUE only */
+	double demand_ms;     /* D: service one request needs here, all visits summed */
+};
+
+struct model_network {
+	double think_ms;      /* Z */
+	struct model_station st[MODEL_MAX_STATIONS];
+	int n;
+	int cap;              /* requests inside the stations at once; 0 = no limit */
+	const char *cap_name; /* what the cap is: "threads", "the loop" */
+};
+
+/* Which bound holds the throughput down: the lowest of N/(S+Z), C/S and, per
+ * queueing station, servers/D. */
 enum model_bound {
 	MODEL_BOUND_USERS,    /* too few users to fill the server: R = S */
-	MODEL_BOUND_CAPACITY, /* every server busy: requests queue, R grows with N */
+	MODEL_BOUND_CAPACITY, /* the cap (threads, the sleeping loop) is full */
+	MODEL_BOUND_STATION,  /* a queueing station (CPU, the loop, the pool) is full */
 };
 
 struct model_steady {
@@ -73,6 +130,10 @@ struct model_steady {
 	double x_per_s;       /* X */
 	double r_ms;          /* R */
 	enum model_bound bound;
+	const char *binding;  /* "users", "threads", "the loop", "the pool", "CPU" */
+	double cpu_ms;        /* CPU per request the model charges (route + overhead) */
+	double util[MODEL_MAX_STATIONS]; /* per station of the network: X D / servers */
+	struct model_network net;
 	char why[200];        /* one sentence: which bound binds, and why */
 };
 
@@ -96,7 +157,17 @@ double model_service_ms(const struct model_scenario *sc);
  * mistake, where each worker serves one request at a time: C = workers. */
 int model_capacity(const struct model_scenario *sc, int *unbounded);
 
-/* The closed form. Returns 0, or -1 (EINVAL) for a scenario with no users. */
+/* The scenario as a network of stations (see the top). Returns 0, or -1
+ * (EINVAL) for a scenario with no route. */
+int model_network_of(const struct model_scenario *sc, struct model_network *net);
+
+/* Exact MVA of `net` with `users` customers. x (may be NULL) receives X(n) in
+ * requests per ms for n = 1..users (x[0] = 0); r_ms the mean time in the
+ * stations at `users`. Returns X(users) per ms, or -1 (ENOMEM, EINVAL). */
+double model_mva(const struct model_network *net, int users, double *x, double *r_ms);
+
+/* The steady state of the network: MVA, the cap as a flow-equivalent server.
+ * Returns 0, or -1 (EINVAL) for a scenario with no users, ENOMEM. */
 int model_steady(const struct model_scenario *sc, struct model_steady *out);
 
 /* When Locust has spawned user k (0-based): batches of max(1, floor(r)) users

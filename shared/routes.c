@@ -7,31 +7,38 @@ const struct route routes[] = {
 	{ "/sync_baseline", WORLD_BLOCKING, "SyncBaselineUser", 3, PLAN_SEQUENTIAL, 1,
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Sync tasks completed with 1, 2, 3\"}",
-	  "three nanosleeps in order on the request's worker thread" },
+	  "three nanosleeps in order on the request's worker thread",
+	  CPU_NONE },
 	{ "/sync_parallel", WORLD_BLOCKING, "SyncParallelUser", 3, PLAN_THREAD_FANOUT, 3,
 	  { 0, 0, 0 },
 	  "{\"message\": \"Sync tasks completed with [0, 1, 2]\"}",
-	  "three nanosleeps fanned out to helper threads and joined" },
+	  "three nanosleeps fanned out to helper threads and joined",
+	  CPU_NONE },
 	{ "/async_independent", WORLD_EVENTED, "AsyncIndependentUser", 3, PLAN_SEQUENTIAL, 1,
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Async tasks completed with 1, 2, 3\"}",
-	  "three timers awaited in order, though none needs another" },
+	  "three timers awaited in order, though none needs another",
+	  CPU_NONE },
 	{ "/async_dependent", WORLD_EVENTED, "AsyncDependentUser", 3, PLAN_DEPENDENT, 1,
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Async tasks completed with 1, 1, 1\"}",
-	  "three timers in order, each fed the previous result" },
+	  "three timers in order, each fed the previous result",
+	  CPU_NONE },
 	{ "/async_concurrent", WORLD_EVENTED, "AsyncConcurrentUser", 3, PLAN_GATHER, 3,
 	  { 0, 0, 0 },
 	  "{\"message\": \"Async tasks completed with [0, 1, 2]\"}",
-	  "three timers gathered through a semaphore of 3" },
+	  "three timers gathered through a semaphore of 3",
+	  CPU_NONE },
 	{ "/async_dataflow", WORLD_EVENTED, "AsyncDataflowUser", 3, PLAN_DATAFLOW, 3,
 	  { 0, 0, 0 },
 	  "{\"message\": \"Async tasks completed with 1, 2, 3\"}",
-	  "the independent route's tasks, each started once its inputs are ready" },
+	  "the independent route's tasks, each started once its inputs are ready",
+	  CPU_NONE },
 	{ "/async_blocking", WORLD_EVENTED, "AsyncBlockingUser", 3, PLAN_BLOCKING_LOOP, 1,
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Async tasks completed with 1, 2, 3\"}",
-	  "three nanosleeps inside the event loop, stalling the whole worker" },
+	  "three nanosleeps inside the event loop, stalling the whole worker",
+	  CPU_NONE },
 };
 
 const size_t routes_count = sizeof routes / sizeof routes[0];
@@ -66,6 +73,17 @@ const char *route_plan_name(enum route_plan p)
 	case PLAN_DATAFLOW: return "dataflow";
 	case PLAN_BLOCKING_LOOP: return "blocking-loop";
 	case PLAN_THREAD_FANOUT: return "thread-fanout";
+	}
+	return "?";
+}
+
+const char *route_cpu_name(enum route_cpu c)
+{
+	switch (c) {
+	case CPU_NONE: return "none";
+	case CPU_THREAD: return "thread";
+	case CPU_LOOP: return "loop";
+	case CPU_POOL: return "pool";
 	}
 	return "?";
 }

@@ -20,6 +20,7 @@
 #define ROUTE_MAX_TASKS 8
 #define ROUTE_MS_MAX 600000L /* the largest ?ms=N a request may ask for (10 min) */
 #define ROUTE_DEFAULT_TASK_MS 5000L /* SECONDS_TO_SLEEP = 5 in the original */
+#define ROUTE_CPU_MS_MAX 10000L /* the largest ?cpu_ms=N a request may ask for (10 s) */
 
 enum route_world {
 	WORLD_BLOCKING, /* bin/blocking: a thread held per request */
@@ -35,6 +36,16 @@ enum route_plan {
 	PLAN_THREAD_FANOUT, /* tasks handed to a bounded helper-thread pool, joined */
 };
 
+/* Where a task's CPU work runs (?cpu_ms=N, the server's --task-cpu-ms). On a CPU
+ * route each task first waits (?ms=N, default 0: CPU routes do not wait unless
+ * asked), then burns its CPU time; other routes never burn CPU. */
+enum route_cpu {
+	CPU_NONE,   /* the task only waits */
+	CPU_THREAD, /* on the request's worker thread (bin/blocking) */
+	CPU_LOOP,   /* inside the event loop: every connection of the worker waits */
+	CPU_POOL,   /* on the worker's offload pool, completion through an eventfd */
+};
+
 struct route {
 	const char *path;       /* "/sync_baseline" */
 	enum route_world world;
@@ -45,6 +56,7 @@ struct route {
 	unsigned deps[ROUTE_MAX_TASKS];
 	const char *body;       /* exact response body */
 	const char *about;      /* one line for --help and the report */
+	enum route_cpu cpu;     /* CPU_NONE unless a task burns CPU */
 };
 
 extern const struct route routes[];
@@ -58,6 +70,7 @@ const struct route *routes_find_class(const char *name);
 
 const char *route_world_name(enum route_world w);
 const char *route_plan_name(enum route_plan p);
+const char *route_cpu_name(enum route_cpu c);
 
 /*
  * Ideal service time of one request in task units: how many task durations the

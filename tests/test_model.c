@@ -357,6 +357,222 @@ static void splits_and_orders_parse_or_refuse(void **state)
 	assert_int_equal(model_order_parse("LIFO", &o), -1);
 }
 
+/* --- exact MVA against hand-computed networks (times in ms, X per ms) */
+
+static struct model_network network(double z)
+{
+	struct model_network net;
+	memset(&net, 0, sizeof net);
+	net.think_ms = z;
+	return net;
+}
+
+static void station(struct model_network *net, enum model_station_kind kind, int m, double d)
+{
+	net->st[net->n++] = (struct model_station){ "s", kind, m, d };
+}
+
+/* A delay station alone: nobody queues, X = N / (Z + D). */
+static void mva_delay_station_alone(void **state)
+{
+	(void)state;
+	struct model_network net = network(1);
+	double x[5], r;
+	station(&net, MODEL_DELAY, 0, 3);
+	assert_float_equal(model_mva(&net, 4, x, &r), 1.0, 1e-12);
+	assert_float_equal(r, 3, 1e-12);
+	assert_float_equal(x[1], 0.25, 1e-12);
+}
+
+/* One queue, Z = 1, D = 1: n = 1: R = 1, X = 1/2, Q = 1/2; n = 2: R = 1.5,
+ * X = 2 / 2.5 = 0.8. */
+static void mva_one_station(void **state)
+{
+	(void)state;
+	struct model_network net = network(1);
+	double x[3], r;
+	station(&net, MODEL_QUEUE, 1, 1);
+	assert_float_equal(model_mva(&net, 2, x, &r), 0.8, 1e-12);
+	assert_float_equal(x[1], 0.5, 1e-12);
+	assert_float_equal(r, 1.5, 1e-12);
+	/* many users, no think time: the station's rate 1/D */
+	net.think_ms = 0;
+	assert_float_equal(model_mva(&net, 50, NULL, &r), 1.0, 1e-12);
+	assert_float_equal(r, 50, 1e-9);
+}
+
+/* Two queues D = 1 and 2, N = 2: the product form's states (2,0), (1,1),
+ * (0,2) weigh 1, 2, 4, so G(2) = 7, G(1) = 3 and X = G(1)/G(2) = 3/7. */
+static void mva_two_stations(void **state)
+{
+	(void)state;
+	struct model_network net = network(0);
+	double r;
+	station(&net, MODEL_QUEUE, 1, 1);
+	station(&net, MODEL_QUEUE, 1, 2);
+	assert_float_equal(model_mva(&net, 2, NULL, &r), 3.0 / 7, 1e-12);
+	assert_float_equal(r, 14.0 / 3, 1e-12);
+}
+
+/* Two servers, D = 1, Z = 1, N = 3 (machine repairman): P(j) ~ 1, 3, 3, 1.5
+ * for j = 0..3 at the station, X = sum min(j, 2) P(j) = 12 / 8.5. And three
+ * users with no think time keep both servers busy: X = 2. */
+static void mva_two_servers(void **state)
+{
+	(void)state;
+	struct model_network net = network(1);
+	station(&net, MODEL_QUEUE, 2, 1);
+	assert_float_equal(model_mva(&net, 3, NULL, NULL), 12 / 8.5, 1e-12);
+	net.think_ms = 0;
+	double r;
+	assert_float_equal(model_mva(&net, 3, NULL, &r), 2, 1e-12);
+	assert_float_equal(r, 1.5, 1e-12);
+}
+
+/* The threads as a flow-equivalent server: 2 threads held 1 s each, 3 users
+ * thinking 1 s is the same machine repairman as above, X = 12 / 8.5 per s. */
+static void threads_cap_as_flow_equivalent_server(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 1000.0 / 3, 3, 3, 60);
+	struct model_steady st;
+	sc.threads = 2;
+	sc.wait_min_s = sc.wait_max_s = 1;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.x_per_s, 12 / 8.5, 1e-9);
+	assert_float_equal(st.r_ms, 3 / (12 / 8.5) * 1e3 - 1000, 1e-6);
+	assert_string_equal(st.binding, "users");
+}
+
+/* --- the CPU station */
+
+static struct route cpu_routes[3];
+
+static const struct route *cpu_route(enum route_cpu where)
+{
+	struct route *r = &cpu_routes[where - CPU_THREAD];
+	*r = *routes_find_class("SyncBaselineUser");
+	r->world = where == CPU_THREAD ? WORLD_BLOCKING : WORLD_EVENTED;
+	r->cpu = where;
+	return r;
+}
+
+static struct model_scenario cpu_scenario(enum route_cpu where, int users, double cpu_ms,
+					  double run_s)
+{
+	struct model_scenario sc = scenario("SyncBaselineUser", 250, users, users, run_s);
+	sc.route = cpu_route(where);
+	sc.cpu_ms = cpu_ms;
+	sc.cores = 2;
+	return sc;
+}
+
+/* Four threads burning 3 x 10 ms on 2 cores share them: each request takes
+ * 60 ms (processor sharing), X = 2 / 30 ms, the CPU binds. */
+static void cpu_shared_by_threads(void **state)
+{
+	(void)state;
+	struct model_scenario sc = cpu_scenario(CPU_THREAD, 4, 10, 1.0);
+	struct model_steady st;
+	struct model_run run;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.service_ms, 30, 1e-9);
+	assert_float_equal(st.cpu_ms, 30, 1e-9);
+	assert_float_equal(st.x_per_s, 2 / 0.030, 1e-6);
+	assert_float_equal(st.r_ms, 60, 1e-6);
+	assert_int_equal(st.bound, MODEL_BOUND_STATION);
+	assert_string_equal(st.binding, "CPU");
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.ms[0], 60, 1e-6);
+	assert_float_equal(run.ms[run.reqs - 1], 60, 1e-6);
+	assert_int_equal(run.reqs, 4 * 16); /* rounds end at 0.06 ... 0.96 */
+	model_run_free(&run);
+
+	/* two threads: two requests at a time, each on a core of its own */
+	sc.threads = 2;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.ms[0], 30, 1e-6);
+	assert_float_equal(run.ms[run.reqs - 1], 60, 1e-6);
+	model_run_free(&run);
+}
+
+/* CPU inside one event loop: bursts are served one at a time, though there
+ * are two cores; each task's burst waits behind the other connections'. */
+static void cpu_inside_the_loop(void **state)
+{
+	(void)state;
+	struct model_scenario sc = cpu_scenario(CPU_LOOP, 4, 10, 0.125);
+	struct model_steady st;
+	struct model_run run;
+	sc.workers = 1;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.x_per_s, 1 / 0.030, 1e-6);
+	assert_float_equal(st.r_ms, 120, 1e-6);
+	assert_string_equal(st.binding, "the loop");
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	/* bursts in turn u0 u1 u2 u3 u0 ...: the first round ends at 90..120 ms */
+	assert_int_equal(run.reqs, 4);
+	assert_float_equal(run.ms[0], 90, 1e-6);
+	assert_float_equal(run.ms[3], 120, 1e-6);
+	model_run_free(&run);
+}
+
+/* The offload pool: one thread per worker serves like the loop, two (as many
+ * as cores) like the threads; the CPU binds then, not the pool. */
+static void cpu_offloaded_to_a_pool(void **state)
+{
+	(void)state;
+	struct model_scenario sc = cpu_scenario(CPU_POOL, 4, 10, 1.0);
+	struct model_steady st;
+	sc.workers = 1;
+	sc.offload_threads = 1;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.x_per_s, 1 / 0.030, 1e-6);
+	assert_string_equal(st.binding, "the pool");
+	sc.offload_threads = 2;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.x_per_s, 2 / 0.030, 1e-6);
+	assert_string_equal(st.binding, "CPU");
+}
+
+/* Measured server CPU beyond the route's own is charged too, and waits before
+ * each burst hold nothing in the loop: with waits long enough, users bind. */
+static void measured_cpu_and_waits(void **state)
+{
+	(void)state;
+	struct model_scenario sc = cpu_scenario(CPU_LOOP, 10, 1, 60);
+	struct model_steady st;
+	struct model_run run;
+	sc.server_cpu_ms = 4; /* 3 ms the route's, 1 ms the server's own */
+	sc.wait_ms = 100;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.service_ms, 304, 1e-9);
+	assert_float_equal(st.cpu_ms, 4, 1e-9);
+	assert_string_equal(st.binding, "users");
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.rps, st.x_per_s, st.x_per_s * 0.01);
+	model_run_free(&run);
+}
+
+/* Saturated CPU over a long run: the simulation's X and mean R meet MVA's. */
+static void cpu_simulation_meets_mva(void **state)
+{
+	(void)state;
+	for (enum route_cpu w = CPU_THREAD; w <= CPU_POOL; w++) {
+		struct model_scenario sc = cpu_scenario(w, 200, 3, 120);
+		struct model_steady st;
+		struct model_run run;
+		assert_int_equal(model_steady(&sc, &st), 0);
+		assert_int_equal(model_simulate(&sc, &run), 0);
+		assert_float_equal(run.rps, st.x_per_s, st.x_per_s * 0.01);
+		double sum = 0;
+		for (long i = 0; i < run.reqs; i++)
+			sum += run.ms[i];
+		assert_float_equal(sum / run.reqs, st.r_ms, st.r_ms * 0.02);
+		model_run_free(&run);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +592,16 @@ int main(void)
 		cmocka_unit_test(an_uneven_split_keeps_the_count_and_grows_the_tail),
 		cmocka_unit_test(lifo_starves_a_user_that_fifo_serves),
 		cmocka_unit_test(splits_and_orders_parse_or_refuse),
+		cmocka_unit_test(mva_delay_station_alone),
+		cmocka_unit_test(mva_one_station),
+		cmocka_unit_test(mva_two_stations),
+		cmocka_unit_test(mva_two_servers),
+		cmocka_unit_test(threads_cap_as_flow_equivalent_server),
+		cmocka_unit_test(cpu_shared_by_threads),
+		cmocka_unit_test(cpu_inside_the_loop),
+		cmocka_unit_test(cpu_offloaded_to_a_pool),
+		cmocka_unit_test(measured_cpu_and_waits),
+		cmocka_unit_test(cpu_simulation_meets_mva),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
