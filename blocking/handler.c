@@ -1,5 +1,6 @@
 #include "handler.h"
 
+#include "cpu_task.h"
 #include "helper_pool.h"
 #include "query.h"
 #include "routes.h"
@@ -93,10 +94,11 @@ static int serve_metrics(struct mg_connection *c, const struct handler_config *c
 /* Runs the route's tasks on this worker thread (and, for a fan-out, on helpers
  * while this thread waits for them). Each task gets the original's argument
  * (1, 2, 3; 0, 1, 2 fanned out; the previous result when dependent) and must
- * hand it back. Returns 0, or the HTTP status of the first failed task with
- * its reason in why. */
+ * hand it back. On a CPU route a task waits (only when ?ms= asks), then works
+ * for cpu_ms on this thread. Returns 0, or the HTTP status of the first failed
+ * task with its reason in why. */
 static int run_plan(const struct route *r, const struct handler_config *cfg, long ms,
-		    char *why, size_t cap)
+		    long cpu_ms, char *why, size_t cap)
 {
 	struct helper_job jobs[ROUTE_MAX_TASKS];
 	struct task tasks[ROUTE_MAX_TASKS];
@@ -111,8 +113,12 @@ static int run_plan(const struct route *r, const struct handler_config *cfg, lon
 		for (int i = 0; i < r->tasks; i++) {
 			if (r->plan == PLAN_DEPENDENT)
 				tasks[i].arg = prev;
-			if (task_run(&tasks[i]) != 0)
+			if (r->cpu != CPU_NONE && ms == 0)
+				tasks[i].value = tasks[i].arg; /* pure work: nothing to wait for */
+			else if (task_run(&tasks[i]) != 0)
 				break;
+			if (r->cpu == CPU_THREAD)
+				cpu_task_run(cpu_ms);
 			prev = tasks[i].value;
 		}
 		break;
@@ -231,7 +237,7 @@ static int serve_route(struct mg_connection *c, const struct handler_config *cfg
 	char why_plan[PG_WHY_MAX + 64];
 	const char *why;
 	int status;
-	long ms;
+	long ms, cpu_ms;
 
 	if (r == NULL)
 		return send_error(c, 404, NULL, is_head,
@@ -239,9 +245,12 @@ static int serve_route(struct mg_connection *c, const struct handler_config *cfg
 	if (!readable)
 		return send_error(c, 405, "Allow: GET, HEAD\r\n", 0,
 				  "method %s not allowed on %s; use GET or HEAD", method, r->path);
-	if (query_task_ms(query, strlen(query), cfg->task_ms, &ms, &why) < 0)
+	/* CPU routes wait only when asked: their default task is pure work */
+	if (query_task_ms(query, strlen(query), r->cpu != CPU_NONE ? 0 : cfg->task_ms, &ms,
+			  &why) < 0 ||
+	    query_cpu_ms(query, strlen(query), cfg->task_cpu_ms, &cpu_ms, &why) < 0)
 		return send_error(c, 400, NULL, is_head, "%s", why);
-	status = run_plan(r, cfg, ms, why_plan, sizeof why_plan);
+	status = run_plan(r, cfg, ms, cpu_ms, why_plan, sizeof why_plan);
 	if (status != 0)
 		return send_error(c, status, NULL, is_head, "%s on %s", why_plan, r->path);
 	return send_response(c, 200, "application/json", NULL, r->body, strlen(r->body), is_head);
@@ -318,8 +327,9 @@ void handler_callbacks(struct mg_callbacks *cb)
 
 int handler_install(struct mg_context *ctx, struct handler_config *cfg)
 {
-	if (cfg->helpers == NULL || cfg->task_ms < 0 || cfg->task_ms > ROUTE_MS_MAX) {
-		fprintf(stderr, "handler: no helper pool, or task_ms out of range\n");
+	if (cfg->helpers == NULL || cfg->task_ms < 0 || cfg->task_ms > ROUTE_MS_MAX ||
+	    cfg->task_cpu_ms < 0 || cfg->task_cpu_ms > ROUTE_CPU_MS_MAX) {
+		fprintf(stderr, "handler: no helper pool, or task_ms or task_cpu_ms out of range\n");
 		return -1;
 	}
 	/* "**" is CivetWeb's match-everything pattern: one handler sees every URI. */

@@ -1,7 +1,7 @@
 /*
  * handler — answers every HTTP request the blocking server receives: the route
  * table's WORLD_BLOCKING routes (each request holds its worker thread for the
- * whole plan), /metrics, and JSON errors (400 bad ms or bad framing, 404
+ * whole plan), /metrics, and JSON errors (400 bad ms, cpu_ms or framing, 404
  * unknown path, 405 method, 431 too many header fields, 503 while draining or
  * when the database is unreachable, 504 a query past --query-timeout).
  *
@@ -20,6 +20,7 @@ struct db_pool;
 
 struct handler_config {
 	long task_ms;                /* a task's duration when the request has no ?ms= */
+	long task_cpu_ms;            /* a CPU route's work per task without ?cpu_ms= */
 	struct helper_pool *helpers; /* runs PLAN_THREAD_FANOUT tasks */
 	struct db_pool *db;          /* each task a query on it; NULL: tasks sleep */
 	struct metrics_view view;    /* what /metrics shows besides counters */

@@ -50,7 +50,7 @@
 struct options {
 	const char *listen, *metrics_listen;
 	struct sockaddr_in addr, metrics_addr;
-	long threads, helpers, task_ms, queue, request_timeout_ms;
+	long threads, helpers, task_ms, task_cpu_ms, queue, request_timeout_ms;
 	enum pg_backend backend;
 	const char *db;
 	long pool, query_timeout_ms;
@@ -60,7 +60,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bin/blocking [--listen HOST:PORT] [--threads N] [--helpers N] [--task-ms MS]\n"
-		"                    [--queue N] [--request-timeout-ms MS] [--metrics-listen HOST:PORT]\n"
+		"                    [--task-cpu-ms MS] [--queue N] [--request-timeout-ms MS]\n"
+		"                    [--metrics-listen HOST:PORT]\n"
 		"                    [--backend sleep|postgres] [--db CONNINFO] [--pool N]\n"
 		"                    [--query-timeout MS]\n"
 		"\n"
@@ -72,7 +73,10 @@ static void usage(FILE *f)
 		"                            with 2 processes x a 40-thread pool for plain `def` routes)\n"
 		"  --helpers N               helper threads that run fanned-out tasks, 1..%d (default %d:\n"
 		"                            3 per worker, so the helper pool never binds by default)\n"
-		"  --task-ms MS              one task's duration, 0..%ld (default %ld; ?ms=N overrides)\n"
+		"  --task-ms MS              one task's duration, 0..%ld (default %ld; ?ms=N overrides;\n"
+		"                            a CPU route's tasks wait only when ?ms=N asks)\n"
+		"  --task-cpu-ms MS          a CPU route's work per task, measured on the thread's CPU\n"
+		"                            clock, 0..%ld (default %ld; ?cpu_ms=N overrides)\n"
 		"  --queue N                 connections queued for a free worker, 1..1000000 (default %d);\n"
 		"                            the kernel's listen backlog is set to net.core.somaxconn;\n"
 		"                            capped (said on stderr) so queue + threads + metrics + %d\n"
@@ -98,7 +102,8 @@ static void usage(FILE *f)
 		"\n"
 		"Routes:\n",
 		DEFAULT_LISTEN, MAX_THREADS, DEFAULT_THREADS, MAX_THREADS, DEFAULT_HELPERS,
-		ROUTE_MS_MAX, ROUTE_DEFAULT_TASK_MS, DEFAULT_QUEUE, FD_MARGIN,
+		ROUTE_MS_MAX, ROUTE_DEFAULT_TASK_MS, ROUTE_CPU_MS_MAX, ROUTE_DEFAULT_TASK_CPU_MS,
+		DEFAULT_QUEUE, FD_MARGIN,
 		DEFAULT_REQUEST_TIMEOUT_MS, MAX_THREADS, DEFAULT_QUERY_TIMEOUT_MS);
 	for (size_t i = 0; i < routes_count; i++)
 		if (routes[i].world == WORLD_BLOCKING)
@@ -106,7 +111,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"  GET %-20s Prometheus text: requests, in flight, busy threads, queue\n"
 		"\n"
-		"Errors are JSON {\"error\": \"...\"}: 400 bad ?ms, or Content-Length twice or with\n"
+		"Errors are JSON {\"error\": \"...\"}: 400 bad ?ms or ?cpu_ms, or Content-Length twice or with\n"
 		"Transfer-Encoding; 404 unknown path; 405 method other than GET/HEAD; 431 at %d\n"
 		"header fields (CivetWeb drops any past them); 503 while draining, or the database\n"
 		"is unreachable (the server starts anyway and reconnects on use); 504 a query ran\n"
@@ -125,6 +130,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "threads", required_argument, NULL, 't' },
 		{ "helpers", required_argument, NULL, 'H' },
 		{ "task-ms", required_argument, NULL, 'm' },
+		{ "task-cpu-ms", required_argument, NULL, 'c' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "request-timeout-ms", required_argument, NULL, 'r' },
 		{ "metrics-listen", required_argument, NULL, 'M' },
@@ -139,7 +145,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 	*o = (struct options){ .listen = DEFAULT_LISTEN, .threads = DEFAULT_THREADS,
 			       .helpers = DEFAULT_HELPERS, .task_ms = ROUTE_DEFAULT_TASK_MS,
-			       .queue = DEFAULT_QUEUE,
+			       .task_cpu_ms = ROUTE_DEFAULT_TASK_CPU_MS, .queue = DEFAULT_QUEUE,
 			       .request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS,
 			       .db = "", .query_timeout_ms = DEFAULT_QUERY_TIMEOUT_MS };
 	opterr = 0;
@@ -149,6 +155,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 't': o->threads = cli_flag_long(PROG, "--threads", optarg, 1, MAX_THREADS); break;
 		case 'H': o->helpers = cli_flag_long(PROG, "--helpers", optarg, 1, MAX_THREADS); break;
 		case 'm': o->task_ms = cli_flag_long(PROG, "--task-ms", optarg, 0, ROUTE_MS_MAX); break;
+		case 'c':
+			o->task_cpu_ms = cli_flag_long(PROG, "--task-cpu-ms", optarg, 0, ROUTE_CPU_MS_MAX);
+			break;
 		case 'q': o->queue = cli_flag_long(PROG, "--queue", optarg, 1, 1000000); break;
 		case 'r':
 			o->request_timeout_ms = cli_flag_long(PROG, "--request-timeout-ms", optarg, 1, 3600000);
@@ -360,6 +369,7 @@ int main(int argc, char **argv)
 	if (metrics_init() < 0)
 		return 2;
 	cfg.task_ms = o.task_ms;
+	cfg.task_cpu_ms = o.task_cpu_ms;
 	if (o.backend == BACKEND_POSTGRES) {
 		if (pg_conninfo_init(&conninfo, o.db, o.query_timeout_ms, "lab-blocking", why,
 				     sizeof why) < 0)
@@ -415,9 +425,10 @@ int main(int argc, char **argv)
 			METRICS_ROUTE_SELF);
 	}
 
-	fprintf(stderr, PROG ": %ld worker threads, %ld helpers, task %ld ms, queue %ld, "
-		"listen backlog %s, request timeout %ld ms\n",
-		o.threads, o.helpers, o.task_ms, o.queue, backlog, o.request_timeout_ms);
+	fprintf(stderr, PROG ": %ld worker threads, %ld helpers, task %ld ms, CPU task %ld ms, "
+		"queue %ld, listen backlog %s, request timeout %ld ms\n",
+		o.threads, o.helpers, o.task_ms, o.task_cpu_ms, o.queue, backlog,
+		o.request_timeout_ms);
 	if (cfg.db != NULL)
 		fprintf(stderr, PROG ": backend postgres: pool %ld, query timeout %ld ms, db '%s'\n",
 			o.pool, o.query_timeout_ms, o.db);

@@ -1,5 +1,7 @@
 #include "executor.h"
 
+#include "cpu_task.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <time.h>
@@ -7,16 +9,21 @@
 #define ALL(r) ((uint8_t)((1u << (r)->tasks) - 1))
 
 static void on_task(struct timer *t);
+static void on_offloaded(struct offload_job *job);
 
-void exec_init(struct exec *ex, struct loop *l, struct metrics *m, exec_done_fn on_done)
+void exec_init(struct exec *ex, struct loop *l, struct offload *pool, struct metrics *m,
+	       exec_done_fn on_done)
 {
 	ex->loop = l;
+	ex->pool = pool;
+	ex->offloaded = ex->cancelled = 0;
 	ex->metrics = m;
 	ex->route = NULL;
 	ex->on_done = on_done;
 	ex->started = ex->done = ex->running = 0;
 	for (int i = 0; i < ROUTE_MAX_TASKS; i++) {
 		timer_init(&ex->task[i].timer, on_task);
+		ex->task[i].job.done = on_offloaded;
 		ex->task[i].index = (uint8_t)i;
 	}
 }
@@ -47,6 +54,29 @@ static int32_t argument(const struct exec *ex, int i)
 	return ex->route->plan == PLAN_GATHER ? i : i + 1;
 }
 
+/* Task i has waited: a CPU route now does its work. Returns 1 when the task is
+ * done, 0 when it went to the offload pool (it counts as running until then). */
+static int work(struct exec *ex, int i)
+{
+	switch (ex->route->cpu) {
+	case CPU_LOOP:
+		cpu_task_run(ex->cpu_ms);
+		/* the loop's cached time stood still while we computed */
+		ex->loop->now = loop_clock();
+		return 1;
+	case CPU_POOL:
+		ex->task[i].job.cpu_ms = ex->cpu_ms;
+		offload_submit(ex->pool, &ex->task[i].job);
+		ex->running++;
+		ex->offloaded++;
+		return 0;
+	case CPU_NONE:
+	case CPU_THREAD:
+		break;
+	}
+	return 1;
+}
+
 /* Starts every task the plan allows; returns -1 if a timer could not be queued. */
 static int schedule(struct exec *ex)
 {
@@ -56,6 +86,8 @@ static int schedule(struct exec *ex)
 		ex->task[i].value = argument(ex, i);
 		ex->started |= (uint8_t)(1u << i);
 		if (ex->task_ns == 0) {
+			if (!work(ex, i))
+				continue;
 			ex->done |= (uint8_t)(1u << i);
 			i = -1; /* a finished task may unblock an earlier index: rescan */
 			continue;
@@ -66,6 +98,20 @@ static int schedule(struct exec *ex)
 		metrics_add(&ex->metrics->timers_pending, 1);
 	}
 	return 0;
+}
+
+static void task_done(struct exec *ex, int i)
+{
+	ex->done |= (uint8_t)(1u << i);
+	if (ex->done == ALL(ex->route)) {
+		ex->on_done(ex);
+		return;
+	}
+	if (schedule(ex) < 0) {
+		/* Out of memory mid-plan: finish without the rest rather than hang. */
+		exec_cancel(ex);
+		ex->on_done(ex);
+	}
 }
 
 static void on_task(struct timer *t)
@@ -79,16 +125,20 @@ static void on_task(struct timer *t)
 	metrics_lateness(ex->metrics, loop_clock() - t->deadline);
 	metrics_add(&ex->metrics->timers_pending, -1);
 	ex->running--;
-	ex->done |= (uint8_t)(1u << task->index);
-	if (ex->done == ALL(ex->route)) {
-		ex->on_done(ex);
-		return;
-	}
-	if (schedule(ex) < 0) {
-		/* Out of memory mid-plan: finish without the rest rather than hang. */
-		exec_cancel(ex);
-		ex->on_done(ex);
-	}
+	if (work(ex, task->index))
+		task_done(ex, task->index);
+}
+
+static void on_offloaded(struct offload_job *job)
+{
+	struct exec_task *task = (struct exec_task *)((char *)job - offsetof(struct exec_task, job));
+	struct exec *ex = (struct exec *)((char *)(task - task->index) - offsetof(struct exec, task));
+
+	ex->offloaded--;
+	if (ex->cancelled)
+		return; /* the client left; its connection is freed once offloaded is 0 */
+	ex->running--;
+	task_done(ex, task->index);
 }
 
 static void sleep_ns(int64_t ns)
@@ -98,11 +148,12 @@ static void sleep_ns(int64_t ns)
 		;
 }
 
-int exec_start(struct exec *ex, const struct route *r, long ms)
+int exec_start(struct exec *ex, const struct route *r, long ms, long cpu_ms)
 {
 	ex->route = r;
 	ex->task_ns = (int64_t)ms * 1000000;
-	ex->started = ex->done = ex->running = 0;
+	ex->cpu_ms = cpu_ms;
+	ex->started = ex->done = ex->running = ex->cancelled = 0;
 	if (r->plan == PLAN_BLOCKING_LOOP) {
 		/* The deliberate mistake: time.sleep() in an async def. Every other
 		 * connection and timer on this worker waits until we return. */
@@ -131,4 +182,5 @@ void exec_cancel(struct exec *ex)
 		}
 	}
 	ex->running = 0;
+	ex->cancelled = ex->offloaded > 0;
 }

@@ -10,6 +10,11 @@
  *                          runtime works out independence from the graph
  *   blocking-loop          nanosleep() inside the loop: the whole worker stalls
  *
+ * On a CPU route (route->cpu) each task, once it has waited, does its work:
+ * CPU_LOOP burns it right here, inside the loop (every other connection of the
+ * worker waits); CPU_POOL hands it to the worker's offload pool and stays
+ * running until the pool's eventfd says it is done.
+ *
  * A zero-length task is done at once (no timer, no syscall), so ?ms=0 measures
  * the HTTP path alone.
  *
@@ -22,6 +27,7 @@
 
 #include "loop.h"
 #include "metrics.h"
+#include "offload.h"
 #include "routes.h"
 
 #include <stdint.h>
@@ -31,30 +37,43 @@ typedef void (*exec_done_fn)(struct exec *ex);
 
 struct exec_task {
 	struct timer timer;
+	struct offload_job job; /* CPU_POOL: the task's work, while in the pool */
 	uint8_t index;      /* which task, to find the exec again */
 	int32_t value;      /* the task's result: its argument, as in the original */
 };
 
 struct exec {
 	struct loop *loop;
+	struct offload *pool;
 	struct metrics *metrics;
 	const struct route *route;
 	int64_t task_ns;
+	long cpu_ms;           /* a CPU route's work per task */
 	exec_done_fn on_done;
 	uint8_t started, done; /* bitmasks over tasks */
-	uint8_t running;       /* tasks sleeping now */
+	uint8_t running;       /* tasks sleeping or in the pool now */
+	uint8_t offloaded;     /* jobs in the pool: the exec's memory must outlive them */
+	uint8_t cancelled;     /* pool jobs finishing now find nobody waiting */
 	struct exec_task task[ROUTE_MAX_TASKS];
 };
 
-void exec_init(struct exec *ex, struct loop *l, struct metrics *m, exec_done_fn on_done);
-int exec_start(struct exec *ex, const struct route *r, long ms);
+void exec_init(struct exec *ex, struct loop *l, struct offload *pool, struct metrics *m,
+	       exec_done_fn on_done);
+int exec_start(struct exec *ex, const struct route *r, long ms, long cpu_ms);
 
-/* Cancels every sleeping task (a client hung up); on_done is not called. */
+/* Cancels every sleeping task (a client hung up); on_done is not called. Jobs
+ * already in the offload pool run to their end: free the exec only once
+ * exec_offloaded() is 0. */
 void exec_cancel(struct exec *ex);
 
 static inline int exec_busy(const struct exec *ex)
 {
 	return ex->running > 0;
+}
+
+static inline int exec_offloaded(const struct exec *ex)
+{
+	return ex->offloaded;
 }
 
 #endif

@@ -101,13 +101,16 @@ static int route_target(struct http_conn *h)
 	h->req.route = routes_find_path(path, (size_t)(q - path));
 	if (h->req.route == NULL || h->req.route->world != WORLD_EVENTED)
 		return fail(h, 404, "no such route");
+	long wait_ms = h->req.route->cpu != CPU_NONE ? 0 : h->default_ms;
 	if (q < end) {
 		const char *frag = memchr(q, '#', (size_t)(end - q));
-		if (query_task_ms(q + 1, (size_t)((frag ? frag : end) - q - 1), h->default_ms,
-				  &h->req.ms, &why) < 0)
+		size_t qlen = (size_t)((frag ? frag : end) - q - 1);
+		if (query_task_ms(q + 1, qlen, wait_ms, &h->req.ms, &why) < 0 ||
+		    query_cpu_ms(q + 1, qlen, h->default_cpu_ms, &h->req.cpu_ms, &why) < 0)
 			return fail(h, 400, why);
 	} else {
-		h->req.ms = h->default_ms;
+		h->req.ms = wait_ms;
+		h->req.cpu_ms = h->default_cpu_ms;
 	}
 	return 0;
 }
@@ -174,12 +177,13 @@ void http_conn_setup(void)
 	http_parser_set_max_header_size(HTTP_HEAD_MAX);
 }
 
-void http_conn_init(struct http_conn *h, long default_ms)
+void http_conn_init(struct http_conn *h, long default_ms, long default_cpu_ms)
 {
 	memset(h, 0, sizeof *h);
 	http_parser_init(&h->parser, HTTP_REQUEST);
 	h->parser.data = h;
 	h->default_ms = default_ms;
+	h->default_cpu_ms = default_cpu_ms;
 }
 
 void http_conn_free(struct http_conn *h)

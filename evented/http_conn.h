@@ -15,7 +15,7 @@
  *   version other than HTTP/1.x                         505
  *   method other than GET and HEAD                      405
  *   body over HTTP_BODY_MAX bytes (smaller ones are read and discarded)  413
- *   malformed ?ms=N                                     400
+ *   malformed ?ms=N or ?cpu_ms=N                        400
  *   path that is neither a WORLD_EVENTED route nor /metrics              404
  */
 #ifndef HTTP_CONN_H
@@ -41,6 +41,7 @@ enum http_event {
 struct http_req {
 	const struct route *route; /* NULL for /metrics */
 	long ms;                   /* task duration for this request */
+	long cpu_ms;               /* a CPU route's work per task */
 	uint8_t head;              /* HEAD: headers only */
 	uint8_t keep_alive;        /* RFC 9112 §9.3: 1.1 unless "close", 1.0 only with "keep-alive" */
 	uint8_t http10;            /* answer "Connection: keep-alive" explicitly */
@@ -58,14 +59,16 @@ struct http_conn {
 	uint8_t in_value;          /* the last header callback was a value: a field name starts a new field */
 	uint16_t fields;           /* header fields of the current request so far */
 	const char *error;         /* static text for the error body */
-	long default_ms;
+	long default_ms, default_cpu_ms;
 	struct http_req req;
 };
 
 /* Call once per process: sets the parser's global header-size limit. */
 void http_conn_setup(void);
 
-void http_conn_init(struct http_conn *h, long default_ms);
+/* default_ms: a task's wait without ?ms= (a CPU route's is 0: it waits only
+ * when asked); default_cpu_ms: a CPU task's work without ?cpu_ms=. */
+void http_conn_init(struct http_conn *h, long default_ms, long default_cpu_ms);
 void http_conn_free(struct http_conn *h);
 
 /*

@@ -24,7 +24,7 @@
 static void usage(void)
 {
 	printf("usage: bin/evented [--listen HOST:PORT] [--workers N] [--task-ms MS]\n"
-	       "                   [--max-conns N] [--header-timeout-ms MS] [--idle-timeout-ms MS]\n"
+	       "                   [--task-cpu-ms MS] [--offload-threads N] [--max-conns N] [--header-timeout-ms MS] [--idle-timeout-ms MS]\n"
 	       "\n"
 	       "The async world: N single-threaded epoll loops, each task a timer in the\n"
 	       "loop's min-heap, one timerfd per loop armed for the earliest deadline.\n"
@@ -32,7 +32,12 @@ static void usage(void)
 	       "  --listen HOST:PORT       address to serve (default 127.0.0.1:8002; port 0 picks one)\n"
 	       "  --workers N              event loops, 1..%d (default 2, as fastapi --workers 2)\n"
 	       "  --task-ms MS             each task's duration unless ?ms=N says otherwise\n"
-	       "                           (default %ld, 0..%ld)\n"
+	       "                           (default %ld, 0..%ld); a CPU route's tasks wait only\n"
+	       "                           when ?ms=N asks\n"
+	       "  --task-cpu-ms MS         a CPU route's work per task, measured on the running\n"
+	       "                           thread's CPU clock (default %ld, 0..%ld; ?cpu_ms=N)\n"
+	       "  --offload-threads N      each worker's pool for /async_offload's CPU tasks,\n"
+	       "                           1..%d (default 2); done jobs wake the loop by eventfd\n"
 	       "  --max-conns N            connections one worker holds at once; at the limit it\n"
 	       "                           stops accepting until one closes (default 100000)\n"
 	       "  --header-timeout-ms MS   close a connection whose request head is not complete\n"
@@ -47,7 +52,8 @@ static void usage(void)
 	       "is one ready line, one PID to signal and one exit status.\n"
 	       "\n"
 	       "Routes (from the route table; ?ms=N sets the task duration, 0..%ld):\n",
-	       MAX_WORKERS, ROUTE_DEFAULT_TASK_MS, ROUTE_MS_MAX, ROUTE_MS_MAX);
+	       MAX_WORKERS, ROUTE_DEFAULT_TASK_MS, ROUTE_MS_MAX, ROUTE_DEFAULT_TASK_CPU_MS,
+	       ROUTE_CPU_MS_MAX, OFFLOAD_MAX_THREADS, ROUTE_MS_MAX);
 	for (size_t i = 0; i < routes_count; i++)
 		if (routes[i].world == WORLD_EVENTED)
 			printf("  GET %-20s %s\n", routes[i].path, routes[i].about);
@@ -55,7 +61,7 @@ static void usage(void)
 	       "  %-24s requests in flight, pending timers, timer lateness histogram\n"
 	       "\n"
 	       "Errors answer a JSON {\"error\": \"...\"} body and close: 431 head over %d bytes\n"
-	       "or %d header fields, 400 bad syntax, Content-Length with Transfer-Encoding or bad ms,\n"
+	       "or %d header fields, 400 bad syntax, Content-Length with Transfer-Encoding or bad ms/cpu_ms,\n"
 	       "405 method not GET/HEAD, 413 body over %d bytes, 404 unknown path, 505 not HTTP/1.x.\n"
 	       "SIGINT/SIGTERM: stop accepting, answer every request in flight, close idle\n"
 	       "connections, exit 0. Prints \"listening on http://HOST:PORT\" when ready.\n"
@@ -104,6 +110,8 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "task-ms", required_argument, NULL, 't' },
+		{ "task-cpu-ms", required_argument, NULL, 'c' },
+		{ "offload-threads", required_argument, NULL, 'o' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "header-timeout-ms", required_argument, NULL, 'H' },
 		{ "idle-timeout-ms", required_argument, NULL, 'I' },
@@ -113,6 +121,8 @@ int main(int argc, char **argv)
 	struct server_config cfg = {
 		.workers = 2,
 		.task_ms = ROUTE_DEFAULT_TASK_MS,
+		.task_cpu_ms = ROUTE_DEFAULT_TASK_CPU_MS,
+		.offload_threads = 2,
 		.max_conns = 100000,
 		.header_timeout_ms = 10000,
 		.idle_timeout_ms = 60000,
@@ -135,6 +145,11 @@ int main(int argc, char **argv)
 			break;
 		case 'w': cfg.workers = (int)cli_flag_long(PROG, "--workers", optarg, 1, MAX_WORKERS); break;
 		case 't': cfg.task_ms = cli_flag_long(PROG, "--task-ms", optarg, 0, ROUTE_MS_MAX); break;
+		case 'c': cfg.task_cpu_ms = cli_flag_long(PROG, "--task-cpu-ms", optarg, 0, ROUTE_CPU_MS_MAX); break;
+		case 'o':
+			cfg.offload_threads = (int)cli_flag_long(PROG, "--offload-threads", optarg, 1,
+								 OFFLOAD_MAX_THREADS);
+			break;
 		case 'm': cfg.max_conns = cli_flag_long(PROG, "--max-conns", optarg, 1, 10000000); break;
 		case 'H': cfg.header_timeout_ms = cli_flag_long(PROG, "--header-timeout-ms", optarg, 1, 3600000); break;
 		case 'I': cfg.idle_timeout_ms = cli_flag_long(PROG, "--idle-timeout-ms", optarg, 1, 3600000); break;

@@ -1,5 +1,5 @@
 # evented/: bin/evented, the epoll server, and its tests.
-EVENTED_SRC := evented/loop.c evented/http_conn.c evented/executor.c \
+EVENTED_SRC := evented/loop.c evented/http_conn.c evented/executor.c evented/offload.c \
 	evented/metrics.c evented/server.c evented/main.c
 EVENTED_OBJ := $(EVENTED_SRC:%.c=build/%.o)
 

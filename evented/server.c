@@ -244,7 +244,7 @@ static int start_request(struct conn *c)
 	}
 	c->in_flight = 1;
 	metrics_add(&w->metrics.requests_in_flight, 1);
-	rc = exec_start(&c->exec, req->route, req->ms);
+	rc = exec_start(&c->exec, req->route, req->ms, req->cpu_ms);
 	if (rc == 1) {
 		finish_request(c);
 		return 1;
@@ -520,8 +520,8 @@ static void conn_open(struct worker *w, int fd)
 	c->state = READING;
 	c->events = EPOLLIN | EPOLLRDHUP;
 	timer_init(&c->timer, on_conn_timer);
-	http_conn_init(&c->http, w->cfg->task_ms);
-	exec_init(&c->exec, &w->loop, &w->metrics, on_exec_done);
+	http_conn_init(&c->http, w->cfg->task_ms, w->cfg->task_cpu_ms);
+	exec_init(&c->exec, &w->loop, &w->offload, &w->metrics, on_exec_done);
 	if (loop_watch(&w->loop, &c->io, c->events) < 0) {
 		close(fd);
 		free(c);
@@ -670,6 +670,8 @@ int worker_listen(struct worker *w, const struct server_config *cfg, int id,
 	if (loop_watch(&w->loop, &w->listen_io, EPOLLIN) < 0 ||
 	    loop_watch(&w->loop, &w->wake_io, EPOLLIN) < 0)
 		goto fail;
+	if (offload_start(&w->offload, &w->loop, cfg->offload_threads) < 0)
+		goto fail;
 	return 0;
 fail:
 	if (w->listen_io.fd >= 0)
@@ -681,11 +683,19 @@ fail:
 	return -1;
 }
 
-static void free_dead(struct worker *w)
+/* Frees the connections closed this batch, except those whose CPU tasks are
+ * still in the offload pool (their jobs live in the conn): they wait for the
+ * pool's answer, or, with `all`, for offload_stop(), which has joined it. */
+static void free_dead(struct worker *w, int all)
 {
-	while (w->dead) {
-		struct conn *c = w->dead;
-		w->dead = c->next;
+	struct conn **p = &w->dead;
+	while (*p) {
+		struct conn *c = *p;
+		if (!all && exec_offloaded(&c->exec) > 0) {
+			p = &c->next;
+			continue;
+		}
+		*p = c->next;
 		free(c);
 	}
 }
@@ -700,8 +710,10 @@ void *worker_run(void *arg)
 	while (!w->draining || w->nconns > 0) {
 		if (loop_run_once(&w->loop, -1) < 0)
 			exit(1);
-		free_dead(w);
+		free_dead(w, 0);
 	}
+	offload_stop(&w->offload);
+	free_dead(w, 1);
 	if (w->listen_io.fd >= 0)
 		close(w->listen_io.fd);
 	close(w->wake_io.fd);

@@ -22,6 +22,7 @@
 
 #include "loop.h"
 #include "metrics.h"
+#include "offload.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -31,6 +32,8 @@ struct server_config {
 	struct sockaddr_in addr;
 	int workers;
 	long task_ms;
+	long task_cpu_ms;       /* a CPU route's work per task */
+	int offload_threads;    /* per worker */
 	long max_conns;         /* per worker */
 	long header_timeout_ms;
 	long idle_timeout_ms;
@@ -49,6 +52,7 @@ struct worker {
 	struct io listen_io;
 	struct io wake_io;           /* eventfd: the main thread's "drain now" */
 	struct timer accept_timer;   /* resumes accept after EMFILE/ENFILE */
+	struct offload offload;      /* CPU work handed out of the loop */
 	uint8_t accept_paused;       /* 1 descriptors ran out, 2 at --max-conns */
 	uint8_t draining;
 	struct conn *conns;          /* open connections (for the drain) */

@@ -85,3 +85,21 @@ class AsyncBlockingUser(LabUser):
     @task
     def async_blocking(self):
         self.client.get("/async_blocking")
+
+
+class SyncCpuUser(LabUser):
+    @task
+    def sync_cpu(self):
+        self.client.get("/sync_cpu")
+
+
+class AsyncCpuUser(LabUser):
+    @task
+    def async_cpu(self):
+        self.client.get("/async_cpu")
+
+
+class AsyncOffloadUser(LabUser):
+    @task
+    def async_offload(self):
+        self.client.get("/async_offload")

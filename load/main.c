@@ -59,7 +59,7 @@ static void usage(FILE *f)
 "                         (default 60); the first ack is awaited 60 x 5 s, as Locust\n"
 "      --max-users N      users one worker can run at once (default 10000)\n"
 "  -l, --list             print the user classes and exit\n"
-"      --routes           print the route table as TSV: CLASS PATH WORLD PLAN TASKS\n"
+"      --routes           print the route table as TSV: CLASS PATH WORLD PLAN TASKS CPU\n"
 "  -h, --help             this text\n"
 "\n"
 "Console: a progress line every 2 s, then Locust's stats, percentile and error\n"
@@ -279,9 +279,10 @@ int main(int argc, char **argv)
 			return 0;
 		case O_ROUTES:
 			for (size_t i = 0; i < routes_count; i++)
-				printf("%s\t%s\t%s\t%s\t%d\n", routes[i].user_class, routes[i].path,
+				printf("%s\t%s\t%s\t%s\t%d\t%s\n", routes[i].user_class, routes[i].path,
 				       route_world_name(routes[i].world),
-				       route_plan_name(routes[i].plan), routes[i].tasks);
+				       route_plan_name(routes[i].plan), routes[i].tasks,
+				       route_cpu_name(routes[i].cpu));
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -19,6 +19,7 @@ void model_scenario_init(struct model_scenario *sc, const struct route *r)
 	sc->helpers = 240;
 	sc->workers = 2;
 	sc->cores = 2;
+	sc->cpu_ms = ROUTE_DEFAULT_TASK_CPU_MS;
 	sc->offload_threads = 2;
 	sc->server_cpu_ms = -1;
 }

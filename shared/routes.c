@@ -2,7 +2,8 @@
 
 #include <string.h>
 
-/* Bodies are the original experiment's, byte for byte (seed-experiment.md). */
+/* Bodies are the original experiment's, byte for byte (seed-experiment.md); the
+ * CPU routes, which the original lacks, follow their style. */
 const struct route routes[] = {
 	{ "/sync_baseline", WORLD_BLOCKING, "SyncBaselineUser", 3, PLAN_SEQUENTIAL, 1,
 	  { 0, 1u << 0, 1u << 1 },
@@ -39,6 +40,21 @@ const struct route routes[] = {
 	  "{\"message\": \"Async tasks completed with 1, 2, 3\"}",
 	  "three nanosleeps inside the event loop, stalling the whole worker",
 	  CPU_NONE },
+	{ "/sync_cpu", WORLD_BLOCKING, "SyncCpuUser", 3, PLAN_SEQUENTIAL, 1,
+	  { 0, 1u << 0, 1u << 1 },
+	  "{\"message\": \"Sync CPU tasks completed with 1, 2, 3\"}",
+	  "three CPU tasks in order on the request's worker thread: the cores are shared",
+	  CPU_THREAD },
+	{ "/async_cpu", WORLD_EVENTED, "AsyncCpuUser", 3, PLAN_SEQUENTIAL, 1,
+	  { 0, 1u << 0, 1u << 1 },
+	  "{\"message\": \"Async CPU tasks completed with 1, 2, 3\"}",
+	  "three CPU tasks inside the event loop, stalling every connection of the worker",
+	  CPU_LOOP },
+	{ "/async_offload", WORLD_EVENTED, "AsyncOffloadUser", 3, PLAN_SEQUENTIAL, 1,
+	  { 0, 1u << 0, 1u << 1 },
+	  "{\"message\": \"Async offloaded tasks completed with 1, 2, 3\"}",
+	  "three CPU tasks handed to the worker's offload pool and awaited (run_in_executor)",
+	  CPU_POOL },
 };
 
 const size_t routes_count = sizeof routes / sizeof routes[0];

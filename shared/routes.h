@@ -21,6 +21,7 @@
 #define ROUTE_MS_MAX 600000L /* the largest ?ms=N a request may ask for (10 min) */
 #define ROUTE_DEFAULT_TASK_MS 5000L /* SECONDS_TO_SLEEP = 5 in the original */
 #define ROUTE_CPU_MS_MAX 10000L /* the largest ?cpu_ms=N a request may ask for (10 s) */
+#define ROUTE_DEFAULT_TASK_CPU_MS 10L /* a CPU task's work unless --task-cpu-ms says */
 
 enum route_world {
 	WORLD_BLOCKING, /* bin/blocking: a thread held per request */

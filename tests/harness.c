@@ -25,6 +25,42 @@ double harness_now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+double harness_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime, stime;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r"))) {
+		fprintf(stderr, "harness: fopen %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: fields count from
+	 * the last ')'; utime and stime are fields 14 and 15 (proc(5)). */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+		   &stime) != 2) {
+		fprintf(stderr, "harness: %s: unexpected format\n", path);
+		return -1;
+	}
+	return (double)(utime + stime) * 1e3 / (double)sysconf(_SC_CLK_TCK);
+}
+
+double http_get_cpu_ms(const struct proc *p, const char *path, struct http_resp *r,
+		       int timeout_ms)
+{
+	double before = harness_cpu_ms(p->pid), after;
+	if (before < 0 || http_get(p->port, path, r, timeout_ms) < 0 ||
+	    (after = harness_cpu_ms(p->pid)) < 0)
+		return -1;
+	return after - before;
+}
+
 const char *harness_bin(const char *name)
 {
 	static char path[4][512];

@@ -100,6 +100,15 @@ int pg_cluster_sql(struct pg_cluster *pg, char *out, size_t cap, const char *sql
 /* Monotonic milliseconds. */
 double harness_now_ms(void);
 
+/* CPU time (user + system) a process has used so far, in ms, from
+ * /proc/PID/stat (clock ticks: 10 ms steps at 100 Hz), or -1. */
+double harness_cpu_ms(pid_t pid);
+
+/* http_get() to p's port, and the CPU ms the server process used meanwhile
+ * (10 ms ticks: within a tick at each end), or -1 when it could not be read. */
+double http_get_cpu_ms(const struct proc *p, const char *path, struct http_resp *r,
+		       int timeout_ms);
+
 /* GET /metrics and return the value of the first sample line that starts
  * with `series` (e.g. "evented_requests_in_flight"), or -1 when absent. */
 double metrics_value(int port, const char *series);

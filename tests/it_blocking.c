@@ -562,6 +562,33 @@ static void sigterm_drains_running_requests(void **state)
 	assert_int_equal(http_connect(own.port) < 0, 1);
 }
 
+/* /sync_cpu's three tasks of 100 ms advance the server's CPU clock by 300 ms,
+ * on the worker thread (10 ms ticks, plus the request's own handling). */
+static void cpu_route_uses_the_cpu_it_claims(void **state)
+{
+	static struct http_resp r;
+	const struct route *rt = NULL;
+	char path[128];
+	(void)state;
+	for (size_t i = 0; i < routes_count; i++)
+		if (routes[i].cpu == CPU_THREAD)
+			rt = &routes[i];
+	assert_non_null(rt);
+	snprintf(path, sizeof path, "%s?cpu_ms=100", rt->path);
+	double used = http_get_cpu_ms(&server, path, &r, 10000);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, rt->body);
+	print_message("%s 3 x 100 ms of CPU: server CPU +%.0f ms, %.0f ms by the clock\n",
+		      rt->path, used, r.ms);
+	assert_true(used >= 280); /* a tick lost at each end */
+	assert_true(used < 400);
+	/* a wait and a CPU task together: 3 x (100 ms asleep + 20 ms of work) */
+	snprintf(path, sizeof path, "%s?ms=100&cpu_ms=20", rt->path);
+	used = http_get_cpu_ms(&server, path, &r, 10000);
+	assert_true(r.ms >= 360);
+	assert_true(used >= 50 && used < 150);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +606,7 @@ int main(void)
 		cmocka_unit_test_teardown(a_silent_client_holds_a_worker_until_the_timeout,
 					  teardown_own),
 		cmocka_unit_test(usage_errors_exit_2),
+		cmocka_unit_test(cpu_route_uses_the_cpu_it_claims),
 		cmocka_unit_test_teardown(sigterm_drains_running_requests, teardown_own),
 	};
 	return cmocka_run_group_tests_name("it_blocking", tests, setup, teardown);

@@ -479,6 +479,100 @@ static void async_blocking_stalls_the_worker(void **state)
 	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
 }
 
+static const struct route *route_cpu(enum route_cpu where)
+{
+	for (size_t i = 0; i < routes_count; i++)
+		if (routes[i].world == WORLD_EVENTED && routes[i].cpu == where)
+			return &routes[i];
+	fail_msg("no evented route with CPU %s", route_cpu_name(where));
+	return NULL;
+}
+
+/* A CPU task burns what it claims: three tasks of 100 ms advance the server's
+ * CPU clock by 300 ms, in the loop or in the pool (10 ms ticks, plus the
+ * request's own handling; the upper bound catches a task that spins twice). */
+static void cpu_tasks_use_the_cpu_they_claim(void **state)
+{
+	static struct http_resp r;
+	char path[128];
+	struct proc p;
+	(void)state;
+	assert_int_equal(start(&p, "1", NULL, NULL), 0);
+	for (enum route_cpu w = CPU_LOOP; w <= CPU_POOL; w++) {
+		const struct route *rt = route_cpu(w);
+		snprintf(path, sizeof path, "%s?cpu_ms=100", rt->path);
+		double used = http_get_cpu_ms(&p, path, &r, 10000);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(r.body, rt->body);
+		print_message("%-16s 3 x 100 ms of CPU: server CPU +%.0f ms, %.0f ms by the clock\n",
+			      rt->path, used, r.ms);
+		assert_true(used >= 280); /* a tick lost at each end */
+		assert_true(used < 400);
+		assert_true(r.ms >= 299); /* CPU time never runs faster than the clock */
+	}
+	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
+}
+
+/* One worker, one pool thread: while /async_offload computes for 600 ms, a
+ * cheap request on the same worker is answered at once; /async_cpu makes it
+ * wait for the whole computation. */
+static void offload_leaves_the_loop_free(void **state)
+{
+	static struct http_resp r;
+	struct proc p;
+	char req[256];
+	double times[2];
+	(void)state;
+	assert_int_equal(start(&p, "1", "--offload-threads", "1"), 0);
+	for (int i = 0; i < 2; i++) {
+		const struct route *rt = route_cpu(i == 0 ? CPU_POOL : CPU_LOOP);
+		struct pollfd pfd;
+		int fd = http_connect(p.port);
+		int n = snprintf(req, sizeof req, "GET %s?cpu_ms=200 HTTP/1.1\r\n\r\n", rt->path);
+		assert_true(fd >= 0);
+		assert_int_equal(http_send(fd, req, (size_t)n), 0);
+		usleep(50000);
+		assert_int_equal(http_get(p.port, "/async_independent?ms=0", &r, 5000), 0);
+		assert_int_equal(r.status, 200);
+		times[i] = r.ms;
+		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (i == 0) /* the CPU task is still running: no answer yet */
+			assert_int_equal(poll(&pfd, 1, 0), 0);
+		assert_int_equal(http_read(fd, &r, 0, 10000), 0);
+		assert_string_equal(r.body, rt->body);
+		close(fd);
+	}
+	print_message("cheap request: %.1f ms beside /async_offload, %.1f ms beside /async_cpu\n",
+		      times[0], times[1]);
+	assert_true(times[0] < 300);
+	assert_true(times[1] >= 450);
+	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
+}
+
+/* A client that hangs up while its CPU task is in the pool: the job runs out,
+ * its connection is freed afterwards, and the server stays healthy. */
+static void hang_up_while_offloaded(void **state)
+{
+	static struct http_resp r;
+	struct proc p;
+	char req[128];
+	(void)state;
+	assert_int_equal(start(&p, "1", "--offload-threads", "1"), 0);
+	for (int i = 0; i < 5; i++) {
+		int fd = http_connect(p.port);
+		int n = snprintf(req, sizeof req, "GET %s?cpu_ms=30 HTTP/1.1\r\n\r\n",
+				 route_cpu(CPU_POOL)->path);
+		assert_int_equal(http_send(fd, req, (size_t)n), 0);
+		usleep(10000);
+		close(fd);
+	}
+	usleep(600000);
+	assert_int_equal(http_get(p.port, "/async_offload?cpu_ms=1", &r, 5000), 0);
+	assert_int_equal(r.status, 200);
+	assert_true(metrics_value(p.port, "evented_requests_in_flight") == 0);
+	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
+}
+
 /* A client that sent its head on time, while the loop slept in /async_blocking,
  * is served when the loop wakes: its header deadline passed during the stall,
  * but the bytes were in the kernel, so the timeout must not close it. */
@@ -630,6 +724,9 @@ int main(void)
 		cmocka_unit_test(max_conns_holds_the_rest_in_the_backlog),
 		cmocka_unit_test(async_blocking_stalls_the_worker),
 		cmocka_unit_test(stalled_loop_serves_heads_that_arrived_in_time),
+		cmocka_unit_test(cpu_tasks_use_the_cpu_they_claim),
+		cmocka_unit_test(offload_leaves_the_loop_free),
+		cmocka_unit_test(hang_up_while_offloaded),
 		cmocka_unit_test(out_of_descriptors_then_recovers),
 		cmocka_unit_test(sigterm_drains),
 		cmocka_unit_test(usage_errors_exit_2),

@@ -484,7 +484,8 @@ static void list_and_routes_read_the_route_table(void **state)
 	assert_non_null(strstr(r->out, "AsyncConcurrentUser\n"));
 	run_load(r, "--routes", NULL);
 	assert_int_equal(r->status, 0);
-	assert_non_null(strstr(r->out, "AsyncConcurrentUser\t/async_concurrent\tevented\tgather\t3\n"));
+	assert_non_null(strstr(r->out, "AsyncConcurrentUser\t/async_concurrent\tevented\tgather\t3\tnone\n"));
+	assert_non_null(strstr(r->out, "AsyncOffloadUser\t/async_offload\tevented\tsequential\t3\tpool\n"));
 	free(r);
 }
 

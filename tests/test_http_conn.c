@@ -39,7 +39,7 @@ static enum http_event one(const char *req, struct http_conn *out)
 	struct http_conn h[2];
 
 	for (int b = 0; b < 2; b++) {
-		http_conn_init(&h[b], 5000);
+		http_conn_init(&h[b], 5000, 10);
 		ev[b] = feed(&h[b], req, strlen(req), b, &used[b]);
 	}
 	assert_int_equal(ev[0], ev[1]);
@@ -113,7 +113,7 @@ static void pipelined_requests_come_one_at_a_time(void **state)
 	for (int b = 0; b < 2; b++) {
 		struct http_conn h;
 		size_t used;
-		http_conn_init(&h, 5000);
+		http_conn_init(&h, 5000, 10);
 		assert_int_equal(feed(&h, two, len, b, &used), HTTP_EV_REQUEST);
 		assert_int_equal(used, first); /* stops right after the first request */
 		assert_int_equal(h.req.ms, 1);

@@ -43,7 +43,7 @@ static void paths_and_classes_are_unique(void **state)
 static void table_is_well_formed(void **state)
 {
 	(void)state;
-	assert_int_equal(routes_count, 7);
+	assert_int_equal(routes_count, 10);
 	for (size_t i = 0; i < routes_count; i++) {
 		const struct route *r = &routes[i];
 		assert_true(r->tasks >= 1 && r->tasks <= ROUTE_MAX_TASKS);
@@ -52,7 +52,18 @@ static void table_is_well_formed(void **state)
 		/* deps point backwards only (the second bound is for the compiler) */
 		for (int t = 0; t < r->tasks && t < ROUTE_MAX_TASKS; t++)
 			assert_true((r->deps[t] >> t) == 0);
+		/* CPU work runs where its world can run it, in order (the model's
+		 * stages and both servers assume a sequential plan) */
+		if (r->cpu != CPU_NONE)
+			assert_int_equal(r->plan, PLAN_SEQUENTIAL);
+		if (r->cpu == CPU_THREAD)
+			assert_int_equal(r->world, WORLD_BLOCKING);
+		if (r->cpu == CPU_LOOP || r->cpu == CPU_POOL)
+			assert_int_equal(r->world, WORLD_EVENTED);
 	}
+	assert_int_equal(routes_find_class("SyncCpuUser")->cpu, CPU_THREAD);
+	assert_int_equal(routes_find_class("AsyncCpuUser")->cpu, CPU_LOOP);
+	assert_int_equal(routes_find_class("AsyncOffloadUser")->cpu, CPU_POOL);
 }
 
 static void bodies_are_the_originals(void **state)

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	split = data[0] % 64; /* first feed's size: the rest goes in one */
 	data++, size--;
-	http_conn_init(&h, 5000);
+	http_conn_init(&h, 5000, 10);
 	while (off < size && requests < 64) {
 		size_t want = split && off == 0 && split < size ? split : size - off;
 		enum http_event ev;
