@@ -24,6 +24,7 @@ RUNS_DIR ?= reports/runs
 compare_flags = --profile $(PROFILE) \
 	--users $(call profile_get,USERS) --spawn-rate $(call profile_get,SPAWN_RATE) \
 	--run-time $(call profile_get,RUN_TIME) --task-ms $(call profile_get,TASK_MS) \
+	--task-cpu-ms $(call profile_get,TASK_CPU_MS) \
 	--threads $(call profile_get,THREADS) --workers $(call profile_get,WORKERS) \
 	$(if $(HELPERS),--helpers $(HELPERS)) $(if $(WAIT),--wait '$(WAIT)') \
 	$(if $(SCENARIOS),--scenarios '$(SCENARIOS)') --load '$(LOAD)' --runs-dir '$(RUNS_DIR)' \

@@ -24,6 +24,8 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
   --spawn-rate R       Locust -r, users per second                           [1000]
   --run-time S         Locust -t, seconds per scenario                       [15]
   --task-ms MS         the servers' --task-ms                                [250]
+  --task-cpu-ms MS     the servers' --task-cpu-ms (the CPU routes' work)     [3]
+  --offload-threads N  bin/evented --offload-threads                         [2]
   --threads N          bin/blocking --threads                                [80]
   --helpers N          bin/blocking --helpers      [3 x threads: never binds]
   --workers N          bin/evented --workers                                 [2]
@@ -52,13 +54,15 @@ die_usage() {
 }
 
 profile=quick users=500 spawn_rate=1000 run_time=15 task_ms=250 threads=80
+task_cpu_ms=3 offload_threads=2
 helpers= workers=2 wait=0 scenarios= load=bin/load sweep= runs_dir=reports/runs bin=bin
 locust_workers=0 load_workers=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--help|-h) usage; exit 0 ;;
 	--profile|--users|--spawn-rate|--run-time|--task-ms|--threads|--helpers|--workers|\
-	--wait|--scenarios|--load|--sweep|--runs-dir|--bin|--locust-workers|--load-workers)
+	--wait|--scenarios|--load|--sweep|--runs-dir|--bin|--locust-workers|--load-workers|\
+	--task-cpu-ms|--offload-threads)
 		[ $# -ge 2 ] || die_usage "$1 needs a value"
 		v=$2
 		case "$1" in
@@ -68,6 +72,7 @@ while [ $# -gt 0 ]; do
 		--scenarios) scenarios=$v ;; --load) load=$v ;; --sweep) sweep=$v ;;
 		--runs-dir) runs_dir=$v ;; --bin) bin=$v ;; --locust-workers) locust_workers=$v ;;
 		--load-workers) load_workers=$v ;;
+		--task-cpu-ms) task_cpu_ms=$v ;; --offload-threads) offload_threads=$v ;;
 		esac
 		shift 2 ;;
 	*) die_usage "unknown argument '$1'" ;;
@@ -79,6 +84,8 @@ is_uint "$users" || die_usage "--users must be a whole number > 0, not '$users'"
 [[ $spawn_rate =~ ^[0-9]+(\.[0-9]+)?$ ]] || die_usage "--spawn-rate must be a number, not '$spawn_rate'"
 is_uint "$run_time" || die_usage "--run-time must be whole seconds > 0, not '$run_time'"
 [[ $task_ms =~ ^[0-9]+$ ]] || die_usage "--task-ms must be a whole number, not '$task_ms'"
+[[ $task_cpu_ms =~ ^[0-9]+$ ]] || die_usage "--task-cpu-ms must be a whole number, not '$task_cpu_ms'"
+is_uint "$offload_threads" || die_usage "--offload-threads must be a whole number > 0, not '$offload_threads'"
 is_uint "$threads" || die_usage "--threads must be a whole number > 0, not '$threads'"
 is_uint "$workers" || die_usage "--workers must be a whole number > 0, not '$workers'"
 [ -n "$helpers" ] || helpers=$((3 * threads))
@@ -221,6 +228,22 @@ set_aside() {
 	failed=$((failed + 1))
 }
 
+# What the server and the load generator spent of the CPU (load/harness/cpu.py):
+# SERVER_CPU_MS, the server's CPU until the scrape over the requests the scrape
+# counts; LOAD_CPU_S, the generator processes' CPU, summed. Absent when unread.
+cpu=load/harness/cpu.py
+record_server_cpu() { # dir, route path, CPU seconds at start, at the scrape
+	local ms
+	[ -n "$3" ] && [ -n "$4" ] || return 0
+	ms=$("$cpu" per-request "$3" "$4" "$1/metrics.txt" "$2" 2>/dev/null) &&
+		echo "SERVER_CPU_MS=$ms" >>"$1/scenario.env"
+}
+record_load_cpu() { # dir
+	local s
+	s=$("$cpu" sum "$1"/.load-cpu-* 2>/dev/null) && echo "LOAD_CPU_S=$s" >>"$1/scenario.env"
+	rm -f "$1"/.load-cpu-*
+}
+
 # A TCP port free on 127.0.0.1 right now, for a Locust master (it cannot take 0).
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -259,15 +282,20 @@ WORKERS=$workers
 WAIT_MIN_S=$wait_min
 WAIT_MAX_S=$wait_max
 SWEEP=$sweeping
+TASK_CPU_MS=$task_cpu_ms
+OFFLOAD_THREADS=$offload_threads
+CORES=$(nproc)
 EOF
 		if [ "$world" = blocking ]; then
 			# /metrics on its own threads: on the main port a scrape would wait
 			# in the same queue as the load, behind hundreds of requests.
 			server=("$bin/blocking" --listen 127.0.0.1:0 --threads "$threads"
-				--helpers "$helpers" --task-ms "$task_ms" --metrics-listen 127.0.0.1:0)
+				--helpers "$helpers" --task-ms "$task_ms" --task-cpu-ms "$task_cpu_ms"
+				--metrics-listen 127.0.0.1:0)
 		else
 			server=("$bin/evented" --listen 127.0.0.1:0 --workers "$workers"
-				--task-ms "$task_ms")
+				--task-ms "$task_ms" --task-cpu-ms "$task_cpu_ms"
+				--offload-threads "$offload_threads")
 		fi
 		start_group "$dir/server.log" "${server[@]}"
 		server_pg=$started_pid
@@ -278,6 +306,7 @@ EOF
 			continue
 		fi
 		host=http://127.0.0.1:$port
+		server_cpu0=$("$cpu" proc "$server_pg")
 		metrics_url=$(grep -m1 -o 'metrics also on http://[^ ]*/metrics' "$dir/server.log")
 		metrics_url=${metrics_url#metrics also on }
 		[ -n "$metrics_url" ] || metrics_url=$host/metrics
@@ -298,17 +327,21 @@ EOF
 			fi
 			gen+=("$class")
 		fi
-		start_group "$dir/console.txt" "${gen[@]}"
+		# Each generator process runs under cpu.py, which writes the CPU it
+		# used when it ends: their sum is LOAD_CPU_S.
+		start_group "$dir/console.txt" "$cpu" run "$dir/.load-cpu-0" "${gen[@]}"
 		load_pg=$started_pid
 		worker_pgs=()
 		for ((k = 1; k <= locust_workers; k++)); do
-			start_group "$dir/locust-worker-$k.txt" env LAB_WAIT_TIME="$wait_min-$wait_max" \
+			start_group "$dir/locust-worker-$k.txt" "$cpu" run "$dir/.load-cpu-$k" \
+				env LAB_WAIT_TIME="$wait_min-$wait_max" \
 				locust -f load/locustfile.py --worker --master-host 127.0.0.1 \
 				--master-port "$master_port"
 			worker_pgs+=("$started_pid")
 		done
 		for ((k = 1; k <= load_workers; k++)); do
-			start_group "$dir/load-worker-$k.txt" "$bin/load" --worker --master-port "$master_port" \
+			start_group "$dir/load-worker-$k.txt" "$cpu" run "$dir/.load-cpu-w$k" \
+				"$bin/load" --worker --master-port "$master_port" \
 				--wait-time "$wait_min-$wait_max"
 			worker_pgs+=("$started_pid")
 		done
@@ -316,10 +349,12 @@ EOF
 		# blocking mistake answers it only when a loop wakes up, hence the bound.
 		scrape_at=$(($(date +%s) + run_time - 1))
 		while kill -0 "$load_pg" 2>/dev/null && [ "$(date +%s)" -lt $scrape_at ]; do sleep 0.2; done
+		server_cpu1=$("$cpu" proc "$server_pg")
 		if ! curl -s -S -m 5 "$metrics_url" >"$dir/metrics.txt" 2>"$dir/metrics.err"; then
 			echo "# scrape of $metrics_url failed: $(cat "$dir/metrics.err")" >>"$dir/metrics.txt"
 		fi
 		rm -f "$dir/metrics.err"
+		record_server_cpu "$dir" "$path" "$server_cpu0" "$server_cpu1"
 		# The load ends by itself at its run time; allow start-up and shutdown
 		# (Locust takes seconds to start), then it is hung: stop it.
 		deadline=$(($(date +%s) + 30))
@@ -338,6 +373,7 @@ EOF
 		for pg in "${worker_pgs[@]}"; do stop_group "$pg" 2; forget_group "$pg"; done
 		stop_group "$server_pg" 1
 		forget_group "$server_pg"
+		record_load_cpu "$dir"
 		# Exit 1 means requests failed: a result. Anything else is a failure to run.
 		if [ $hung = 1 ]; then
 			echo "$prog: $label: the load generator did not end on time; stopped it" >&2

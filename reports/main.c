@@ -46,6 +46,9 @@ static void usage(FILE *f)
 		"  --threads N        bin/blocking worker threads                [80]\n"
 		"  --helpers N        bin/blocking fan-out helper pool           [3 x threads]\n"
 		"  --workers N        bin/evented workers                        [2]\n"
+		"  --task-cpu-ms MS   a CPU route's work per task                [10]\n"
+		"  --cores N          CPUs the server can use                    [2]\n"
+		"  --offload-threads N  bin/evented offload pool per worker      [2]\n"
 		"  --wait MIN[-MAX]   wait time between a user's requests, s     [0]\n"
 		"  --overhead-ms MS   per-request cost beside the tasks          [0]\n"
 		"  --seed N           draw waits from a seeded RNG (0: the mean) [0]\n"
@@ -115,7 +118,8 @@ static int predict(const struct model_scenario *base, char **classes, int n)
 int main(int argc, char **argv)
 {
 	enum { O_PREDICT = 256, O_USERS, O_RATE, O_TIME, O_TASK, O_THREADS, O_HELPERS,
-	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_HELP };
+	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_CPU, O_CORES, O_OFFLOAD,
+	       O_HELP };
 	static const struct option opts[] = {
 		{ "predict", no_argument, NULL, O_PREDICT },
 		{ "users", required_argument, NULL, O_USERS },
@@ -130,6 +134,9 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "split", required_argument, NULL, O_SPLIT },
 		{ "order", required_argument, NULL, O_ORDER },
+		{ "task-cpu-ms", required_argument, NULL, O_CPU },
+		{ "cores", required_argument, NULL, O_CORES },
+		{ "offload-threads", required_argument, NULL, O_OFFLOAD },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -165,6 +172,9 @@ int main(int argc, char **argv)
 				cli_die_usage(prog, "--order: expected fifo, lifo or random, "
 					      "found \"%s\"", optarg);
 			break;
+		case O_CPU: sc.cpu_ms = parse_double("--task-cpu-ms", optarg, 0, ROUTE_CPU_MS_MAX); break;
+		case O_CORES: sc.cores = parse_int("--cores", optarg, 1, 4096); break;
+		case O_OFFLOAD: sc.offload_threads = parse_int("--offload-threads", optarg, 1, 4096); break;
 		case O_HELP: usage(stdout); return 0;
 		default:
 			cli_die_usage(prog, "unknown or incomplete option \"%s\"", argv[optind - 1]);

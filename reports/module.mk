@@ -33,6 +33,7 @@ predict: bin/report
 		--task-ms $(call profile_get,TASK_MS) --threads $(call profile_get,THREADS) \
 		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) \
 		$(if $(SPLIT),--split $(SPLIT)) $(if $(ORDER),--order $(ORDER)) \
+		--task-cpu-ms $(call profile_get,TASK_CPU_MS) --cores $(shell nproc) \
 		$(or $(CLASSES),$(subst $(comma), ,$(SCENARIOS)))
 
 UNIT_TESTS += build/tests/test_report_input

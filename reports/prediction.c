@@ -49,17 +49,27 @@ void prediction_print_closed_form(FILE *f, const struct prediction *p)
 		snprintf(cap, sizeof cap, "unbounded");
 	else
 		snprintf(cap, sizeof cap, "%d", st->capacity);
-	fprintf(f, "closed form: S=%.0f ms, Z=%.0f ms, C=%s, N=%d: X=%.2f req/s, R=%.0f ms "
-		"(%s)\n", st->service_ms, st->think_ms, cap, p->sc.users, st->x_per_s, st->r_ms,
-		st->why);
+	if (st->cpu_ms > 0) /* MVA's figures with the CPU among the stations */
+		fprintf(f, "mean value analysis: S=%.1f ms (CPU %.2f ms on %d cores), Z=%.0f ms, "
+			"C=%s, N=%d: X=%.2f req/s, R=%.0f ms (%s)\n", st->service_ms, st->cpu_ms,
+			p->sc.cores, st->think_ms, cap, p->sc.users, st->x_per_s, st->r_ms, st->why);
+	else
+		fprintf(f, "closed form: S=%.0f ms, Z=%.0f ms, C=%s, N=%d: X=%.2f req/s, R=%.0f ms "
+			"(%s)\n", st->service_ms, st->think_ms, cap, p->sc.users, st->x_per_s,
+			st->r_ms, st->why);
 }
 
 void prediction_print(FILE *f, const struct prediction *p)
 {
 	const struct route *r = p->sc.route;
-	fprintf(f, "=== %s: GET %s on %s (%s; %d users, %g/s spawn, %g s, %g ms tasks)\n",
+	char tasks[64];
+	if (r->cpu != CPU_NONE)
+		snprintf(tasks, sizeof tasks, "%g ms CPU tasks", p->sc.cpu_ms);
+	else
+		snprintf(tasks, sizeof tasks, "%g ms tasks", p->sc.task_ms);
+	fprintf(f, "=== %s: GET %s on %s (%s; %d users, %g/s spawn, %g s, %s)\n",
 		r->user_class, r->path, route_world_name(r->world), r->about, p->sc.users,
-		p->sc.spawn_rate, p->sc.run_time_s, p->sc.task_ms);
+		p->sc.spawn_rate, p->sc.run_time_s, tasks);
 	if (p->sc.nsplit > 1 || p->sc.order != MODEL_ORDER_FIFO) {
 		fprintf(f, "    worker processes: users");
 		for (int i = 0; i < (p->sc.nsplit > 1 ? p->sc.nsplit : 1); i++)

@@ -6,7 +6,7 @@
 # for scripts.
 
 PROFILE ?= quick
-PROFILE_KEYS := USERS SPAWN_RATE RUN_TIME TASK_MS THREADS WORKERS
+PROFILE_KEYS := USERS SPAWN_RATE RUN_TIME TASK_MS THREADS WORKERS TASK_CPU_MS
 
 # quick: the original scaled down 20x in time (whole `make compare` < 3 minutes)
 PROFILE_quick_USERS := 500
@@ -15,6 +15,7 @@ PROFILE_quick_RUN_TIME := 15
 PROFILE_quick_TASK_MS := 250
 PROFILE_quick_THREADS := 80
 PROFILE_quick_WORKERS := 2
+PROFILE_quick_TASK_CPU_MS := 3
 
 # seed: the original experiment exactly (seed-experiment.md)
 PROFILE_seed_USERS := 500
@@ -23,6 +24,7 @@ PROFILE_seed_RUN_TIME := 300
 PROFILE_seed_TASK_MS := 5000
 PROFILE_seed_THREADS := 80
 PROFILE_seed_WORKERS := 2
+PROFILE_seed_TASK_CPU_MS := 20
 
 # smoke: seconds in all, for tests
 PROFILE_smoke_USERS := 50
@@ -31,6 +33,7 @@ PROFILE_smoke_RUN_TIME := 3
 PROFILE_smoke_TASK_MS := 100
 PROFILE_smoke_THREADS := 8
 PROFILE_smoke_WORKERS := 2
+PROFILE_smoke_TASK_CPU_MS := 3
 
 profile_get = $(if $($(1)),$($(1)),$(PROFILE_$(PROFILE)_$(1)))
 

@@ -15,6 +15,7 @@
 #include "run_dir.h"
 
 #define TOLERANCE 0.05 /* "a few percent": beyond it a figure is flagged */
+#define LOAD_FULL_CORE 0.8 /* generator CPU-seconds per second that mean "out of CPU" */
 
 enum { F_REQS, F_RPS, F_AVG, F_P50, F_P95, F_P99, F_MAX, F_N };
 static const char *const figure_name[F_N] = { "reqs", "req/s", "avg", "p50", "p95", "p99", "max" };
@@ -37,6 +38,26 @@ static void figures(const struct locust_row *r, double *v)
 	v[F_MAX] = r->max_ms;
 }
 
+/* Cores the load generator kept busy over the run (LOAD_CPU_S / run time), or -1. */
+static double load_cores(const struct scenario *s)
+{
+	return s->load_cpu_s >= 0 && s->run_time_s > 0 ? s->load_cpu_s / s->run_time_s : -1;
+}
+
+/* How much longer than the model each request took by the server's own clock
+ * (/metrics), in ms, or -1 unknown: the evented timers' mean lateness on the
+ * critical path, or the blocking handler's mean time beyond the modeled service. */
+static double server_gap_ms(const struct scenario *s, const struct prediction *p)
+{
+	const struct route *r = s->route;
+	if (r->world == WORLD_EVENTED && s->lateness_ms >= 0 && r->plan != PLAN_BLOCKING_LOOP &&
+	    r->cpu == CPU_NONE)
+		return s->lateness_ms * route_critical_tasks(r, 0);
+	if (r->world == WORLD_BLOCKING && s->handler_ms >= 0)
+		return s->handler_ms > p->steady.service_ms ? s->handler_ms - p->steady.service_ms : 0;
+	return -1;
+}
+
 /* Why measured and predicted differ: the likeliest cause, from the shape of the
  * gap (these are heuristics, and the text says "likely"). */
 static void judge(const struct scenario *s, const struct prediction *p, int by_locust,
@@ -45,6 +66,7 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 	const struct measured *m = &s->m;
 	double rr = c->ratio[F_RPS], ra = c->ratio[F_AVG];
 	double per_task = (c->m[F_AVG] - c->p[F_AVG]) / s->route->tasks;
+	double gap = c->m[F_AVG] - c->p[F_AVG], cores = load_cores(s), server = server_gap_ms(s, p);
 	int n = 0;
 
 	if (m->row.fails > 0) {
@@ -81,6 +103,24 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 			     "once than the modeled capacity C=%d (check THREADS/WORKERS in "
 			     "scenario.env, and whether requests were answered early)",
 			     p->steady.capacity);
+	} else if (ra > 1 + TOLERANCE && (cores >= LOAD_FULL_CORE ||
+					  (server >= 0 && server < gap / 2))) {
+		/* The server's own clock acquits it, or the generator ran out of CPU:
+		 * the time was lost on the client's side of the socket. */
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "the gap is the load generator's, not the server's: requests took "
+			     "%.1f ms longer than the model at the client", gap);
+		if (server >= 0 && (size_t)n < sizeof c->verdict)
+			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+				      ", but only %.2f ms of that by the server's own clock "
+				      "(/metrics: %s)", server,
+				      s->route->world == WORLD_EVENTED ? "timer lateness"
+								       : "time in the handler");
+		if (cores >= 0 && (size_t)n < sizeof c->verdict)
+			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+				      "; the load generator used %.2f CPU-seconds per second%s",
+				      cores, cores >= LOAD_FULL_CORE ? " (near a full core: it "
+				      "could not send or read faster)" : "");
 	} else if (ra > 1 + TOLERANCE && p->steady.bound == MODEL_BOUND_USERS && per_task < 20) {
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "likely timer lateness: each request took %.1f ms longer than its "
@@ -122,12 +162,54 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 			 " (totals from the history's last row: load_stats.csv lagged)");
 }
 
+/* The CPU routes' story: where the CPU work runs decides who waits for it. */
+static void tell_cpu(const struct scenario *s, const struct prediction *p, struct comparison *c)
+{
+	const struct model_steady *st = &p->steady;
+	int cores = s->cores > 0 ? s->cores : 1;
+	switch (s->route->cpu) {
+	case CPU_THREAD:
+		snprintf(c->story, sizeof c->story,
+			 "Each request computes %.1f ms on its worker thread. The kernel shares "
+			 "the %d cores among the busy threads, so all cores work and the CPU "
+			 "binds: X = cores / CPU = %.2f req/s, and %d users wait R = N/X - Z = "
+			 "%.0f ms. This is where threads win: CPU work runs in parallel.",
+			 st->cpu_ms, cores, st->x_per_s, s->users, st->r_ms);
+		break;
+	case CPU_LOOP:
+		snprintf(c->story, sizeof c->story,
+			 "The CPU work runs inside the event loop: while one request computes, "
+			 "every other connection of its worker waits, timers and new requests "
+			 "included. %d worker%s serve%s one computation at a time each (%s binds): "
+			 "X = %.2f req/s, R = %.0f ms. An event loop buys nothing for CPU work — "
+			 "more workers (processes) or a pool do.",
+			 s->workers, s->workers == 1 ? "" : "s", s->workers == 1 ? "s" : "",
+			 st->binding, st->x_per_s, st->r_ms);
+		break;
+	case CPU_POOL:
+		snprintf(c->story, sizeof c->story,
+			 "The loop hands each CPU task to its worker's pool of %d thread%s and "
+			 "awaits it through an eventfd, so the loop stays free for the other "
+			 "connections. The work still needs the CPU: %s binds at X = %.2f req/s, "
+			 "R = %.0f ms — offloading recovers the loop, not the cores.",
+			 s->offload_threads, s->offload_threads == 1 ? "" : "s", st->binding,
+			 st->x_per_s, st->r_ms);
+		break;
+	case CPU_NONE:
+		break;
+	}
+}
+
 /* What the numbers show, in plain words, by the route's plan and the bound. */
 static void tell(const struct scenario *s, const struct prediction *p, struct comparison *c)
 {
 	const struct model_steady *st = &p->steady;
 	const struct route *r = s->route;
 	double tasks_ms = r->tasks * s->task_ms;
+	if (r->cpu != CPU_NONE) {
+		tell_cpu(s, p, c);
+		return;
+	}
 	switch (r->plan) {
 	case PLAN_SEQUENTIAL:
 	case PLAN_DEPENDENT:
@@ -610,6 +692,10 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		sc.helpers = s->helpers;
 		sc.workers = s->workers;
 		sc.overhead_ms = overhead_ms;
+		sc.cores = s->cores;
+		sc.offload_threads = s->offload_threads;
+		sc.cpu_ms = s->task_cpu_ms;
+		sc.server_cpu_ms = s->server_cpu_ms;
 		if (prediction_make(&pred[made], &sc) < 0) {
 			fprintf(stderr, "report: %s/scenario.env: the model cannot run it: %s\n",
 				s->dir, strerror(errno));

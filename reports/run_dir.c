@@ -369,6 +369,39 @@ static int read_json(struct measured *m, const char *path, char *err, size_t cap
 	return 0;
 }
 
+/* The server's own view of time from its /metrics scrape: the evented timers'
+ * mean lateness, the blocking handlers' mean time for this route. Optional:
+ * a missing or failed scrape leaves -1. */
+static void read_metrics(struct scenario *s, const char *path)
+{
+	char line[512], handler_sum[300], handler_count[300];
+	double late_sum = -1, late_n = -1, h_sum = -1, h_n = -1, v;
+	FILE *f = fopen(path, "r");
+
+	s->lateness_ms = s->handler_ms = -1;
+	if (!f)
+		return;
+	snprintf(handler_sum, sizeof handler_sum,
+		 "blocking_request_handler_seconds_sum{route=\"%s\"} ", s->route->path);
+	snprintf(handler_count, sizeof handler_count,
+		 "blocking_request_handler_seconds_count{route=\"%s\"} ", s->route->path);
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "evented_timer_lateness_seconds_sum %lf", &v) == 1)
+			late_sum = v;
+		else if (sscanf(line, "evented_timer_lateness_seconds_count %lf", &v) == 1)
+			late_n = v;
+		else if (strncmp(line, handler_sum, strlen(handler_sum)) == 0)
+			h_sum = strtod(line + strlen(handler_sum), NULL);
+		else if (strncmp(line, handler_count, strlen(handler_count)) == 0)
+			h_n = strtod(line + strlen(handler_count), NULL);
+	}
+	fclose(f);
+	if (late_sum >= 0 && late_n > 0)
+		s->lateness_ms = late_sum / late_n * 1e3;
+	if (h_sum >= 0 && h_n > 0)
+		s->handler_ms = h_sum / h_n * 1e3;
+}
+
 /* --- the folder ----------------------------------------------------------- */
 
 static int load_scenario(struct scenario *s, char *err, size_t cap)
@@ -412,6 +445,16 @@ static int load_scenario(struct scenario *s, char *err, size_t cap)
 	if (env_number(&e, "SWEEP", 0, &v, err, cap) < 0)
 		return -1;
 	s->sweep = v != 0;
+	if (env_number(&e, "CORES", 2, &v, err, cap) < 0)
+		return -1;
+	s->cores = (int)v;
+	if (env_number(&e, "OFFLOAD_THREADS", 2, &v, err, cap) < 0)
+		return -1;
+	s->offload_threads = (int)v;
+	if (env_number(&e, "TASK_CPU_MS", ROUTE_DEFAULT_TASK_CPU_MS, &s->task_cpu_ms, err, cap) < 0 ||
+	    env_number(&e, "SERVER_CPU_MS", -1, &s->server_cpu_ms, err, cap) < 0 ||
+	    env_number(&e, "LOAD_CPU_S", -1, &s->load_cpu_s, err, cap) < 0)
+		return -1;
 	if (s->users < 1) {
 		snprintf(err, cap, "%s: USERS must be at least 1", path);
 		return -1;
@@ -428,6 +471,8 @@ static int load_scenario(struct scenario *s, char *err, size_t cap)
 		return -1;
 	snprintf(path, sizeof path, "%s/console.txt", s->dir);
 	read_console(&s->m, path);
+	snprintf(path, sizeof path, "%s/metrics.txt", s->dir);
+	read_metrics(s, path);
 	snprintf(path, sizeof path, "%s/load.json", s->dir);
 	return read_json(&s->m, path, err, cap);
 }

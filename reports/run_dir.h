@@ -46,6 +46,13 @@ struct scenario {
 	char world[16];
 	int users, threads, helpers, workers, sweep;
 	double spawn_rate, run_time_s, task_ms, wait_min_s, wait_max_s;
+	int cores, offload_threads;  /* CORES, OFFLOAD_THREADS */
+	double task_cpu_ms;          /* TASK_CPU_MS: a CPU route's work per task */
+	double server_cpu_ms;        /* SERVER_CPU_MS: measured per request; -1 unknown */
+	double load_cpu_s;           /* LOAD_CPU_S: the load generator's CPU; -1 unknown */
+	/* From the server's /metrics (metrics.txt), -1 when it has none: */
+	double lateness_ms;          /* evented: mean lateness of a task's timer */
+	double handler_ms;           /* blocking: mean time inside the handler */
 	struct measured m;
 };
 
