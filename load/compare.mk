@@ -12,13 +12,14 @@
 #   USERS_LIST=...  the sweep's user counts
 #   RUNS_DIR=DIR    where run folders go (default reports/runs)
 
-SCENARIOS ?=
+# A profile may name its own (c10k does); the command line overrides it.
+SCENARIOS ?= $(PROFILE_$(PROFILE)_SCENARIOS)
 LOAD ?= bin/load
 LOCUST_WORKERS ?= 0
 LOAD_WORKERS ?=
-HELPERS ?=
+HELPERS ?= $(PROFILE_$(PROFILE)_HELPERS)
 WAIT ?=
-USERS_LIST ?= 50 100 200 500 1000 2000
+USERS_LIST ?= $(or $(PROFILE_$(PROFILE)_USERS_LIST),50 100 200 500 1000 2000)
 RUNS_DIR ?= reports/runs
 
 compare_flags = --profile $(PROFILE) \

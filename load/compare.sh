@@ -26,7 +26,8 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
   --task-ms MS         the servers' --task-ms                                [250]
   --task-cpu-ms MS     the servers' --task-cpu-ms (the CPU routes' work)     [3]
   --offload-threads N  bin/evented --offload-threads                         [2]
-  --threads N          bin/blocking --threads                                [80]
+  --threads N          bin/blocking --threads; "users": one per user at each
+                       sweep point (what a thread costs)                    [80]
   --helpers N          bin/blocking --helpers      [3 x threads: never binds]
   --workers N          bin/evented --workers                                 [2]
   --wait MIN[-MAX]     think time between a user's requests, seconds         [0]
@@ -86,10 +87,13 @@ is_uint "$run_time" || die_usage "--run-time must be whole seconds > 0, not '$ru
 [[ $task_ms =~ ^[0-9]+$ ]] || die_usage "--task-ms must be a whole number, not '$task_ms'"
 [[ $task_cpu_ms =~ ^[0-9]+$ ]] || die_usage "--task-cpu-ms must be a whole number, not '$task_cpu_ms'"
 is_uint "$offload_threads" || die_usage "--offload-threads must be a whole number > 0, not '$offload_threads'"
-is_uint "$threads" || die_usage "--threads must be a whole number > 0, not '$threads'"
+[ "$threads" = users ] || is_uint "$threads" ||
+	die_usage "--threads must be a whole number > 0 or 'users', not '$threads'"
 is_uint "$workers" || die_usage "--workers must be a whole number > 0, not '$workers'"
-[ -n "$helpers" ] || helpers=$((3 * threads))
-is_uint "$helpers" || die_usage "--helpers must be a whole number > 0, not '$helpers'"
+threads_asked=$threads
+[ -z "$helpers" ] || is_uint "$helpers" ||
+	die_usage "--helpers must be a whole number > 0, not '$helpers'"
+helpers_asked=$helpers
 [[ $wait =~ ^([0-9]+(\.[0-9]+)?)(-([0-9]+(\.[0-9]+)?))?$ ]] ||
 	die_usage "--wait must be MIN or MIN-MAX seconds, not '$wait'"
 wait_min=${BASH_REMATCH[1]} wait_max=${BASH_REMATCH[4]:-${BASH_REMATCH[1]}}
@@ -228,15 +232,29 @@ set_aside() {
 	failed=$((failed + 1))
 }
 
-# What the server and the load generator spent of the CPU (load/harness/cpu.py):
+# What the server and the load generator used (load/harness/usage.py):
 # SERVER_CPU_MS, the server's CPU until the scrape over the requests the scrape
-# counts; LOAD_CPU_S, the generator processes' CPU, summed. Absent when unread.
-cpu=load/harness/cpu.py
+# counts; SERVER_RSS_KB and SERVER_THREADS at the scrape, under full load;
+# LOAD_CPU_S, the generator processes' CPU, summed; OTHER_CPU_S, what every
+# other process (the generator, other builds) took of the machine's cores
+# while the server ran, over WINDOW_S seconds. Absent when unread.
+cpu=load/harness/usage.py
 record_server_cpu() { # dir, route path, CPU seconds at start, at the scrape
 	local ms
 	[ -n "$3" ] && [ -n "$4" ] || return 0
 	ms=$("$cpu" per-request "$3" "$4" "$1/metrics.txt" "$2" 2>/dev/null) &&
 		echo "SERVER_CPU_MS=$ms" >>"$1/scenario.env"
+}
+record_others() { # dir: the CPU the server could not have (OTHER_CPU_S over WINDOW_S)
+	local o
+	o=$("$cpu" others "$1/.snap0" "$1/.snap1" 2>/dev/null) &&
+		printf 'OTHER_CPU_S=%s\nWINDOW_S=%s\n' ${o% *} ${o#* } >>"$1/scenario.env"
+	rm -f "$1/.snap0" "$1/.snap1"
+}
+record_server_mem() { # dir, server pid
+	local m
+	m=$("$cpu" mem "$2" 2>/dev/null) &&
+		printf 'SERVER_RSS_KB=%s\nSERVER_THREADS=%s\n' ${m% *} ${m#* } >>"$1/scenario.env"
 }
 record_load_cpu() { # dir
 	local s
@@ -259,6 +277,10 @@ for i in "${!sc_class[@]}"; do
 	class=${sc_class[$i]} path=${sc_path[$i]} world=${sc_world[$i]}
 	for u in $user_counts; do
 		index=$((index + 1))
+		threads=$threads_asked helpers=$helpers_asked
+		[ "$threads" = users ] && threads=$u
+		[ -n "$helpers" ] || helpers=$((3 * threads))
+		[ "$helpers" -le 10000 ] || helpers=10000 # bin/blocking's --helpers limit
 		now=$(date +%s)
 		elapsed=$((now - begin))
 		if [ $index -gt 1 ]; then per_run=$((elapsed / (index - 1))); else per_run=$per_run_guess; fi
@@ -348,11 +370,21 @@ EOF
 		# Scrape /metrics a second before the load's end, while it is loaded. The
 		# blocking mistake answers it only when a loop wakes up, hence the bound.
 		scrape_at=$(($(date +%s) + run_time - 1))
+		# What others take of the CPU is read from a third of the run on, once
+		# the users are spawned and the server is as busy as it will be.
+		snap_at=$(($(date +%s) + run_time / 3))
+		while kill -0 "$load_pg" 2>/dev/null && [ "$(date +%s)" -lt $snap_at ]; do sleep 0.2; done
+		"$cpu" snap "$server_pg" >"$dir/.snap0" 2>/dev/null
 		while kill -0 "$load_pg" 2>/dev/null && [ "$(date +%s)" -lt $scrape_at ]; do sleep 0.2; done
-		server_cpu1=$("$cpu" proc "$server_pg")
+		record_server_mem "$dir" "$server_pg"
 		if ! curl -s -S -m 5 "$metrics_url" >"$dir/metrics.txt" 2>"$dir/metrics.err"; then
 			echo "# scrape of $metrics_url failed: $(cat "$dir/metrics.err")" >>"$dir/metrics.txt"
 		fi
+		# after the answer: a loop busy computing counts its requests only when
+		# it gets to the scrape, and the CPU is read as close to that as we can
+		server_cpu1=$("$cpu" proc "$server_pg")
+		"$cpu" snap "$server_pg" >"$dir/.snap1" 2>/dev/null
+		record_others "$dir"
 		rm -f "$dir/metrics.err"
 		record_server_cpu "$dir" "$path" "$server_cpu0" "$server_cpu1"
 		# The load ends by itself at its run time; allow start-up and shutdown

@@ -146,8 +146,8 @@ static int sweep(const struct run_dir *rd, const struct prediction *pred, const 
 	}
 	if (nseen == 0)
 		return 0;
-	char lat[4096] = "", thr[4096] = "";
-	size_t lo = 0, to = 0;
+	char lat[4096] = "", thr[4096] = "", mem[2048] = "";
+	size_t lo = 0, to = 0, mo = 0;
 	for (int k = 0; k < nseen; k++) {
 		char name[32];
 		int max_users = 1;
@@ -156,15 +156,22 @@ static int sweep(const struct run_dir *rd, const struct prediction *pred, const 
 		FILE *f = open_in(dir, name);
 		if (!f)
 			return -1;
-		fputs("# users measured_avg_ms measured_rps simulated_avg_ms simulated_rps\n", f);
+		fputs("# users measured_avg_ms measured_rps simulated_avg_ms simulated_rps "
+		      "rss_kb_per_user server_threads\n", f);
 		for (size_t i = 0; i < rd->n; i++) {
 			const struct scenario *s = &rd->sc[i];
 			if (!s->sweep || s->route != seen[k])
 				continue;
 			const struct locust_row *m = &s->m.row, *p = &pred[i].row;
-			fprintf(f, "%d %.6g %.6g %.6g %.6g\n", s->users,
+			/* memory per connection: "?" (gnuplot's missing) when unrecorded */
+			char kb[32] = "?", thr_n[32] = "?";
+			if (s->rss_kb >= 0)
+				snprintf(kb, sizeof kb, "%.6g", s->rss_kb / s->users);
+			if (s->server_threads >= 0)
+				snprintf(thr_n, sizeof thr_n, "%.0f", s->server_threads);
+			fprintf(f, "%d %.6g %.6g %.6g %.6g %s %s\n", s->users,
 				m->reqs ? m->sum_ms / m->reqs : 0, m->rps,
-				p->reqs ? p->sum_ms / p->reqs : 0, p->rps);
+				p->reqs ? p->sum_ms / p->reqs : 0, p->rps, kb, thr_n);
 			if (s->users > max_users)
 				max_users = s->users;
 			base = &pred[i];
@@ -194,13 +201,19 @@ static int sweep(const struct run_dir *rd, const struct prediction *pred, const 
 			"'sweep%d.dat' using 1:5 with points pt 6 ps 1.5 title '%s simulated run', "
 			"'curve%d.dat' using 1:3 with lines dt 2 title '%s closed form'",
 			k ? ", " : "", k, seen[k]->path, k, seen[k]->path, k, seen[k]->path);
-		if (lo >= sizeof lat || to >= sizeof thr)
+		mo += (size_t)snprintf(mem + mo, sizeof mem - mo,
+			"%s'sweep%d.dat' using 1:6 with linespoints pt 7 lw 2 title '%s (%s)'",
+			k ? ", " : "", k, seen[k]->path, route_world_name(seen[k]->world));
+		if (lo >= sizeof lat || to >= sizeof thr || mo >= sizeof mem)
 			break; /* more routes than a chart can name: keep the first ones */
 	}
 	fprintf(gp, SVG "set output 'sweep_lat.svg'\nset title 'average response time against users'\n"
 		"set xlabel 'users'\nset ylabel 'ms'\nset key bottom right\nplot %s\n", lat);
 	fprintf(gp, SVG "set output 'sweep_rps.svg'\nset title 'throughput against users'\n"
 		"set xlabel 'users'\nset ylabel 'requests/s'\nset key bottom right\nplot %s\n", thr);
+	fprintf(gp, SVG "set output 'sweep_mem.svg'\nset title 'server memory per connection "
+		"(resident, under load)'\nset xlabel 'users'\nset ylabel 'KiB per user'\n"
+		"set logscale x\nset key top right\nplot %s\nunset logscale x\n", mem);
 	return 2;
 }
 

@@ -157,6 +157,12 @@ static int at_least_one(int n)
 	return n < 1 ? 1 : n;
 }
 
+static double cpu_stretch(const struct model_scenario *sc)
+{
+	int cores = at_least_one(sc->cores);
+	return sc->cores_free > 0 && sc->cores_free < cores ? cores / sc->cores_free : 1;
+}
+
 static void add_station(struct model_network *net, const char *name,
 			enum model_station_kind kind, int servers, double demand_ms)
 {
@@ -179,6 +185,11 @@ int model_network_of(const struct model_scenario *sc, struct model_network *net)
 		return -1;
 	}
 	cpu = request_cpu_ms(sc, &route_cpu);
+	/* CPU other processes took is CPU the server did not get: each ms of
+	 * work takes cores / cores_free ms of a core's time. */
+	double stretch = cpu_stretch(sc);
+	cpu *= stretch;
+	route_cpu *= stretch;
 	net->think_ms = (sc->wait_min_s + sc->wait_max_s) / 2 * 1e3;
 	add_station(net, "waits", MODEL_DELAY, 0, waits_ms(sc));
 	int cap = model_capacity(sc, &unbounded);
@@ -602,6 +613,18 @@ struct sim {
 	struct model_run *out;
 };
 
+/* Appends a step. Back-to-back bursts inside the loop are one burst: the
+ * loop runs a task that needs no wait straight after the previous one, in the
+ * same callback, and no other connection gets in between. */
+static void add_stage(struct sim *m, double s, int cpu, int res)
+{
+	struct stage *last = m->nstages ? &m->stage[m->nstages - 1] : NULL;
+	if (cpu && res == RES_LOOP && last && last->cpu && last->res == RES_LOOP)
+		last->s += s;
+	else
+		m->stage[m->nstages++] = (struct stage){ s, cpu, res };
+}
+
 /* The request's steps. Without CPU work one wait of S, so the sleep routes
  * run exactly as the closed form says; a CPU route waits then burns CPU per
  * task; the server's measured overhead CPU closes the request, on the thread
@@ -610,28 +633,26 @@ static void plan_stages(struct sim *m)
 {
 	const struct model_scenario *sc = m->sc;
 	const struct route *r = sc->route;
-	double route_cpu, cpu = request_cpu_ms(sc, &route_cpu);
+	double route_cpu, cpu = request_cpu_ms(sc, &route_cpu), stretch = cpu_stretch(sc);
 	int held = r->world == WORLD_BLOCKING || r->plan == PLAN_BLOCKING_LOOP;
-	int n = 0;
 
+	m->nstages = 0;
 	if (r->cpu == CPU_NONE) {
-		m->stage[n++] = (struct stage){ waits_ms(sc) / 1e3, 0, RES_NONE };
+		add_stage(m, waits_ms(sc) / 1e3, 0, RES_NONE);
 	} else {
 		if (sc->overhead_ms > 0)
-			m->stage[n++] = (struct stage){ sc->overhead_ms / 1e3, 0, RES_NONE };
+			add_stage(m, sc->overhead_ms / 1e3, 0, RES_NONE);
 		for (int i = 0; i < r->tasks; i++) {
 			if (sc->wait_ms > 0)
-				m->stage[n++] = (struct stage){ sc->wait_ms / 1e3, 0, RES_NONE };
+				add_stage(m, sc->wait_ms / 1e3, 0, RES_NONE);
 			if (sc->cpu_ms > 0)
-				m->stage[n++] = (struct stage){ sc->cpu_ms / 1e3, 1,
-					r->cpu == CPU_LOOP ? RES_LOOP :
-					r->cpu == CPU_POOL ? RES_POOL : RES_NONE };
+				add_stage(m, sc->cpu_ms * stretch / 1e3, 1,
+					  r->cpu == CPU_LOOP ? RES_LOOP :
+					  r->cpu == CPU_POOL ? RES_POOL : RES_NONE);
 		}
 	}
 	if (cpu - route_cpu > 0)
-		m->stage[n++] = (struct stage){ (cpu - route_cpu) / 1e3, 1,
-						held ? RES_NONE : RES_LOOP };
-	m->nstages = n;
+		add_stage(m, (cpu - route_cpu) * stretch / 1e3, 1, held ? RES_NONE : RES_LOOP);
 }
 
 static void push_event(struct sim *m, double t, int user, int kind)

@@ -30,7 +30,7 @@ predict: bin/report
 	@echo "make predict: PROFILE=$(PROFILE) users=$(call profile_get,USERS) spawn_rate=$(call profile_get,SPAWN_RATE)/s run_time=$(call profile_get,RUN_TIME)s task_ms=$(call profile_get,TASK_MS) threads=$(call profile_get,THREADS) workers=$(call profile_get,WORKERS)"
 	@bin/report --predict --users $(call profile_get,USERS) \
 		--spawn-rate $(call profile_get,SPAWN_RATE) --run-time $(call profile_get,RUN_TIME) \
-		--task-ms $(call profile_get,TASK_MS) --threads $(call profile_get,THREADS) \
+		--task-ms $(call profile_get,TASK_MS) --threads $(if $(filter users,$(call profile_get,THREADS)),$(call profile_get,USERS),$(call profile_get,THREADS)) \
 		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) \
 		$(if $(SPLIT),--split $(SPLIT)) $(if $(ORDER),--order $(ORDER)) \
 		--task-cpu-ms $(call profile_get,TASK_CPU_MS) --cores $(shell nproc) \

@@ -16,6 +16,7 @@
 
 #define TOLERANCE 0.05 /* "a few percent": beyond it a figure is flagged */
 #define LOAD_FULL_CORE 0.8 /* generator CPU-seconds per second that mean "out of CPU" */
+#define BUSY_MACHINE_CORES 0.5 /* others' cores beyond which a verdict says so */
 
 enum { F_REQS, F_RPS, F_AVG, F_P50, F_P95, F_P99, F_MAX, F_N };
 static const char *const figure_name[F_N] = { "reqs", "req/s", "avg", "p50", "p95", "p99", "max" };
@@ -97,6 +98,18 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 			     "only the tail differs: a few requests ran up to %.0f ms late — "
 			     "timer lateness or a CPU busy with the load generator (the model "
 			     "has no jitter)", c->m[F_MAX] - c->p[F_MAX]);
+	} else if (p->steady.bound == MODEL_BOUND_STATION &&
+		   (rr > 1 + TOLERANCE || rr < 1 - TOLERANCE)) {
+		/* CPU-bound: the figure is what the server got of the cores */
+		n = snprintf(c->verdict, sizeof c->verdict,
+			     "%s binds, and the server got %s of the cores than the model gave "
+			     "it (%.2f req/s of %.2f predicted)", p->steady.binding,
+			     rr > 1 ? "more" : "less", c->m[F_RPS], c->p[F_RPS]);
+		if (s->cores_free >= 0 && (size_t)n < sizeof c->verdict)
+			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+				      ": other processes used %.2f of the %d cores while it ran, "
+				      "and the kernel shares cores by runnable threads, not by a "
+				      "fixed split", s->cores - s->cores_free, s->cores);
 	} else if (rr > 1 + TOLERANCE) {
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "more throughput than predicted: the server served more requests at "
@@ -158,8 +171,13 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
 			      " (totals from console.txt's final table: load_stats.csv lagged)");
 	if (m->from_history && n > 0 && (size_t)n < sizeof c->verdict)
+		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+			      " (totals from the history's last row: load_stats.csv lagged)");
+	if (s->cores_free >= 0 && s->cores - s->cores_free > BUSY_MACHINE_CORES && n > 0 &&
+	    !strstr(c->verdict, "other processes used") && (size_t)n < sizeof c->verdict)
 		snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
-			 " (totals from the history's last row: load_stats.csv lagged)");
+			 " [the machine was busy: processes other than the server took %.2f "
+			 "cores during the run]", s->cores - s->cores_free);
 }
 
 /* The CPU routes' story: where the CPU work runs decides who waits for it. */
@@ -429,6 +447,36 @@ static int exists(const char *dir, const char *name)
 	return access(path, R_OK) == 0;
 }
 
+/* Whether any scenario recorded the server's memory (SERVER_RSS_KB). */
+static int has_memory(const struct run_dir *rd)
+{
+	for (size_t i = 0; i < rd->n; i++)
+		if (rd->sc[i].rss_kb >= 0)
+			return 1;
+	return 0;
+}
+
+/* What a thread costs: each server's resident memory and threads under load,
+ * per user (one connection each), as Markdown or HTML rows. */
+static void memory_table(FILE *f, const struct run_dir *rd, int html)
+{
+	fputs(html ? "<table><tr><th>scenario</th><th>route</th><th>world</th><th>users</th>"
+		     "<th>server threads</th><th>resident MiB</th><th>KiB per user</th></tr>\n"
+		   : "| scenario | route | world | users | server threads | resident MiB | "
+		     "KiB per user |\n|---|---|---|---|---|---|---|\n", f);
+	for (size_t i = 0; i < rd->n; i++) {
+		const struct scenario *s = &rd->sc[i];
+		if (s->rss_kb < 0)
+			continue;
+		fprintf(f, html ? "<tr><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%.0f</td>"
+				  "<td>%.1f</td><td>%.1f</td></tr>\n"
+				: "| %s | `%s` | %s | %d | %.0f | %.1f | %.1f |\n",
+			s->name, s->route->path, route_world_name(s->route->world), s->users,
+			s->server_threads, s->rss_kb / 1024, s->rss_kb / s->users);
+	}
+	fputs(html ? "</table>\n" : "\n", f);
+}
+
 static void write_markdown(FILE *f, const struct run_dir *rd, const struct prediction *pred,
 			   const struct comparison *cmp, const char *charts, int sweeps)
 {
@@ -469,6 +517,12 @@ static void write_markdown(FILE *f, const struct run_dir *rd, const struct predi
 		fprintf(f, "## Sweep: latency and throughput against users\n\n"
 			"![latency vs users](charts/sweep_lat.svg)\n"
 			"![throughput vs users](charts/sweep_rps.svg)\n\n");
+	if (has_memory(rd)) {
+		fprintf(f, "## What a thread costs: server memory under load\n\n");
+		if (sweeps && exists(charts, "sweep_mem.svg"))
+			fprintf(f, "![memory per connection vs users](charts/sweep_mem.svg)\n\n");
+		memory_table(f, rd, 0);
+	}
 	for (size_t i = 0; i < rd->n; i++) {
 		const struct scenario *s = &rd->sc[i];
 		char name[32];
@@ -524,6 +578,12 @@ static void write_html(FILE *f, const struct run_dir *rd, const struct predictio
 		fputs("<h2>Sweep: latency and throughput against users</h2>\n", f);
 		html_svg(f, charts, "sweep_lat.svg");
 		html_svg(f, charts, "sweep_rps.svg");
+	}
+	if (has_memory(rd)) {
+		fputs("<h2>What a thread costs: server memory under load</h2>\n", f);
+		if (sweeps)
+			html_svg(f, charts, "sweep_mem.svg");
+		memory_table(f, rd, 1);
 	}
 	for (size_t i = 0; i < rd->n; i++) {
 		const struct scenario *s = &rd->sc[i];
@@ -696,6 +756,7 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		sc.offload_threads = s->offload_threads;
 		sc.cpu_ms = s->task_cpu_ms;
 		sc.server_cpu_ms = s->server_cpu_ms;
+		sc.cores_free = s->cores_free;
 		if (prediction_make(&pred[made], &sc) < 0) {
 			fprintf(stderr, "report: %s/scenario.env: the model cannot run it: %s\n",
 				s->dir, strerror(errno));

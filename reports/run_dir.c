@@ -453,8 +453,16 @@ static int load_scenario(struct scenario *s, char *err, size_t cap)
 	s->offload_threads = (int)v;
 	if (env_number(&e, "TASK_CPU_MS", ROUTE_DEFAULT_TASK_CPU_MS, &s->task_cpu_ms, err, cap) < 0 ||
 	    env_number(&e, "SERVER_CPU_MS", -1, &s->server_cpu_ms, err, cap) < 0 ||
-	    env_number(&e, "LOAD_CPU_S", -1, &s->load_cpu_s, err, cap) < 0)
+	    env_number(&e, "LOAD_CPU_S", -1, &s->load_cpu_s, err, cap) < 0 ||
+	    env_number(&e, "SERVER_RSS_KB", -1, &s->rss_kb, err, cap) < 0 ||
+	    env_number(&e, "SERVER_THREADS", -1, &s->server_threads, err, cap) < 0)
 		return -1;
+	double other, window;
+	if (env_number(&e, "OTHER_CPU_S", -1, &other, err, cap) < 0 ||
+	    env_number(&e, "WINDOW_S", -1, &window, err, cap) < 0)
+		return -1;
+	/* what the rest of the machine left the server; at least a tenth of a core */
+	s->cores_free = other >= 0 && window > 0 ? fmax(0.1, s->cores - other / window) : -1;
 	if (s->users < 1) {
 		snprintf(err, cap, "%s: USERS must be at least 1", path);
 		return -1;

@@ -50,6 +50,8 @@ struct scenario {
 	double task_cpu_ms;          /* TASK_CPU_MS: a CPU route's work per task */
 	double server_cpu_ms;        /* SERVER_CPU_MS: measured per request; -1 unknown */
 	double load_cpu_s;           /* LOAD_CPU_S: the load generator's CPU; -1 unknown */
+	double rss_kb, server_threads; /* SERVER_RSS_KB, SERVER_THREADS under load; -1 */
+	double cores_free;           /* CORES - OTHER_CPU_S / WINDOW_S; -1 unknown */
 	/* From the server's /metrics (metrics.txt), -1 when it has none: */
 	double lateness_ms;          /* evented: mean lateness of a task's timer */
 	double handler_ms;           /* blocking: mean time inside the handler */

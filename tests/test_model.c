@@ -497,7 +497,7 @@ static void cpu_shared_by_threads(void **state)
 }
 
 /* CPU inside one event loop: bursts are served one at a time, though there
- * are two cores; each task's burst waits behind the other connections'. */
+ * are two cores; a burst waits behind the other connections'. */
 static void cpu_inside_the_loop(void **state)
 {
 	(void)state;
@@ -510,10 +510,19 @@ static void cpu_inside_the_loop(void **state)
 	assert_float_equal(st.r_ms, 120, 1e-6);
 	assert_string_equal(st.binding, "the loop");
 	assert_int_equal(model_simulate(&sc, &run), 0);
-	/* bursts in turn u0 u1 u2 u3 u0 ...: the first round ends at 90..120 ms */
+	/* three tasks with no wait run in one callback: u0 is done at 30 ms, u3
+	 * at 120 ms, and u0's next request (sent at 30) waits behind u3 */
 	assert_int_equal(run.reqs, 4);
-	assert_float_equal(run.ms[0], 90, 1e-6);
+	assert_float_equal(run.ms[0], 30, 1e-6);
 	assert_float_equal(run.ms[3], 120, 1e-6);
+	model_run_free(&run);
+
+	/* with a wait before each task, the bursts take turns: u0's last burst
+	 * comes after every other user's second one */
+	sc.wait_ms = 1;
+	sc.run_time_s = 0.2;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.ms[0], 91, 1e-6); /* u0: bursts at 1-11, 41-51, 81-91 ms */
 	model_run_free(&run);
 }
 
@@ -555,6 +564,23 @@ static void measured_cpu_and_waits(void **state)
 }
 
 /* Saturated CPU over a long run: the simulation's X and mean R meet MVA's. */
+/* Others' CPU (the load generator, other builds) leaves the server 1.6 of 2
+ * cores: each ms of work takes 2/1.6 ms of a core, throughput falls by as much. */
+static void others_cpu_stretches_the_work(void **state)
+{
+	(void)state;
+	struct model_scenario sc = cpu_scenario(CPU_THREAD, 50, 3, 60);
+	struct model_steady all, part;
+	struct model_run run;
+	assert_int_equal(model_steady(&sc, &all), 0);
+	sc.cores_free = 1.6;
+	assert_int_equal(model_steady(&sc, &part), 0);
+	assert_float_equal(part.x_per_s, all.x_per_s * 0.8, all.x_per_s * 1e-9);
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.rps, part.x_per_s, part.x_per_s * 0.01);
+	model_run_free(&run);
+}
+
 static void cpu_simulation_meets_mva(void **state)
 {
 	(void)state;
@@ -602,6 +628,7 @@ int main(void)
 		cmocka_unit_test(cpu_offloaded_to_a_pool),
 		cmocka_unit_test(measured_cpu_and_waits),
 		cmocka_unit_test(cpu_simulation_meets_mva),
+		cmocka_unit_test(others_cpu_stretches_the_work),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,14 +1,24 @@
 #!/usr/bin/python3
-"""cpu.py - the CPU a run's processes used, for compare's scenario.env.
+"""usage.py - what a run's processes used (CPU, memory, threads), for
+compare's scenario.env.
 
-    cpu.py proc PID
+    usage.py proc PID
         the CPU seconds (user + system) process PID has used so far
-    cpu.py per-request CPU0 CPU1 METRICS PATH
+    usage.py mem PID
+        "RSS_KB THREADS": process PID's resident memory and thread count now
+    usage.py snap PID
+        "BUSY_S PID_S NOW_S": the machine's busy CPU seconds (all CPUs,
+        /proc/stat), PID's CPU seconds and the monotonic clock, now
+    usage.py others SNAP0 SNAP1
+        "OTHER_CPU_S WINDOW_S" between two snaps (files): the CPU every other
+        process used (the load generator included: it shares the cores) and
+        the seconds between them
+    usage.py per-request CPU0 CPU1 METRICS PATH
         (CPU1 - CPU0) seconds over the requests METRICS (a /metrics scrape)
         counts for route PATH, in ms: the server's CPU per request
-    cpu.py sum FILE...
+    usage.py sum FILE...
         the sum of the numbers in the files (what `run` wrote for each process)
-    cpu.py run OUT CMD [ARG...]
+    usage.py run OUT CMD [ARG...]
         runs CMD, then writes the CPU seconds it and the children it waited
         for used to OUT; exits with CMD's status. SIGTERM and SIGINT reach
         CMD (the process group's signal does) and are otherwise ignored here,
@@ -23,6 +33,7 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 
 
 def proc_cpu_s(pid):
@@ -32,6 +43,36 @@ def proc_cpu_s(pid):
     fields = text[text.rindex(")") + 2:].split()
     ticks = int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s():
+    """user + nice + system + irq + softirq + steal of all CPUs (proc(5))."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def others(snap0, snap1):
+    """CPU used by everything but the process, and the time between."""
+    busy0, proc0, t0 = snap0
+    busy1, proc1, t1 = snap1
+    return max(0.0, (busy1 - busy0) - (proc1 - proc0)), t1 - t0
+
+
+def read_snap(path):
+    with open(path) as f:
+        return tuple(float(v) for v in f.read().split())
+
+
+def mem(pid):
+    """VmRSS (kB) and Threads from /proc/PID/status."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = value.split()
+    return int(fields["VmRSS"][0]), int(fields["Threads"][0])
 
 
 def route_requests(metrics_text, path):
@@ -59,11 +100,20 @@ def main(argv):
         if len(argv) == 3 and argv[1] == "proc":
             print(f"{proc_cpu_s(int(argv[2])):.3f}")
             return 0
+        if len(argv) == 3 and argv[1] == "snap":
+            print(f"{machine_busy_s():.3f} {proc_cpu_s(int(argv[2])):.3f} {time.monotonic():.3f}")
+            return 0
+        if len(argv) == 4 and argv[1] == "others":
+            print("%.3f %.3f" % others(read_snap(argv[2]), read_snap(argv[3])))
+            return 0
+        if len(argv) == 3 and argv[1] == "mem":
+            print("%d %d" % mem(int(argv[2])))
+            return 0
         if len(argv) == 6 and argv[1] == "per-request":
             with open(argv[4]) as f:
                 n = route_requests(f.read(), argv[5])
             if n == 0:
-                print(f"cpu.py: {argv[4]}: no requests for {argv[5]}", file=sys.stderr)
+                print(f"usage.py: {argv[4]}: no requests for {argv[5]}", file=sys.stderr)
                 return 1
             print(f"{(float(argv[3]) - float(argv[2])) * 1e3 / n:.4f}")
             return 0
@@ -77,7 +127,7 @@ def main(argv):
         if len(argv) >= 4 and argv[1] == "run":
             return run(argv[2], argv[3:])
     except (OSError, ValueError, IndexError) as e:
-        print(f"cpu.py: {e}", file=sys.stderr)
+        print(f"usage.py: {e}", file=sys.stderr)
         return 1
     print(__doc__, file=sys.stderr)
     return 2
