@@ -26,7 +26,7 @@ comma := ,
 # TASK_MS= THREADS= WORKERS= overrides): the tables the load tests should print.
 .PHONY: predict
 predict: bin/report
-	@$(if $(PROFILE_$(PROFILE)_USERS),,echo "make predict: unknown PROFILE=$(PROFILE) (quick, seed, smoke)" >&2; exit 2;)
+	@$(if $(PROFILE_$(PROFILE)_USERS),,echo "make predict: unknown PROFILE=$(PROFILE) (quick, seed, smoke, c10k)" >&2; exit 2;)
 	@echo "make predict: PROFILE=$(PROFILE) users=$(call profile_get,USERS) spawn_rate=$(call profile_get,SPAWN_RATE)/s run_time=$(call profile_get,RUN_TIME)s task_ms=$(call profile_get,TASK_MS) threads=$(call profile_get,THREADS) workers=$(call profile_get,WORKERS)"
 	@bin/report --predict --users $(call profile_get,USERS) \
 		--spawn-rate $(call profile_get,SPAWN_RATE) --run-time $(call profile_get,RUN_TIME) \
