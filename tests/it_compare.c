@@ -201,6 +201,14 @@ static void make_compare_smoke_writes_a_complete_run(void **state)
 		assert_file_has(scen, "scenario.env", want);
 		assert_file_has(scen, "scenario.env", "TASK_MS=100\nTHREADS=8\n");
 		assert_file_has(scen, "scenario.env", "SWEEP=0\n");
+		/* what the run used, measured: the load generator and the server
+		 * under load (every server answers at least its scrape) */
+		assert_file_has(scen, "scenario.env", "TASK_CPU_MS=3\nOFFLOAD_THREADS=2\nCORES=");
+		assert_file_has(scen, "scenario.env", "\nLOAD_CPU_S=");
+		assert_file_has(scen, "scenario.env", "\nSERVER_RSS_KB=");
+		assert_file_has(scen, "scenario.env", "\nSERVER_THREADS=");
+		if (routes[i].plan != PLAN_BLOCKING_LOOP) /* its scrape may time out */
+			assert_file_has(scen, "scenario.env", "\nSERVER_CPU_MS=");
 		assert_file_has(scen, "load_stats.csv", "Type,Name,Request Count,Failure Count,");
 		snprintf(want, sizeof want, ",%s,", routes[i].path);
 		assert_file_has(scen, "load_stats.csv", want);
