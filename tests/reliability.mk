@@ -58,8 +58,8 @@ fuzz: fuzz-build
 	done
 
 # --- sanitized programs: the same objects built with ASan+UBSan into
-# build/asan-bin/, with ThreadSanitizer into build/tsan-bin/ (blocking and load: the
-# multi-threaded ones), then the integration tests pointed at them by HARNESS_BIN.
+# build/asan-bin/, with ThreadSanitizer into build/tsan-bin/ (blocking, load and
+# evented: the ones whose threads share memory; evented's offload pool does), then the integration tests pointed at them by HARNESS_BIN.
 ASAN_BIN := build/asan-bin
 TSAN_BIN := build/tsan-bin
 TSAN := -fsanitize=thread -fno-omit-frame-pointer
@@ -86,8 +86,11 @@ $(TSAN_BIN)/blocking: $(BLOCKING_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/
 $(TSAN_BIN)/load: $(LOAD_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/tsan/%.o)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) $(LOAD_LIBS)
+$(TSAN_BIN)/evented: $(EVENTED_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/tsan/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) -lhttp_parser
 # The TSan folder also needs the programs that are not TSan-built: the plain ones.
-$(TSAN_BIN)/evented $(TSAN_BIN)/report: $(TSAN_BIN)/%: bin/%
+$(TSAN_BIN)/report: $(TSAN_BIN)/%: bin/%
 	@mkdir -p $(@D)
 	ln -sf ../../$< $@
 
@@ -97,7 +100,7 @@ TSAN_PROGRAMS := $(addprefix $(TSAN_BIN)/,blocking load evented report)
 # module's own, without it_compare (it runs `make compare`, plain binaries).
 SANITIZE_TESTS := $(filter-out build/tests/it_compare,$(INTEGRATION_TESTS))
 TSAN_TESTS := $(filter build/tests/it_blocking build/tests/it_load build/tests/rel_load \
-	build/tests/rel_faults,$(INTEGRATION_TESTS))
+	build/tests/rel_faults build/tests/it_evented,$(INTEGRATION_TESTS))
 
 # The sanitized runs, as tests/run.sh arguments: `make test` appends them to the
 # plain run (one closing line for all), `make test-sanitize` runs them alone.
