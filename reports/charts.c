@@ -211,9 +211,14 @@ static int sweep(const struct run_dir *rd, const struct prediction *pred, const 
 		"set xlabel 'users'\nset ylabel 'ms'\nset key bottom right\nplot %s\n", lat);
 	fprintf(gp, SVG "set output 'sweep_rps.svg'\nset title 'throughput against users'\n"
 		"set xlabel 'users'\nset ylabel 'requests/s'\nset key bottom right\nplot %s\n", thr);
-	fprintf(gp, SVG "set output 'sweep_mem.svg'\nset title 'server memory per connection "
-		"(resident, under load)'\nset xlabel 'users'\nset ylabel 'KiB per user'\n"
-		"set logscale x\nset key top right\nplot %s\nunset logscale x\n", mem);
+	int have_mem = 0; /* runs from before SERVER_RSS_KB have nothing to draw */
+	for (size_t i = 0; i < rd->n; i++)
+		have_mem |= rd->sc[i].sweep && rd->sc[i].rss_kb >= 0;
+	if (have_mem)
+		fprintf(gp, SVG "set output 'sweep_mem.svg'\nset title 'server memory per "
+			"connection (resident, under load)'\nset xlabel 'users'\nset ylabel "
+			"'KiB per user'\nset logscale x\nset key top right\nplot %s\n"
+			"unset logscale x\n", mem);
 	return 2;
 }
 

@@ -447,6 +447,21 @@ static int exists(const char *dir, const char *name)
 	return access(path, R_OK) == 0;
 }
 
+/* The binding station, and what the run used of the machine when recorded. */
+static void binding_line(FILE *f, const struct scenario *s, const struct prediction *p, int html)
+{
+	fprintf(f, html ? "<p>Binding station: <b>%s</b>" : "- Binding station: **%s**",
+		p->steady.binding);
+	if (s->server_cpu_ms >= 0)
+		fprintf(f, "; server CPU %.3f ms per request", s->server_cpu_ms);
+	if (s->load_cpu_s >= 0)
+		fprintf(f, "; load generator %.2f CPU-s (%.2f cores)", s->load_cpu_s,
+			s->run_time_s > 0 ? s->load_cpu_s / s->run_time_s : 0);
+	if (s->cores_free >= 0)
+		fprintf(f, "; other processes %.2f of %d cores", s->cores - s->cores_free, s->cores);
+	fputs(html ? ".</p>\n" : ".\n", f);
+}
+
 /* Whether any scenario recorded the server's memory (SERVER_RSS_KB). */
 static int has_memory(const struct run_dir *rd)
 {
@@ -531,6 +546,7 @@ static void write_markdown(FILE *f, const struct run_dir *rd, const struct predi
 		fprintf(f, ".\n\n%s\n\n", cmp[i].story);
 		fprintf(f, "- ");
 		prediction_print_closed_form(f, &pred[i]);
+		binding_line(f, s, &pred[i], 0);
 		fprintf(f, "- Simulated run: %ld sent, %ld counted, %ld in flight at the stop.\n",
 			pred[i].run.sent, pred[i].run.reqs, pred[i].run.unfinished);
 		if (s->m.unfinished >= 0)
@@ -623,6 +639,7 @@ static void write_html(FILE *f, const struct run_dir *rd, const struct predictio
 		fputs("<br>Verdict: ", f);
 		html_text(f, c->verdict);
 		fputs(".</p>\n", f);
+		binding_line(f, s, &pred[i], 1);
 		char *tables = locust_tables(s, &pred[i]);
 		if (tables) {
 			fputs("<pre>", f);
