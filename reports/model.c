@@ -157,12 +157,6 @@ static int at_least_one(int n)
 	return n < 1 ? 1 : n;
 }
 
-static double cpu_stretch(const struct model_scenario *sc)
-{
-	int cores = at_least_one(sc->cores);
-	return sc->cores_free > 0 && sc->cores_free < cores ? cores / sc->cores_free : 1;
-}
-
 static void add_station(struct model_network *net, const char *name,
 			enum model_station_kind kind, int servers, double demand_ms)
 {
@@ -185,11 +179,6 @@ int model_network_of(const struct model_scenario *sc, struct model_network *net)
 		return -1;
 	}
 	cpu = request_cpu_ms(sc, &route_cpu);
-	/* CPU other processes took is CPU the server did not get: each ms of
-	 * work takes cores / cores_free ms of a core's time. */
-	double stretch = cpu_stretch(sc);
-	cpu *= stretch;
-	route_cpu *= stretch;
 	net->think_ms = (sc->wait_min_s + sc->wait_max_s) / 2 * 1e3;
 	add_station(net, "waits", MODEL_DELAY, 0, waits_ms(sc));
 	int cap = model_capacity(sc, &unbounded);
@@ -633,7 +622,7 @@ static void plan_stages(struct sim *m)
 {
 	const struct model_scenario *sc = m->sc;
 	const struct route *r = sc->route;
-	double route_cpu, cpu = request_cpu_ms(sc, &route_cpu), stretch = cpu_stretch(sc);
+	double route_cpu, cpu = request_cpu_ms(sc, &route_cpu);
 	int held = r->world == WORLD_BLOCKING || r->plan == PLAN_BLOCKING_LOOP;
 
 	m->nstages = 0;
@@ -646,13 +635,13 @@ static void plan_stages(struct sim *m)
 			if (sc->wait_ms > 0)
 				add_stage(m, sc->wait_ms / 1e3, 0, RES_NONE);
 			if (sc->cpu_ms > 0)
-				add_stage(m, sc->cpu_ms * stretch / 1e3, 1,
+				add_stage(m, sc->cpu_ms / 1e3, 1,
 					  r->cpu == CPU_LOOP ? RES_LOOP :
 					  r->cpu == CPU_POOL ? RES_POOL : RES_NONE);
 		}
 	}
 	if (cpu - route_cpu > 0)
-		add_stage(m, (cpu - route_cpu) * stretch / 1e3, 1, held ? RES_NONE : RES_LOOP);
+		add_stage(m, (cpu - route_cpu) / 1e3, 1, held ? RES_NONE : RES_LOOP);
 }
 
 static void push_event(struct sim *m, double t, int user, int kind)

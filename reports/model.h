@@ -78,9 +78,6 @@ struct model_scenario {
 	double overhead_ms;   /* per-request cost beside the tasks (network, parsing) */
 	unsigned seed;        /* 0: every wait is the mean; else a seeded uniform draw */
 	int cores;            /* CPUs the server can use: the CPU station's servers */
-	double cores_free;    /* of those, what other processes (the load generator,
-	                       * other builds) left the server, measured; <= 0: all.
-	                       * CPU demand is stretched by cores / cores_free */
 	double cpu_ms;        /* CPU time of one task on a CPU route (--task-cpu-ms) */
 	double wait_ms;       /* a CPU route's wait per task before its CPU (?ms=; 0) */
 	double server_cpu_ms; /* measured server CPU per request, route's included

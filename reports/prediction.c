@@ -49,14 +49,10 @@ void prediction_print_closed_form(FILE *f, const struct prediction *p)
 		snprintf(cap, sizeof cap, "unbounded");
 	else
 		snprintf(cap, sizeof cap, "%d", st->capacity);
-	char free[48] = "";
-	if (p->sc.cores_free > 0 && p->sc.cores_free < p->sc.cores)
-		snprintf(free, sizeof free, ", %.2f of them left free by others", p->sc.cores_free);
 	if (st->cpu_ms > 0) /* MVA's figures with the CPU among the stations */
-		fprintf(f, "mean value analysis: S=%.1f ms (CPU %.2f ms on %d cores%s), Z=%.0f ms, "
+		fprintf(f, "mean value analysis: S=%.1f ms (CPU %.2f ms on %d cores), Z=%.0f ms, "
 			"C=%s, N=%d: X=%.2f req/s, R=%.0f ms (%s)\n", st->service_ms, st->cpu_ms,
-			p->sc.cores, free, st->think_ms, cap, p->sc.users, st->x_per_s, st->r_ms,
-			st->why);
+			p->sc.cores, st->think_ms, cap, p->sc.users, st->x_per_s, st->r_ms, st->why);
 	else
 		fprintf(f, "closed form: S=%.0f ms, Z=%.0f ms, C=%s, N=%d: X=%.2f req/s, R=%.0f ms "
 			"(%s)\n", st->service_ms, st->think_ms, cap, p->sc.users, st->x_per_s,

@@ -116,8 +116,8 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 		if (s->cores_free >= 0 && (size_t)n < sizeof c->verdict)
 			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
 				      ": other processes used %.2f of the %d cores while it ran, "
-				      "and the kernel shares cores by runnable threads, not by a "
-				      "fixed split", s->cores - s->cores_free, s->cores);
+				      "and the kernel shares the cores among every runnable "
+				      "thread, theirs included", s->cores - s->cores_free, s->cores);
 	} else if (rr > 1 + TOLERANCE) {
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "more throughput than predicted: the server served more requests at "
@@ -781,7 +781,6 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		sc.offload_threads = s->offload_threads;
 		sc.cpu_ms = s->task_cpu_ms;
 		sc.server_cpu_ms = s->server_cpu_ms;
-		sc.cores_free = s->cores_free;
 		if (prediction_make(&pred[made], &sc) < 0) {
 			fprintf(stderr, "report: %s/scenario.env: the model cannot run it: %s\n",
 				s->dir, strerror(errno));

@@ -564,23 +564,6 @@ static void measured_cpu_and_waits(void **state)
 }
 
 /* Saturated CPU over a long run: the simulation's X and mean R meet MVA's. */
-/* Others' CPU (the load generator, other builds) leaves the server 1.6 of 2
- * cores: each ms of work takes 2/1.6 ms of a core, throughput falls by as much. */
-static void others_cpu_stretches_the_work(void **state)
-{
-	(void)state;
-	struct model_scenario sc = cpu_scenario(CPU_THREAD, 50, 3, 60);
-	struct model_steady all, part;
-	struct model_run run;
-	assert_int_equal(model_steady(&sc, &all), 0);
-	sc.cores_free = 1.6;
-	assert_int_equal(model_steady(&sc, &part), 0);
-	assert_float_equal(part.x_per_s, all.x_per_s * 0.8, all.x_per_s * 1e-9);
-	assert_int_equal(model_simulate(&sc, &run), 0);
-	assert_float_equal(run.rps, part.x_per_s, part.x_per_s * 0.01);
-	model_run_free(&run);
-}
-
 static void cpu_simulation_meets_mva(void **state)
 {
 	(void)state;
@@ -628,7 +611,6 @@ int main(void)
 		cmocka_unit_test(cpu_offloaded_to_a_pool),
 		cmocka_unit_test(measured_cpu_and_waits),
 		cmocka_unit_test(cpu_simulation_meets_mva),
-		cmocka_unit_test(others_cpu_stretches_the_work),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
