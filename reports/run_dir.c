@@ -370,36 +370,25 @@ static int read_json(struct measured *m, const char *path, char *err, size_t cap
 }
 
 /* The server's own view of time from its /metrics scrape: the evented timers'
- * mean lateness, the blocking handlers' mean time for this route. Optional:
- * a missing or failed scrape leaves -1. */
+ * mean lateness. Optional: a missing or failed scrape leaves -1. */
 static void read_metrics(struct scenario *s, const char *path)
 {
-	char line[512], handler_sum[300], handler_count[300];
-	double late_sum = -1, late_n = -1, h_sum = -1, h_n = -1, v;
+	char line[512];
+	double sum = -1, n = -1, v;
 	FILE *f = fopen(path, "r");
 
-	s->lateness_ms = s->handler_ms = -1;
+	s->lateness_ms = -1;
 	if (!f)
 		return;
-	snprintf(handler_sum, sizeof handler_sum,
-		 "blocking_request_handler_seconds_sum{route=\"%s\"} ", s->route->path);
-	snprintf(handler_count, sizeof handler_count,
-		 "blocking_request_handler_seconds_count{route=\"%s\"} ", s->route->path);
 	while (fgets(line, sizeof line, f)) {
 		if (sscanf(line, "evented_timer_lateness_seconds_sum %lf", &v) == 1)
-			late_sum = v;
+			sum = v;
 		else if (sscanf(line, "evented_timer_lateness_seconds_count %lf", &v) == 1)
-			late_n = v;
-		else if (strncmp(line, handler_sum, strlen(handler_sum)) == 0)
-			h_sum = strtod(line + strlen(handler_sum), NULL);
-		else if (strncmp(line, handler_count, strlen(handler_count)) == 0)
-			h_n = strtod(line + strlen(handler_count), NULL);
+			n = v;
 	}
 	fclose(f);
-	if (late_sum >= 0 && late_n > 0)
-		s->lateness_ms = late_sum / late_n * 1e3;
-	if (h_sum >= 0 && h_n > 0)
-		s->handler_ms = h_sum / h_n * 1e3;
+	if (sum >= 0 && n > 0)
+		s->lateness_ms = sum / n * 1e3;
 }
 
 /* --- the folder ----------------------------------------------------------- */

@@ -52,9 +52,8 @@ struct scenario {
 	double load_cpu_s;           /* LOAD_CPU_S: the load generator's CPU; -1 unknown */
 	double rss_kb, server_threads; /* SERVER_RSS_KB, SERVER_THREADS under load; -1 */
 	double cores_free;           /* CORES - OTHER_CPU_S / WINDOW_S; -1 unknown */
-	/* From the server's /metrics (metrics.txt), -1 when it has none: */
-	double lateness_ms;          /* evented: mean lateness of a task's timer */
-	double handler_ms;           /* blocking: mean time inside the handler */
+	double lateness_ms;          /* evented: mean lateness of a task's timer from its
+	                              * /metrics (metrics.txt); -1 none */
 	struct measured m;
 };
 
