@@ -57,6 +57,10 @@ struct model_scenario {
 	int split[MODEL_SPLIT_MAX];
 	int nsplit;
 	enum model_order order;
+	/* CPU ms a request costs its worker process where the process runs one
+	 * request's code at a time (a Python worker: the GIL), spent as it arrives,
+	 * before it waits for a server; first come, first served. 0: none. */
+	double process_cpu_ms;
 };
 
 /* Which bound of X = min(N/(S+Z), C/S) holds the throughput down. */
@@ -80,6 +84,8 @@ struct model_run {
 	long sent;            /* requests sent before the stop */
 	long reqs;            /* completed inside the window: Locust's "# reqs" */
 	long unfinished;      /* sent but still in flight at the stop (Locust drops them) */
+	long users_answered;  /* users with at least one counted request: under LIFO the
+			       * rest waited the whole run, which Locust's table never shows */
 	double last_done_s;   /* completion time of the last counted request */
 	double rps;           /* Locust's total req/s: reqs / last_done_s */
 	double *ms;           /* response times of counted requests, ascending; malloc'd */

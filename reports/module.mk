@@ -33,11 +33,12 @@ predict: bin/report
 		--task-ms $(call profile_get,TASK_MS) --threads $(call profile_get,THREADS) \
 		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) \
 		$(if $(SPLIT),--split $(SPLIT)) $(if $(ORDER),--order $(ORDER)) \
+		$(if $(PROCESS_CPU_MS),--process-cpu-ms $(PROCESS_CPU_MS)) \
 		$(or $(CLASSES),$(subst $(comma), ,$(SCENARIOS)))
 
 UNIT_TESTS += build/tests/test_report_input
 build/tests/test_report_input: build/san/tests/test_report_input.o build/san/reports/csv.o \
-	build/san/reports/run_dir.o $(SHARED_SAN_OBJ)
+	build/san/reports/run_dir.o build/san/reports/model.o $(SHARED_SAN_OBJ)
 build/tests/test_report_input: LDLIBS += -lm
 build/san/tests/test_report_input.o: CPPFLAGS += -Ireports
 
