@@ -29,13 +29,14 @@ fastapi_server() {
 		--app-dir load/peers --no-access-log --log-level warning app:app)
 }
 
-# fastapi_ready PORT PGID: prints PORT once both workers answer (10 s at most).
+# fastapi_ready PORT PGID: prints PORT once both workers run and a sync route
+# answers 200 (10 s at most).
 fastapi_ready() {
 	local i
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$2" 2>/dev/null || return 1
 		if [ "$("$FASTAPI_PY" "$MEASURE" workers "$2" | wc -l)" -ge $FASTAPI_WORKERS ] &&
-			curl -s -o /dev/null -m 1 "http://127.0.0.1:$1/async_concurrent?ms=0"; then
+			curl -sf -o /dev/null -m 1 "http://127.0.0.1:$1/sync_baseline?ms=0"; then
 			echo "$1"
 			return 0
 		fi

@@ -43,8 +43,8 @@ order_lock = threading.Lock()
 class ArrivalStamp:
     """Pure ASGI: stamps when the request reached the app, before any waiting."""
 
-    def __init__(self, inner):
-        self.inner = inner
+    def __init__(self, app):
+        self.inner = app
         self.told = False
 
     async def __call__(self, scope, receive, send):
