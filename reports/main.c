@@ -54,8 +54,7 @@ static void usage(FILE *f)
 		"                     among the processes, a queue each  [one queue]\n"
 		"  --order O          fifo, lifo (anyio's thread limiter) or random:\n"
 		"                     the order a process serves its waiters  [fifo]\n"
-		"  --process-cpu-ms MS  CPU a request costs its worker process, one\n"
-		"                     request at a time (a Python worker's GIL)    [0]\n"
+
 		"  --help             this text\n"
 		"\n"
 		"Exit: 0 ok, 2 bad usage or unreadable input (the message names the file and\n"
@@ -117,7 +116,7 @@ static int predict(const struct model_scenario *base, char **classes, int n)
 int main(int argc, char **argv)
 {
 	enum { O_PREDICT = 256, O_USERS, O_RATE, O_TIME, O_TASK, O_THREADS, O_HELPERS,
-	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_PCPU, O_HELP };
+	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_HELP };
 	static const struct option opts[] = {
 		{ "predict", no_argument, NULL, O_PREDICT },
 		{ "users", required_argument, NULL, O_USERS },
@@ -132,7 +131,6 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "split", required_argument, NULL, O_SPLIT },
 		{ "order", required_argument, NULL, O_ORDER },
-		{ "process-cpu-ms", required_argument, NULL, O_PCPU },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -167,9 +165,6 @@ int main(int argc, char **argv)
 			if (model_order_parse(optarg, &sc.order) < 0)
 				cli_die_usage(prog, "--order: expected fifo, lifo or random, "
 					      "found \"%s\"", optarg);
-			break;
-		case O_PCPU:
-			sc.process_cpu_ms = parse_double("--process-cpu-ms", optarg, 0, 1e5);
 			break;
 		case O_HELP: usage(stdout); return 0;
 		default:

@@ -208,10 +208,9 @@ double model_spawn_time_s(const struct model_scenario *sc, int k)
 
 /* --- the event heap: (time, kind, seq) ascending. At one instant a completion
  * comes before an arrival: a server frees its thread (and wakes a waiter) before
- * the answered user's next request can reach it; seq keeps FIFO among equals.
- * EV_CPU: the process's CPU is done with a request, which now wants a server. */
+ * the answered user's next request can reach it; seq keeps FIFO among equals. */
 
-enum event_kind { EV_DONE, EV_CPU, EV_ARRIVE };
+enum event_kind { EV_DONE, EV_ARRIVE };
 
 struct event {
 	double t;
@@ -272,10 +271,9 @@ static double uniform01(uint64_t *state)
 	return (z >> 11) * (1.0 / 9007199254740992.0);
 }
 
-/* --- one worker process: its servers, the users waiting for one, and (when the
- * scenario gives process_cpu_ms) its one CPU. Each queue is a ring of user ids
- * holding at most the process's users; the service order is only which end (or
- * which slot) ring_take reads. */
+/* --- one worker process: its servers and the users waiting for one. The queue
+ * is a ring of user ids holding at most the process's users; the service order
+ * is only which end (or which slot) ring_take reads. */
 
 struct ring {
 	int *id;
@@ -285,8 +283,6 @@ struct ring {
 struct process {
 	int capacity, busy, unbounded;
 	struct ring wait; /* for a server, in the scenario's order */
-	struct ring cpu;  /* for the CPU, first come first served */
-	int cpu_busy;
 };
 
 static void ring_put(struct ring *r, int user)
@@ -362,16 +358,6 @@ static void serve(struct process *p, struct event *heap, size_t *nheap, uint64_t
 	heap_push(heap, nheap, (struct event){ t + s_s, EV_DONE, (*seq)++, u });
 }
 
-/* A request ready for a server takes a free one of its process or waits. */
-static void want_server(struct process *p, struct event *heap, size_t *nheap, uint64_t *seq,
-			int u, double t, double s_s)
-{
-	if (p->unbounded || p->busy < p->capacity)
-		serve(p, heap, nheap, seq, u, t, s_s);
-	else
-		ring_put(&p->wait, u);
-}
-
 /*
  * Arrivals and completions from one heap. An arrival takes a free server of its
  * user's process or joins that process's queue; a completion records the
@@ -384,12 +370,12 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	struct model_steady st;
 	struct event *heap = NULL;
 	struct process *procs = NULL;
-	int *proc_of = NULL, *queues = NULL, *cpu_queues = NULL;
+	int *proc_of = NULL, *queues = NULL;
 	double *sent_at = NULL;
 	char *answered = NULL;
 	size_t nheap = 0, cap_ms = 1024;
 	uint64_t seq = 0, rng = sc->seed, order_rng = sc->seed ^ 0x5eed0f0adeull;
-	double s_s, t_end = sc->run_time_s, cpu_s = sc->process_cpu_ms / 1e3;
+	double s_s, t_end = sc->run_time_s;
 	int nproc = sc->nsplit > 1 ? sc->nsplit : 1;
 
 	memset(out, 0, sizeof *out);
@@ -399,24 +385,22 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	}
 	s_s = st.service_ms / 1e3;
 	out->seconds = (int)ceil(t_end);
-	/* each user has at most one event pending: its send, its CPU or its completion */
+	/* each user has at most one event pending: its send or its completion */
 	heap = malloc(sizeof *heap * (size_t)sc->users);
 	procs = calloc((size_t)nproc, sizeof *procs);
 	proc_of = malloc(sizeof *proc_of * (size_t)sc->users);
 	queues = malloc(sizeof *queues * (size_t)sc->users);
-	cpu_queues = malloc(sizeof *cpu_queues * (size_t)sc->users);
 	sent_at = malloc(sizeof *sent_at * (size_t)sc->users);
 	answered = calloc((size_t)sc->users, 1);
 	out->ms = malloc(sizeof *out->ms * cap_ms);
 	out->done_per_s = calloc((size_t)out->seconds + 1, sizeof *out->done_per_s);
 	out->users_per_s = calloc((size_t)out->seconds + 1, sizeof *out->users_per_s);
-	if (!heap || !procs || !proc_of || !queues || !cpu_queues || !sent_at || !answered || !out->ms || !out->done_per_s ||
+	if (!heap || !procs || !proc_of || !queues || !sent_at || !answered || !out->ms || !out->done_per_s ||
 	    !out->users_per_s || assign_users(sc, proc_of) < 0)
 		goto fail;
 	for (int p = 0, at = 0; p < nproc; p++) {
 		int users = nproc > 1 ? sc->split[p] : sc->users;
 		procs[p].wait = (struct ring){ .id = queues + at, .cap = users > 0 ? users : 1 };
-		procs[p].cpu = (struct ring){ .id = cpu_queues + at, .cap = users > 0 ? users : 1 };
 		at += users;
 		procs[p].capacity = model_process_capacity(sc, p, &procs[p].unbounded);
 	}
@@ -437,23 +421,10 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		if (e.kind == EV_ARRIVE) {
 			out->sent++;
 			sent_at[e.user] = e.t;
-			if (cpu_s <= 0) {
-				want_server(p, heap, &nheap, &seq, e.user, e.t, s_s);
-			} else if (!p->cpu_busy) {
-				p->cpu_busy = 1;
-				heap_push(heap, &nheap, (struct event){ e.t + cpu_s, EV_CPU, seq++, e.user });
-			} else {
-				ring_put(&p->cpu, e.user);
-			}
-			continue;
-		}
-		if (e.kind == EV_CPU) {
-			if (p->cpu.len > 0)
-				heap_push(heap, &nheap, (struct event){ e.t + cpu_s, EV_CPU, seq++,
-					  ring_take(&p->cpu, MODEL_ORDER_FIFO, NULL) });
+			if (p->unbounded || p->busy < p->capacity)
+				serve(p, heap, &nheap, &seq, e.user, e.t, s_s);
 			else
-				p->cpu_busy = 0;
-			want_server(p, heap, &nheap, &seq, e.user, e.t, s_s);
+				ring_put(&p->wait, e.user);
 			continue;
 		}
 		p->busy--;
@@ -493,7 +464,6 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	free(procs);
 	free(proc_of);
 	free(queues);
-	free(cpu_queues);
 	free(sent_at);
 	free(answered);
 	return 0;
@@ -502,7 +472,6 @@ fail:
 	free(procs);
 	free(proc_of);
 	free(queues);
-	free(cpu_queues);
 	free(sent_at);
 	free(answered);
 	model_run_free(out);

@@ -57,10 +57,6 @@ struct model_scenario {
 	int split[MODEL_SPLIT_MAX];
 	int nsplit;
 	enum model_order order;
-	/* CPU ms a request costs its worker process where the process runs one
-	 * request's code at a time (a Python worker: the GIL), spent as it arrives,
-	 * before it waits for a server; first come, first served. 0: none. */
-	double process_cpu_ms;
 };
 
 /* Which bound of X = min(N/(S+Z), C/S) holds the throughput down. */

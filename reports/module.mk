@@ -33,7 +33,6 @@ predict: bin/report
 		--task-ms $(call profile_get,TASK_MS) --threads $(call profile_get,THREADS) \
 		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) \
 		$(if $(SPLIT),--split $(SPLIT)) $(if $(ORDER),--order $(ORDER)) \
-		$(if $(PROCESS_CPU_MS),--process-cpu-ms $(PROCESS_CPU_MS)) \
 		$(or $(CLASSES),$(subst $(comma), ,$(SCENARIOS)))
 
 UNIT_TESTS += build/tests/test_report_input

@@ -410,12 +410,6 @@ static int load_measured(const struct env *e, struct scenario *s, char *err, siz
 		}
 		s->order_measured = 1;
 	}
-	/* the threads the server said it has (the original's anyio limiters) win
-	 * over the harness's flag */
-	double threads;
-	if (env_number(e, "SERVER_THREADS", s->threads, &threads, err, cap) < 0)
-		return -1;
-	s->threads = (int)threads;
 	return env_number(e, "SERVER_CPU_MS", -1, &s->server_cpu_ms, err, cap) < 0 ? -1 : 0;
 }
 

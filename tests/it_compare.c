@@ -300,8 +300,8 @@ static void make_compare_target_fastapi_measures_split_and_order(void **state)
 
 	snprintf(scen, sizeof scen, "%s/01-SyncBaselineUser-fastapi", dir);
 	assert_file_has(scen, "scenario.env", "TARGET=fastapi\n");
-	assert_file_has(scen, "scenario.env", "SERVER_PROCESSES=2\n");
-	assert_file_has(scen, "scenario.env", "SERVER_THREADS=80\n");
+	/* measured, appended after the flags' values */
+	assert_file_has(scen, "scenario.env", "TARGET=fastapi\nWORKERS=2\nTHREADS=80\n");
 	assert_file_has(scen, "scenario.env", "ORDER=lifo\n");
 	assert_file_has(scen, "scenario.env", "SERVER_CPU_MS=");
 	assert_file_has(scen, "load_stats.csv", ",/sync_baseline,");

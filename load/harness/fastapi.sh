@@ -58,9 +58,10 @@ measure_loaded() {
 	measure_conns=$("$FASTAPI_PY" "$MEASURE" connections "$1" "${measure_pids[@]}")
 }
 
-# measure_end USERS: after the load, before the server stops. Worker processes
-# and their threads are recorded only for the original stack (the C servers'
-# flags already say theirs); split, order and CPU per request for every target.
+# measure_end USERS: after the load, before the server stops. For the original
+# stack, THREADS and WORKERS are appended as measured (the last assignment in
+# scenario.env wins): the worker processes found, and the threads their anyio
+# limiters said they have. Split, order and CPU per request for every target.
 measure_end() {
 	local cpu1 threads=0 f
 	cpu1=$("$FASTAPI_PY" "$MEASURE" cpu "$measure_pg")
@@ -69,8 +70,8 @@ measure_end() {
 			[ -f "$f" ] && threads=$((threads + $(cat "$f")))
 		done
 		{
-			echo "SERVER_PROCESSES=${#measure_pids[@]}"
-			[ $threads -gt 0 ] && echo "SERVER_THREADS=$threads"
+			echo "WORKERS=${#measure_pids[@]}"
+			[ $threads -gt 0 ] && echo "THREADS=$threads"
 		} >>"$measure_dir/scenario.env"
 	fi
 	# One process: the split is the whole; nothing to tell the model.
