@@ -26,8 +26,8 @@ INTEGRATION_TESTS :=
 # --- dependencies: Debian packages, checked in one dpkg-query (well under a second)
 DEPS := gcc make libc6-dev libcivetweb-dev libcmocka-dev libhttp-parser-dev gnuplot-nox \
 	python3 python3-locust wrk nginx-light curl clang libclang-rt-14-dev \
-	postgresql-15 libpq-dev libzmq3-dev libmsgpack-dev
-DEPS_BENCH := uvicorn python3-fastapi valgrind linux-perf
+	postgresql-15 libpq-dev libzmq3-dev libmsgpack-dev uvicorn python3-fastapi
+DEPS_BENCH := valgrind linux-perf
 
 .PHONY: deps
 deps:

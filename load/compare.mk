@@ -6,6 +6,8 @@
 #   LOCUST_WORKERS=N  with LOAD=locust: a master and N workers on 127.0.0.1
 #   LOAD=locust-master LOAD_WORKERS=N  Locust's master (headless) and N bin/load
 #                   --worker processes (default 1); the master writes the CSV files
+#   TARGET=c|fastapi|both  the lab's C servers, the original FastAPI stack on
+#                   uvicorn (2 workers x 40 threads), or both in one run folder
 #   HELPERS=N       bin/blocking's fan-out pool (default 3 x THREADS: never binds)
 #   WAIT=MIN[-MAX]  think time between a user's requests, seconds (default 0;
 #                   `make predict` reads the same variable)
@@ -17,6 +19,7 @@ SCENARIOS ?= $(PROFILE_$(PROFILE)_SCENARIOS)
 LOAD ?= bin/load
 LOCUST_WORKERS ?= 0
 LOAD_WORKERS ?=
+TARGET ?= c
 HELPERS ?= $(PROFILE_$(PROFILE)_HELPERS)
 WAIT ?=
 USERS_LIST ?= $(or $(PROFILE_$(PROFILE)_USERS_LIST),50 100 200 500 1000 2000)
@@ -30,7 +33,8 @@ compare_flags = --profile $(PROFILE) \
 	$(if $(HELPERS),--helpers $(HELPERS)) $(if $(WAIT),--wait '$(WAIT)') \
 	$(if $(SCENARIOS),--scenarios '$(SCENARIOS)') --load '$(LOAD)' --runs-dir '$(RUNS_DIR)' \
 	$(if $(filter-out 0,$(LOCUST_WORKERS)),--locust-workers $(LOCUST_WORKERS)) \
-	$(if $(LOAD_WORKERS),--load-workers $(LOAD_WORKERS))
+	$(if $(LOAD_WORKERS),--load-workers $(LOAD_WORKERS)) \
+	--target '$(TARGET)'
 
 # Refuses a profile that reports/profiles.mk does not define.
 compare_check = @$(if $(PROFILE_$(PROFILE)_USERS),true,\

@@ -32,6 +32,10 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
   --workers N          bin/evented --workers                                 [2]
   --wait MIN[-MAX]     think time between a user's requests, seconds         [0]
   --scenarios A,B      user classes to run                          [all routes]
+  --target T           c (bin/blocking, bin/evented), fastapi (the original
+                       stack: load/peers/app.py on Debian's uvicorn, 2 worker
+                       processes of 40 threads; folders NN-CLASS-fastapi) or
+                       both, one after the other in one run folder        [c]
   --load TOOL          bin/load, locust (Debian's, with load/locustfile.py), or
                        locust-master (Locust's master, bin/load workers) [bin/load]
   --locust-workers N   with --load locust: a master and N worker processes on
@@ -57,12 +61,12 @@ die_usage() {
 profile=quick users=500 spawn_rate=1000 run_time=15 task_ms=250 threads=80
 task_cpu_ms=3 offload_threads=2
 helpers= workers=2 wait=0 scenarios= load=bin/load sweep= runs_dir=reports/runs bin=bin
-locust_workers=0 load_workers=
+locust_workers=0 load_workers= target=c
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--help|-h) usage; exit 0 ;;
 	--profile|--users|--spawn-rate|--run-time|--task-ms|--threads|--helpers|--workers|\
-	--wait|--scenarios|--load|--sweep|--runs-dir|--bin|--locust-workers|--load-workers|\
+	--wait|--scenarios|--load|--sweep|--runs-dir|--bin|--locust-workers|--load-workers|--target|\
 	--task-cpu-ms|--offload-threads)
 		[ $# -ge 2 ] || die_usage "$1 needs a value"
 		v=$2
@@ -73,7 +77,8 @@ while [ $# -gt 0 ]; do
 		--scenarios) scenarios=$v ;; --load) load=$v ;; --sweep) sweep=$v ;;
 		--runs-dir) runs_dir=$v ;; --bin) bin=$v ;; --locust-workers) locust_workers=$v ;;
 		--load-workers) load_workers=$v ;;
-		--task-cpu-ms) task_cpu_ms=$v ;; --offload-threads) offload_threads=$v ;;
+	--wait|--scenarios|--load|--sweep|--runs-dir|--bin|--locust-workers|--load-workers|--target|\
+	--task-cpu-ms|--offload-threads)
 		esac
 		shift 2 ;;
 	*) die_usage "unknown argument '$1'" ;;
@@ -107,6 +112,8 @@ load_workers=${load_workers:-0}
 	die_usage "--load-workers must be a whole number > 0, not '$load_workers'"
 [[ $locust_workers =~ ^[0-9]+$ ]] || die_usage "--locust-workers must be a whole number, not '$locust_workers'"
 [ "$locust_workers" = 0 ] || [ "$load" = locust ] || die_usage "--locust-workers needs --load locust"
+case "$target" in c|fastapi) targets=$target ;; both) targets="c fastapi" ;;
+*) die_usage "--target must be c, fastapi or both, not '$target'" ;; esac
 for u in $sweep; do is_uint "$u" || die_usage "--sweep user counts must be whole numbers, not '$u'"; done
 
 cd "$(dirname "$0")/.." || exit 2
@@ -118,6 +125,9 @@ if [ "$load" != bin/load ] && ! command -v locust >/dev/null; then
 	exit 2
 fi
 command -v curl >/dev/null || { echo "$prog: curl is not installed: run make deps" >&2; exit 2; }
+# The original stack and the measurements the model needs of it (and of any server).
+. load/harness/fastapi.sh
+[ "$target" = c ] || fastapi_check || exit 2
 
 # The scenarios: the route table's own listing (CLASS PATH WORLD PLAN TASKS).
 table=$("$bin/load" --routes) || { echo "$prog: $bin/load --routes failed" >&2; exit 2; }
@@ -233,18 +243,12 @@ set_aside() {
 }
 
 # What the server and the load generator used (load/harness/usage.py):
-# SERVER_CPU_MS, the server's CPU until the scrape over the requests the scrape
-# counts; SERVER_RSS_KB and SERVER_THREADS at the scrape, under full load;
-# LOAD_CPU_S, the generator processes' CPU, summed; OTHER_CPU_S, what every
-# other process (the generator, other builds) took of the machine's cores
-# while the server ran, over WINDOW_S seconds. Absent when unread.
+# SERVER_RSS_KB and SERVER_THREADS at the scrape, under full load; LOAD_CPU_S,
+# the generator processes' CPU, summed; OTHER_CPU_S, what every other process
+# (the generator, other builds) took of the machine's cores while the server
+# ran, over WINDOW_S seconds. Absent when unread. (SERVER_CPU_MS is
+# measure.py's, above, for every target.)
 cpu=load/harness/usage.py
-record_server_cpu() { # dir, route path, CPU seconds at start, at the scrape
-	local ms
-	[ -n "$3" ] && [ -n "$4" ] || return 0
-	ms=$("$cpu" per-request "$3" "$4" "$1/metrics.txt" "$2" 2>/dev/null) &&
-		echo "SERVER_CPU_MS=$ms" >>"$1/scenario.env"
-}
 record_others() { # dir: the CPU the server could not have (OTHER_CPU_S over WINDOW_S)
 	local o
 	o=$("$cpu" others "$1/.snap0" "$1/.snap1" 2>/dev/null) &&
@@ -268,11 +272,14 @@ free_port() {
 }
 
 total=0
-for _ in "${sc_class[@]}"; do for _ in $user_counts; do total=$((total + 1)); done; done
+for _ in $targets; do
+	for _ in "${sc_class[@]}"; do for _ in $user_counts; do total=$((total + 1)); done; done
+done
 begin=$(date +%s)
 per_run_guess=$((run_time + 3)) # starting and stopping a server, until measured
 index=0 failed=0
-echo "compare: $total scenarios, profile $profile, load $load, into $run_dir"
+echo "compare: $total scenarios, profile $profile, load $load, target $target, into $run_dir"
+for tgt in $targets; do # (the loops below keep their indentation from before targets)
 for i in "${!sc_class[@]}"; do
 	class=${sc_class[$i]} path=${sc_path[$i]} world=${sc_world[$i]}
 	for u in $user_counts; do
@@ -286,10 +293,15 @@ for i in "${!sc_class[@]}"; do
 		if [ $index -gt 1 ]; then per_run=$((elapsed / (index - 1))); else per_run=$per_run_guess; fi
 		label=$class
 		[ $sweeping = 1 ] && label=$class-u$u
+		[ "$tgt" = fastapi ] && label=$label-fastapi
 		dir=$run_dir/$(printf '%02d' $index)-$label
 		mkdir "$dir" || exit 2
-		echo "scenario $index/$total $label ($world $path, $u users, ${run_time}s) ..." \
+		echo "scenario $index/$total $label ($tgt $world $path, $u users, ${run_time}s) ..." \
 			"elapsed ${elapsed}s, about $(((total - index + 1) * per_run))s left"
+		sc_threads=$threads sc_helpers=$helpers sc_workers=$workers
+		# The original stack's own: 40 threads and 120 helpers per worker process.
+		[ "$tgt" = fastapi ] && sc_threads=$((40 * FASTAPI_WORKERS)) \
+			sc_helpers=$((120 * FASTAPI_WORKERS)) sc_workers=$FASTAPI_WORKERS
 		cat >"$dir/scenario.env" <<EOF
 CLASS=$class
 PATH=$path
@@ -298,17 +310,20 @@ USERS=$u
 SPAWN_RATE=$spawn_rate
 RUN_TIME_S=$run_time
 TASK_MS=$task_ms
-THREADS=$threads
-HELPERS=$helpers
-WORKERS=$workers
+THREADS=$sc_threads
+HELPERS=$sc_helpers
+WORKERS=$sc_workers
 WAIT_MIN_S=$wait_min
 WAIT_MAX_S=$wait_max
 SWEEP=$sweeping
+TARGET=$tgt
 TASK_CPU_MS=$task_cpu_ms
 OFFLOAD_THREADS=$offload_threads
 CORES=$(nproc)
 EOF
-		if [ "$world" = blocking ]; then
+		if [ "$tgt" = fastapi ]; then
+			fastapi_server "$dir" "$task_ms" # sets server=(...) and fastapi_port
+		elif [ "$world" = blocking ]; then
 			# /metrics on its own threads: on the main port a scrape would wait
 			# in the same queue as the load, behind hundreds of requests.
 			server=("$bin/blocking" --listen 127.0.0.1:0 --threads "$threads"
@@ -321,17 +336,22 @@ EOF
 		fi
 		start_group "$dir/server.log" "${server[@]}"
 		server_pg=$started_pid
-		if ! port=$(server_port "$dir/server.log" "$server_pg"); then
+		if [ "$tgt" = fastapi ]; then
+			port=$(fastapi_ready "$fastapi_port" "$server_pg")
+		else
+			port=$(server_port "$dir/server.log" "$server_pg")
+		fi
+		if [ -z "$port" ]; then
 			echo "$prog: $label: ${server[0]} printed no ready line (see its server.log)" >&2
 			stop_group "$server_pg" 1; forget_group "$server_pg"
 			set_aside "$dir"
 			continue
 		fi
 		host=http://127.0.0.1:$port
-		server_cpu0=$("$cpu" proc "$server_pg")
 		metrics_url=$(grep -m1 -o 'metrics also on http://[^ ]*/metrics' "$dir/server.log")
 		metrics_url=${metrics_url#metrics also on }
 		[ -n "$metrics_url" ] || metrics_url=$host/metrics
+		measure_begin "$dir" "$server_pg"
 		if [ "$load" = bin/load ]; then
 			gen=("$bin/load" --headless -u "$u" -r "$spawn_rate" -t "${run_time}s" -H "$host"
 				--csv "$dir/load" --json "$dir/load.json")
@@ -377,16 +397,15 @@ EOF
 		"$cpu" snap "$server_pg" >"$dir/.snap0" 2>/dev/null
 		while kill -0 "$load_pg" 2>/dev/null && [ "$(date +%s)" -lt $scrape_at ]; do sleep 0.2; done
 		record_server_mem "$dir" "$server_pg"
-		if ! curl -s -S -m 5 "$metrics_url" >"$dir/metrics.txt" 2>"$dir/metrics.err"; then
+		measure_loaded "$port"
+		if [ "$tgt" = fastapi ]; then
+			echo "# the original stack has no /metrics" >"$dir/metrics.txt"
+		elif ! curl -s -S -m 5 "$metrics_url" >"$dir/metrics.txt" 2>"$dir/metrics.err"; then
 			echo "# scrape of $metrics_url failed: $(cat "$dir/metrics.err")" >>"$dir/metrics.txt"
 		fi
-		# after the answer: a loop busy computing counts its requests only when
-		# it gets to the scrape, and the CPU is read as close to that as we can
-		server_cpu1=$("$cpu" proc "$server_pg")
 		"$cpu" snap "$server_pg" >"$dir/.snap1" 2>/dev/null
 		record_others "$dir"
 		rm -f "$dir/metrics.err"
-		record_server_cpu "$dir" "$path" "$server_cpu0" "$server_cpu1"
 		# The load ends by itself at its run time; allow start-up and shutdown
 		# (Locust takes seconds to start), then it is hung: stop it.
 		deadline=$(($(date +%s) + 30))
@@ -403,6 +422,7 @@ EOF
 		# each scenario starts a fresh server anyway. SIGTERM, then SIGKILL.
 		# Workers quit when their master does; whatever did not is stopped here.
 		for pg in "${worker_pgs[@]}"; do stop_group "$pg" 2; forget_group "$pg"; done
+		measure_end "$u"
 		stop_group "$server_pg" 1
 		forget_group "$server_pg"
 		record_load_cpu "$dir"
@@ -418,6 +438,7 @@ EOF
 			set_aside "$dir"
 		fi
 	done
+done
 done
 msg=""; [ $failed -gt 0 ] && msg=", $failed failed to run"
 echo "compare: ran $total scenarios in $(($(date +%s) - begin))s$msg"

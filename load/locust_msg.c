@@ -69,6 +69,7 @@ static uint64_t be(const unsigned char *p, int n)
  * byte, so a frame that declares more items than it has bytes left is refused here,
  * in one pass that allocates nothing: `need` counts the items still to be read.
  */
+/* 0 plausible (or truncated: msgpack says so), -1 over-declared, -2 byte 0xc1 */
 static int plausible(const unsigned char *p, size_t len)
 {
 	static const unsigned char fixed[32] = { /* 0xc0..0xdf: bytes after the type byte */
@@ -87,7 +88,7 @@ static int plausible(const unsigned char *p, size_t len)
 		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
 			continue;
 		if (c == 0xc1)
-			return -1;
+			return -2; /* never used by msgpack */
 		if (c >= 0x80 && c <= 0x8f)
 			items = 2 * (uint64_t)(c & 0x0f);
 		else if (c >= 0x90 && c <= 0x9f)
@@ -131,8 +132,10 @@ int locust_msg_decode(struct locust_msg *m, const void *frame, size_t len, char 
 
 	msgpack_unpacked_init(&m->up);
 	m->type[0] = m->node_id[0] = '\0';
-	if (plausible(frame, len) < 0)
-		return fail(why, cap, "a container declares more items than the %zu bytes hold", len);
+	switch (plausible(frame, len)) {
+	case -1: return fail(why, cap, "a container declares more items than the %zu bytes hold", len);
+	case -2: return fail(why, cap, "not msgpack (byte 0xc1)");
+	}
 	ret = msgpack_unpack_next(&m->up, frame, len, &off);
 	if (ret == MSGPACK_UNPACK_CONTINUE)
 		return fail(why, cap, "truncated msgpack (%zu bytes)", len);

@@ -52,7 +52,7 @@ static void usage(FILE *f)
 "      --headless         accepted for Locust compatibility (always headless)\n"
 "      --worker           be a worker of a Locust 2.x master (ZeroMQ + msgpack):\n"
 "                         the master gives users, classes and host; the worker\n"
-"                         reports every 3 s; -u -r -t -H, CLASS and --csv are unused\n"
+"                         reports every 3 s (-u -r -t -H are the master's)\n"
 "      --master-host H    the master's address (default 127.0.0.1)\n"
 "      --master-port P    the master's port (default 5557)\n"
 "      --master-timeout S exit 1 when the link to the master is down for S seconds\n"
@@ -296,6 +296,9 @@ int main(int argc, char **argv)
 	if (worker) {
 		if (optind != argc)
 			cli_die_usage(prog, "--worker takes no CLASS: the master names them");
+		if (c.rate > 0 || path != NULL || oo.csv_prefix != NULL || oo.json_path != NULL)
+			cli_die_usage(prog, "--worker runs the master's closed model and reports to it: "
+				      "no --rate, --path, --csv or --json");
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_signal;
 		sigaction(SIGINT, &sa, NULL);

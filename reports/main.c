@@ -57,6 +57,7 @@ static void usage(FILE *f)
 		"                     among the processes, a queue each  [one queue]\n"
 		"  --order O          fifo, lifo (anyio's thread limiter) or random:\n"
 		"                     the order a process serves its waiters  [fifo]\n"
+
 		"  --help             this text\n"
 		"\n"
 		"Exit: 0 ok, 2 bad usage or unreadable input (the message names the file and\n"

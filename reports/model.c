@@ -597,6 +597,7 @@ struct sim {
 	double now;
 	uint64_t seq, rng;        /* rng: the waits' draws */
 	double *sent_at;          /* per user */
+	char *answered;           /* per user: a request of theirs was counted */
 	int *at;                  /* per user: the stage it is in */
 	size_t cap_ms;
 	struct model_run *out;
@@ -730,6 +731,10 @@ static int finish(struct sim *m, int u)
 	/* to the microsecond: sums of seconds drift by 1e-15, and 99.99999 ms
 	 * would print as Locust's truncated 99 */
 	out->ms[out->reqs++] = round((done - m->sent_at[u]) * 1e6) / 1e3;
+	if (!m->answered[u]) {
+		m->answered[u] = 1;
+		out->users_answered++;
+	}
 	out->done_per_s[(int)floor(done)]++;
 	if (done > out->last_done_s)
 		out->last_done_s = done;
@@ -807,6 +812,7 @@ static void sim_free(struct sim *m)
 	free(m->ev);
 	free(m->cpu);
 	free(m->sent_at);
+	free(m->answered);
 	free(m->at);
 }
 
@@ -848,12 +854,13 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	m.ev = malloc(sizeof *m.ev * nu);
 	m.cpu = malloc(sizeof *m.cpu * nu);
 	m.sent_at = malloc(sizeof *m.sent_at * nu);
+	m.answered = calloc(nu, 1);
 	m.at = malloc(sizeof *m.at * nu);
 	out->ms = malloc(sizeof *out->ms * m.cap_ms);
 	out->done_per_s = calloc((size_t)out->seconds + 1, sizeof *out->done_per_s);
 	out->users_per_s = calloc((size_t)out->seconds + 1, sizeof *out->users_per_s);
 	if (!m.procs || !lines || !m.proc_of || !m.loop.line || !m.pool.line || !m.ev ||
-	    !m.cpu || !m.sent_at || !m.at || !out->ms || !out->done_per_s ||
+	    !m.cpu || !m.sent_at || !m.answered || !m.at || !out->ms || !out->done_per_s ||
 	    !out->users_per_s || assign_users(sc, m.proc_of) < 0) {
 		if (m.procs)
 			m.procs[0].line = lines;

@@ -141,6 +141,8 @@ struct model_run {
 	long sent;            /* requests sent before the stop */
 	long reqs;            /* completed inside the window: Locust's "# reqs" */
 	long unfinished;      /* sent but still in flight at the stop (Locust drops them) */
+	long users_answered;  /* users with at least one counted request: under LIFO the
+			       * rest waited the whole run, which Locust's table never shows */
 	double last_done_s;   /* completion time of the last counted request */
 	double rps;           /* Locust's total req/s: reqs / last_done_s */
 	double *ms;           /* response times of counted requests, ascending; malloc'd */

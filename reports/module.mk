@@ -38,7 +38,7 @@ predict: bin/report
 
 UNIT_TESTS += build/tests/test_report_input
 build/tests/test_report_input: build/san/tests/test_report_input.o build/san/reports/csv.o \
-	build/san/reports/run_dir.o $(SHARED_SAN_OBJ)
+	build/san/reports/run_dir.o build/san/reports/model.o $(SHARED_SAN_OBJ)
 build/tests/test_report_input: LDLIBS += -lm
 build/san/tests/test_report_input.o: CPPFLAGS += -Ireports
 

@@ -84,4 +84,9 @@ void prediction_print(FILE *f, const struct prediction *p)
 	fprintf(f, "simulated run: %ld sent, %ld counted, %ld still in flight at the stop "
 		"(Locust drops them), last counted at %.1f s\n\n", p->run.sent, p->run.reqs,
 		p->run.unfinished, p->run.last_done_s);
+	if (p->run.users_answered < p->sc.users)
+		fprintf(f, "only %ld of %d users had a request counted: the rest waited %s\n\n",
+			p->run.users_answered, p->sc.users,
+			p->sc.order == MODEL_ORDER_LIFO ? "the whole run, passed over by newer requests "
+			"(last come, first served)" : "past the stop");
 }

@@ -336,6 +336,17 @@ static void scenario_title(FILE *f, const struct scenario *s)
 		fprintf(f, "%d workers", s->workers);
 	if (s->wait_max_s > 0)
 		fprintf(f, ", wait %g-%g s", s->wait_min_s, s->wait_max_s);
+	if (strcmp(s->target, "fastapi") == 0)
+		fprintf(f, ", FastAPI on uvicorn");
+	if (s->nsplit > 1) {
+		fprintf(f, ", users per process");
+		for (int i = 0; i < s->nsplit; i++)
+			fprintf(f, "%s%d", i ? "/" : " ", s->split[i]);
+	}
+	if (s->order_measured)
+		fprintf(f, ", %s order", model_order_name(s->order));
+	if (s->server_cpu_ms >= 0)
+		fprintf(f, ", %.2f ms server CPU/request", s->server_cpu_ms);
 }
 
 static void comparison_table(FILE *f, const struct comparison *c, const char *indent)
@@ -777,6 +788,10 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		sc.helpers = s->helpers;
 		sc.workers = s->workers;
 		sc.overhead_ms = overhead_ms;
+		/* the split and order the harness measured in this run, not fitted */
+		memcpy(sc.split, s->split, sizeof sc.split);
+		sc.nsplit = s->nsplit;
+		sc.order = s->order;
 		sc.cores = s->cores;
 		sc.offload_threads = s->offload_threads;
 		sc.cpu_ms = s->task_cpu_ms;

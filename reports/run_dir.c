@@ -393,6 +393,48 @@ static void read_metrics(struct scenario *s, const char *path)
 
 /* --- the folder ----------------------------------------------------------- */
 
+/* TARGET, SPLIT, ORDER and SERVER_CPU_MS, each optional. */
+static int load_measured(const struct env *e, struct scenario *s, char *err, size_t cap)
+{
+	struct model_scenario sc = { .users = s->users };
+	int line = 0;
+	const char *v;
+
+	env_copy(e, "TARGET", s->target, sizeof s->target);
+	if (s->target[0] && strcmp(s->target, "c") != 0 && strcmp(s->target, "fastapi") != 0) {
+		env_get(e, "TARGET", &line);
+		snprintf(err, cap, "%s:%d: TARGET: expected c or fastapi, found \"%s\"", e->path,
+			 line, s->target);
+		return -1;
+	}
+	if ((v = env_get(e, "SPLIT", &line))) {
+		long sum = 0;
+		if (model_split_parse(v, &sc) < 0) {
+			snprintf(err, cap, "%s:%d: SPLIT: expected users per worker process as "
+				 "A,B,..., found \"%s\"", e->path, line, v);
+			return -1;
+		}
+		for (int i = 0; i < sc.nsplit; i++)
+			sum += sc.split[i];
+		if (sum != s->users) {
+			snprintf(err, cap, "%s:%d: SPLIT: the processes' users sum to %ld, not "
+				 "USERS=%d", e->path, line, sum, s->users);
+			return -1;
+		}
+		memcpy(s->split, sc.split, sizeof s->split);
+		s->nsplit = sc.nsplit;
+	}
+	if ((v = env_get(e, "ORDER", &line))) {
+		if (model_order_parse(v, &s->order) < 0) {
+			snprintf(err, cap, "%s:%d: ORDER: expected fifo, lifo or random, found \"%s\"",
+				 e->path, line, v);
+			return -1;
+		}
+		s->order_measured = 1;
+	}
+	return env_number(e, "SERVER_CPU_MS", -1, &s->server_cpu_ms, err, cap) < 0 ? -1 : 0;
+}
+
 static int load_scenario(struct scenario *s, char *err, size_t cap)
 {
 	char path[1100];
@@ -441,7 +483,6 @@ static int load_scenario(struct scenario *s, char *err, size_t cap)
 		return -1;
 	s->offload_threads = (int)v;
 	if (env_number(&e, "TASK_CPU_MS", ROUTE_DEFAULT_TASK_CPU_MS, &s->task_cpu_ms, err, cap) < 0 ||
-	    env_number(&e, "SERVER_CPU_MS", -1, &s->server_cpu_ms, err, cap) < 0 ||
 	    env_number(&e, "LOAD_CPU_S", -1, &s->load_cpu_s, err, cap) < 0 ||
 	    env_number(&e, "SERVER_RSS_KB", -1, &s->rss_kb, err, cap) < 0 ||
 	    env_number(&e, "SERVER_THREADS", -1, &s->server_threads, err, cap) < 0)
@@ -456,6 +497,8 @@ static int load_scenario(struct scenario *s, char *err, size_t cap)
 		snprintf(err, cap, "%s: USERS must be at least 1", path);
 		return -1;
 	}
+	if (load_measured(&e, s, err, cap) < 0)
+		return -1;
 
 	snprintf(path, sizeof path, "%s/load_stats.csv", s->dir);
 	if (read_stats(&s->m, path, err, cap) < 0)

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "locust.h"
+#include "model.h"
 #include "routes.h"
 
 #define RUN_DIR_MAX_SCENARIOS 64
@@ -46,9 +47,15 @@ struct scenario {
 	char world[16];
 	int users, threads, helpers, workers, sweep;
 	double spawn_rate, run_time_s, task_ms, wait_min_s, wait_max_s;
+	/* measured by the harness (load/harness/measure.py); absent in older runs */
+	char target[16];          /* TARGET: c or fastapi ("" = c) */
+	int split[MODEL_SPLIT_MAX]; /* SPLIT: users per worker process, summing to users */
+	int nsplit;               /* 0: not measured (one queue) */
+	enum model_order order;   /* ORDER */
+	int order_measured;
+	double server_cpu_ms;     /* SERVER_CPU_MS; -1 when not measured */
 	int cores, offload_threads;  /* CORES, OFFLOAD_THREADS */
 	double task_cpu_ms;          /* TASK_CPU_MS: a CPU route's work per task */
-	double server_cpu_ms;        /* SERVER_CPU_MS: measured per request; -1 unknown */
 	double load_cpu_s;           /* LOAD_CPU_S: the load generator's CPU; -1 unknown */
 	double rss_kb, server_threads; /* SERVER_RSS_KB, SERVER_THREADS under load; -1 */
 	double cores_free;           /* CORES - OTHER_CPU_S / WINDOW_S; -1 unknown */

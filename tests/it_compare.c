@@ -1,6 +1,7 @@
 /*
  * make compare end to end: the smoke profile's run folder, report and summary,
- * real Locust on one scenario (one process, then a master and two workers), Ctrl-C stopping everything, and the locustfile
+ * real Locust on one scenario (one process, then a master and two workers), the
+ * original FastAPI stack (TARGET=fastapi), Ctrl-C stopping everything, and the locustfile
  * matching the route table (its classes and GETs, nothing else).
  *
  * Runs go under build/tests/ (RUNS_DIR=), not reports/runs, so a test never
@@ -286,6 +287,52 @@ static void make_compare_load_locust_reads_locusts_csv(void **state)
 	remove_runs(runs);
 }
 
+/* The original stack under the same harness: 160 users on the smoke profile's
+ * 100 ms tasks queue for uvicorn's 2 x 40 threads, so the run measures each
+ * worker's share of the users, the order anyio's limiter serves them in (newest
+ * first), the threads and CPU per request, and the report predicts with them. */
+static void make_compare_target_fastapi_measures_split_and_order(void **state)
+{
+	char runs[PATH_MAX], runs_arg[PATH_MAX + 16], dir[PATH_MAX], scen[PATH_MAX + 64];
+	char path[PATH_MAX + 96];
+	(void)state;
+
+	fresh_runs_dir(runs, sizeof runs, "it_compare_fastapi");
+	snprintf(runs_arg, sizeof runs_arg, "RUNS_DIR=%s", runs);
+	char *argv[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
+			 "make", "-s", "compare", "PROFILE=smoke", "TARGET=fastapi", "USERS=160",
+			 "SCENARIOS=SyncBaselineUser,AsyncConcurrentUser", runs_arg, NULL };
+	assert_int_equal(run(argv, 90000), 0);
+	latest_run(runs, dir);
+	assert_int_equal(processes_of_run(dir, 1), 0);
+
+	snprintf(scen, sizeof scen, "%s/01-SyncBaselineUser-fastapi", dir);
+	assert_file_has(scen, "scenario.env", "TARGET=fastapi\n");
+	/* measured, appended after the flags' values */
+	assert_file_has(scen, "scenario.env", "TARGET=fastapi\nWORKERS=2\nTHREADS=80\n");
+	assert_file_has(scen, "scenario.env", "ORDER=lifo\n");
+	assert_file_has(scen, "scenario.env", "SERVER_CPU_MS=");
+	assert_file_has(scen, "load_stats.csv", ",/sync_baseline,");
+	/* SPLIT: two workers' users, summing to the 160 users */
+	snprintf(path, sizeof path, "%s/scenario.env", scen);
+	char *env = slurp(path), *split = env ? strstr(env, "\nSPLIT=") : NULL;
+	int a = -1, b = -1;
+	assert_non_null(split);
+	assert_int_equal(sscanf(split, "\nSPLIT=%d,%d\n", &a, &b), 2);
+	free(env);
+	assert_int_equal(a + b, 160);
+	assert_true(a >= 0 && b >= 0);
+
+	snprintf(scen, sizeof scen, "%s/02-AsyncConcurrentUser-fastapi", dir);
+	assert_file_has(scen, "scenario.env", "TARGET=fastapi\n");
+	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");
+	/* the report names what it predicted with */
+	assert_file_has(dir, "summary.txt", "FastAPI on uvicorn");
+	assert_file_has(dir, "summary.txt", "lifo order");
+	assert_non_null(strstr(out, "users per process"));
+	remove_runs(runs);
+}
+
 static void ctrl_c_stops_everything_it_started(void **state)
 {
 	char runs[PATH_MAX], console[PATH_MAX + 64], dir[PATH_MAX];
@@ -433,6 +480,7 @@ int main(void)
 		cmocka_unit_test(a_scenario_that_cannot_run_is_set_aside),
 		cmocka_unit_test(make_compare_smoke_writes_a_complete_run),
 		cmocka_unit_test(make_compare_load_locust_reads_locusts_csv),
+		cmocka_unit_test(make_compare_target_fastapi_measures_split_and_order),
 		cmocka_unit_test(ctrl_c_stops_everything_it_started),
 	};
 	signal(SIGPIPE, SIG_IGN);

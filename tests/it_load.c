@@ -468,6 +468,13 @@ static void usage_errors_exit_2(void **state)
 	assert_int_equal(r->status, 2);
 	run_load(r, "--bogus", NULL);
 	assert_int_equal(r->status, 2);
+	/* a worker takes its users, classes and host from the master */
+	run_load(r, "--worker", "AsyncConcurrentUser", NULL);
+	assert_int_equal(r->status, 2);
+	run_load(r, "--worker", "--rate", "10", NULL);
+	assert_int_equal(r->status, 2);
+	run_load(r, "--worker", "--master-port", "70000", NULL);
+	assert_int_equal(r->status, 2);
 	run_load(r, "--help", NULL);
 	assert_int_equal(r->status, 0);
 	assert_non_null(strstr(r->out, "--spawn-rate"));

@@ -314,6 +314,7 @@ static void lifo_starves_a_user_that_fifo_serves(void **state)
 	assert_int_equal(run.unfinished, 3);
 	const double fifo[] = { 3000, 6000, 9000, 9000, 9000, 9000, 9000, 9000, 9000 };
 	assert_memory_equal(run.ms, fifo, sizeof fifo);
+	assert_int_equal(run.users_answered, 3);
 	model_run_free(&run);
 
 	assert_int_equal(model_order_parse("lifo", &sc.order), 0);
@@ -322,6 +323,7 @@ static void lifo_starves_a_user_that_fifo_serves(void **state)
 	assert_int_equal(run.unfinished, 3);
 	const double lifo[] = { 3000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000 };
 	assert_memory_equal(run.ms, lifo, sizeof lifo);
+	assert_int_equal(run.users_answered, 2); /* user 1 never */
 	model_run_free(&run);
 
 	/* random: the same count, and the same answer for the same seed */

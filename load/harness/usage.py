@@ -13,9 +13,6 @@ compare's scenario.env.
         "OTHER_CPU_S WINDOW_S" between two snaps (files): the CPU every other
         process used (the load generator included: it shares the cores) and
         the seconds between them
-    usage.py per-request CPU0 CPU1 METRICS PATH
-        (CPU1 - CPU0) seconds over the requests METRICS (a /metrics scrape)
-        counts for route PATH, in ms: the server's CPU per request
     usage.py sum FILE...
         the sum of the numbers in the files (what `run` wrote for each process)
     usage.py run OUT CMD [ARG...]
@@ -28,7 +25,6 @@ Exit: 0 ok, 1 the figure could not be read, 2 bad usage; `run` exits as CMD.
 """
 
 import os
-import re
 import resource
 import signal
 import subprocess
@@ -75,13 +71,6 @@ def mem(pid):
     return int(fields["VmRSS"][0]), int(fields["Threads"][0])
 
 
-def route_requests(metrics_text, path):
-    """Requests a server's /metrics counts for one route, every status."""
-    pattern = re.compile(r'^\w+_requests_total\{route="' + re.escape(path) +
-                         r'",status="[^"]*"\} (\d+)$', re.M)
-    return sum(int(n) for n in pattern.findall(metrics_text))
-
-
 def run(out, argv):
     def ignore(signum, frame):
         pass  # a handler, not SIG_IGN: the child must not inherit "ignored"
@@ -108,14 +97,6 @@ def main(argv):
             return 0
         if len(argv) == 3 and argv[1] == "mem":
             print("%d %d" % mem(int(argv[2])))
-            return 0
-        if len(argv) == 6 and argv[1] == "per-request":
-            with open(argv[4]) as f:
-                n = route_requests(f.read(), argv[5])
-            if n == 0:
-                print(f"usage.py: {argv[4]}: no requests for {argv[5]}", file=sys.stderr)
-                return 1
-            print(f"{(float(argv[3]) - float(argv[2])) * 1e3 / n:.4f}")
             return 0
         if len(argv) >= 3 and argv[1] == "sum":
             total = 0.0

@@ -12,13 +12,21 @@ trusts any figure.
 Every task sleeps TASK_MS milliseconds (environment, default 5000: the original's
 SECONDS_TO_SLEEP = 5); `?ms=N` (0..600000) overrides it for one request, as in the
 C servers.
+
+`make compare TARGET=fastapi` sets LAB_ORDER_LOG=DIR: each worker process then
+appends, per request to a sync route, the monotonic nanoseconds at which the request
+reached the app and at which a threadpool thread started it, to DIR/order-PID.tsv.
+load/harness/measure.py reads them to tell in which order a worker served the
+requests waiting for a thread (anyio's limiter: newest first).
 """
 import asyncio
 import json
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -26,6 +34,47 @@ MS_MAX = 600000
 TASK_MS = int(os.environ.get("TASK_MS", "5000"))
 
 app = FastAPI()
+
+ORDER_LOG = os.environ.get("LAB_ORDER_LOG")
+order_file = None
+order_lock = threading.Lock()
+
+
+class ArrivalStamp:
+    """Pure ASGI: stamps when the request reached the app, before any waiting."""
+
+    def __init__(self, app):
+        self.inner = app
+        self.told = False
+
+    async def __call__(self, scope, receive, send):
+        scope["lab_arrival_ns"] = time.monotonic_ns()
+        if not self.told:
+            # The threads a sync route may use in this worker: anyio's default
+            # limiter, readable only from inside the event loop.
+            self.told = True
+            tokens = anyio.to_thread.current_default_thread_limiter().total_tokens
+            with open(os.path.join(ORDER_LOG, "threads-%d.txt" % os.getpid()), "w") as f:
+                f.write("%d\n" % tokens)
+        await self.inner(scope, receive, send)
+
+
+def log_start(request):
+    # Called first thing on the threadpool thread; one short line per request,
+    # written at once so a killed worker keeps what it measured.
+    global order_file
+    if ORDER_LOG is None:
+        return
+    started = time.monotonic_ns()
+    with order_lock:  # 40 threads share the file
+        if order_file is None:
+            order_file = open(os.path.join(ORDER_LOG, "order-%d.tsv" % os.getpid()), "a",
+                              buffering=1)
+        order_file.write("%d\t%d\n" % (request.scope["lab_arrival_ns"], started))
+
+
+if ORDER_LOG is not None:
+    app.add_middleware(ArrivalStamp)
 
 # /sync_parallel's fan-out pool: 3 helpers per threadpool thread (anyio's default 40),
 # as bin/blocking's --helpers default, so it never binds.
@@ -78,6 +127,7 @@ async def gather_with_concurrency(n, *coros):
 
 @app.get("/sync_baseline")
 def sync_baseline(request: Request):
+    log_start(request)
     s = task_seconds(request)
     i, j, k = sync_task(s, 1), sync_task(s, 2), sync_task(s, 3)
     return reply(f"Sync tasks completed with {i}, {j}, {k}")
@@ -85,6 +135,7 @@ def sync_baseline(request: Request):
 
 @app.get("/sync_parallel")
 def sync_parallel(request: Request):
+    log_start(request)
     s = task_seconds(request)
     results = list(helpers.map(sync_task, [s] * 3, range(3)))
     return reply(f"Sync tasks completed with {results}")

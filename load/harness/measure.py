@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""measure.py — the parameters of a run that the model needs, read off the running
+server rather than guessed: which worker process holds how many users, the order in
+which a worker serves its waiting requests, and the server's CPU per request.
+Python 3 standard library only; Linux /proc.
+
+    measure.py workers PGID                 the server's worker processes (one pid a line)
+    measure.py connections PORT PID...      established connections on PORT held by each
+                                            PID, comma-separated in the order given
+    measure.py cpu PGID                     CPU seconds (user + system) of the group so far
+    measure.py order DIR                    the service order the peer's order logs show
+    measure.py record DIR --users N --connections A,B --cpu-start S --cpu-end S
+                                            append SPLIT, ORDER, SERVER_CPU_MS (and the
+                                            evidence for each) to DIR/scenario.env
+
+Exit: 0 ok, 1 nothing to measure from, 2 bad usage or unreadable input.
+"""
+import csv
+import glob
+import os
+import sys
+
+# Below this a request did not really wait for a thread: the handoff from the event
+# loop to a threadpool thread alone takes some hundreds of microseconds.
+WAITED_NS = 2_000_000
+# Two requests that reached the app closer together than this may have joined the
+# limiter's queue in either order: between the stamp and the queue lie routing and
+# the loop's other work, some milliseconds on a loaded loop. Measured on a smoke run
+# (LIFO): 81% of all waiting pairs started newest first, 96% of those 20 ms apart.
+ORDER_GAP_NS = 20_000_000
+
+
+def group_pids(pgid):
+    """Every live process whose process group is pgid."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        # the command name (field 2) may hold spaces: split after its ')'
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid:
+            pids.append(int(entry))
+    return sorted(pids)
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def workers(pgid):
+    """uvicorn --workers N: the processes multiprocessing spawned to serve (not the
+    supervisor, not multiprocessing's resource tracker); a server of one process
+    (bin/blocking, bin/evented) is its own worker."""
+    pids = group_pids(pgid)
+    spawned = [p for p in pids if "spawn_main" in cmdline(p)]
+    return spawned or [p for p in pids if p == pgid] or pids
+
+
+def cpu_seconds(pgid):
+    """utime + stime of every process in the group, all threads included."""
+    ticks = 0
+    for pid in group_pids(pgid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # stat fields 14 and 15
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def socket_inodes(pid):
+    inodes = set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def established_on_port(port):
+    """Inodes of the established TCP sockets whose local port is port."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    local, state, inode = cols[1], cols[3], cols[9]
+                    if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+                        found.add(inode)
+        except OSError:
+            continue
+    return found
+
+
+def connections(port, pids):
+    est = established_on_port(port)
+    # A socket shared by two processes (inherited) counts for the lower pid only:
+    # a connection is served by one worker.
+    seen, counts = set(), []
+    for pid in pids:
+        mine = (socket_inodes(pid) & est) - seen
+        seen |= mine
+        counts.append(len(mine))
+    return counts
+
+
+def read_order_logs(directory):
+    """{pid: [(arrival_ns, start_ns), ...]} from the peer's order-PID.tsv files."""
+    logs = {}
+    for path in sorted(glob.glob(os.path.join(directory, "order-*.tsv"))):
+        rows = []
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                parts = line.split()
+                if len(parts) != 2 or not all(p.isdigit() for p in parts):
+                    if line.endswith("\n"):
+                        raise ValueError("%s:%d: expected ARRIVAL_NS START_NS" % (path, n))
+                    continue  # a last line cut off when the worker was killed
+                rows.append((int(parts[0]), int(parts[1])))
+        logs[path] = rows
+    return logs
+
+
+def service_order(rows):
+    """Among pairs of requests that waited for a thread at the same time (the older
+    one still waiting when the newer arrived, ORDER_GAP_NS or more later), how many
+    did the worker start newest first? FIFO never does, LIFO always does, a random
+    pick half the time. Returns (pairs, inverted)."""
+    rows = sorted(rows)
+    pairs = inverted = 0
+    for j, (arr_j, start_j) in enumerate(rows):
+        if start_j - arr_j < WAITED_NS:
+            continue
+        for i in range(j - 1, -1, -1):
+            arr_i, start_i = rows[i]
+            if arr_j - arr_i < ORDER_GAP_NS:
+                continue  # too close to know which joined the queue first
+            if start_i - arr_i < WAITED_NS or start_i <= arr_j:
+                continue  # i did not wait, or had started before j arrived
+            pairs += 1
+            inverted += start_j < start_i
+    return pairs, inverted
+
+
+def classify(pairs, inverted):
+    if pairs == 0:
+        return None
+    share = inverted / pairs
+    return "lifo" if share >= 0.8 else "fifo" if share <= 0.2 else "random"
+
+
+def scaled_split(users, counts):
+    """The measured connections as users per process, summing to users (largest
+    remainder), for the model: a reconnect or a late spawn can leave them off by few."""
+    total = sum(counts)
+    if total == 0:
+        return None
+    exact = [c * users / total for c in counts]
+    split = [int(x) for x in exact]
+    by_remainder = sorted(range(len(counts)), key=lambda k: exact[k] - split[k], reverse=True)
+    for k in by_remainder[: users - sum(split)]:
+        split[k] += 1
+    return split
+
+
+def aggregated_requests(stats_csv):
+    with open(stats_csv, newline="") as f:
+        for row in csv.DictReader(f):
+            if row.get("Name") == "Aggregated":
+                return int(row["Request Count"])
+    raise ValueError("%s: no Aggregated row" % stats_csv)
+
+
+def record(directory, users, conns, cpu_start, cpu_end):
+    lines = []
+    counts = [int(c) for c in conns.split(",")] if conns else []
+    split = scaled_split(users, counts) if counts else None
+    if split is not None:
+        lines.append("SPLIT_CONNECTIONS=%s" % ",".join(map(str, counts)))
+        lines.append("SPLIT=%s" % ",".join(map(str, split)))
+    pairs = inverted = 0
+    for rows in read_order_logs(directory).values():
+        p, i = service_order(rows)
+        pairs, inverted = pairs + p, inverted + i
+    order = classify(pairs, inverted)
+    if order is not None:
+        lines.append("ORDER=%s" % order)
+        lines.append("ORDER_PAIRS=%d" % pairs)
+        lines.append("ORDER_NEWEST_FIRST=%d" % inverted)
+    stats = os.path.join(directory, "load_stats.csv")
+    if os.path.exists(stats):
+        reqs = aggregated_requests(stats)
+        cpu = cpu_end - cpu_start
+        lines.append("SERVER_CPU_S=%.2f" % cpu)
+        if reqs > 0:
+            lines.append("SERVER_CPU_MS=%.3f" % (cpu * 1e3 / reqs))
+    with open(os.path.join(directory, "scenario.env"), "a") as f:
+        for line in lines:
+            f.write(line + "\n")
+    return 0
+
+
+def usage(msg):
+    sys.stderr.write("measure.py: %s\n%s" % (msg, __doc__))
+    return 2
+
+
+def main(argv):
+    if len(argv) < 2:
+        return usage("missing command")
+    cmd, args = argv[1], argv[2:]
+    try:
+        if cmd == "workers" and len(args) == 1:
+            print("\n".join(map(str, workers(int(args[0])))))
+        elif cmd == "connections" and len(args) >= 2:
+            print(",".join(map(str, connections(int(args[0]), [int(p) for p in args[1:]]))))
+        elif cmd == "cpu" and len(args) == 1:
+            print("%.2f" % cpu_seconds(int(args[0])))
+        elif cmd == "order" and len(args) == 1:
+            pairs = inverted = 0
+            for rows in read_order_logs(args[0]).values():
+                p, i = service_order(rows)
+                pairs, inverted = pairs + p, inverted + i
+            order = classify(pairs, inverted)
+            print("%s %d pairs waited together, %d started newest first"
+                  % (order or "unknown", pairs, inverted))
+            return 0 if order else 1
+        elif cmd == "record" and len(args) == 9 and args[1::2] == [
+                "--users", "--connections", "--cpu-start", "--cpu-end"]:
+            return record(args[0], int(args[2]), args[4], float(args[6]), float(args[8]))
+        else:
+            return usage("bad command line: %s" % " ".join(argv[1:]))
+    except (OSError, ValueError) as e:
+        sys.stderr.write("measure.py %s: %s\n" % (cmd, e))
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
