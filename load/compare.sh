@@ -76,9 +76,8 @@ while [ $# -gt 0 ]; do
 		--helpers) helpers=$v ;; --workers) workers=$v ;; --wait) wait=$v ;;
 		--scenarios) scenarios=$v ;; --load) load=$v ;; --sweep) sweep=$v ;;
 		--runs-dir) runs_dir=$v ;; --bin) bin=$v ;; --locust-workers) locust_workers=$v ;;
-		--load-workers) load_workers=$v ;;
-	--wait|--scenarios|--load|--sweep|--runs-dir|--bin|--locust-workers|--load-workers|--target|\
-	--task-cpu-ms|--offload-threads)
+		--load-workers) load_workers=$v ;; --target) target=$v ;;
+		--task-cpu-ms) task_cpu_ms=$v ;; --offload-threads) offload_threads=$v ;;
 		esac
 		shift 2 ;;
 	*) die_usage "unknown argument '$1'" ;;
@@ -252,18 +251,20 @@ cpu=load/harness/usage.py
 record_others() { # dir: the CPU the server could not have (OTHER_CPU_S over WINDOW_S)
 	local o
 	o=$("$cpu" others "$1/.snap0" "$1/.snap1" 2>/dev/null) &&
-		printf 'OTHER_CPU_S=%s\nWINDOW_S=%s\n' ${o% *} ${o#* } >>"$1/scenario.env"
+		printf 'OTHER_CPU_S=%s\nWINDOW_S=%s\n' ${o% *} ${o#* } >>"$1/.usage.env"
 	rm -f "$1/.snap0" "$1/.snap1"
 }
 record_server_mem() { # dir, server pid
 	local m
 	m=$("$cpu" mem "$2" 2>/dev/null) &&
-		printf 'SERVER_RSS_KB=%s\nSERVER_THREADS=%s\n' ${m% *} ${m#* } >>"$1/scenario.env"
+		printf 'SERVER_RSS_KB=%s\nSERVER_THREADS=%s\n' ${m% *} ${m#* } >>"$1/.usage.env"
 }
-record_load_cpu() { # dir
+record_load_cpu() { # dir; also appends what record_others and record_server_mem
+	# kept aside, after measure.py's keys (which its readers expect right after TARGET)
 	local s
-	s=$("$cpu" sum "$1"/.load-cpu-* 2>/dev/null) && echo "LOAD_CPU_S=$s" >>"$1/scenario.env"
-	rm -f "$1"/.load-cpu-*
+	s=$("$cpu" sum "$1"/.load-cpu-* 2>/dev/null) && echo "LOAD_CPU_S=$s" >>"$1/.usage.env"
+	[ -f "$1/.usage.env" ] && cat "$1/.usage.env" >>"$1/scenario.env"
+	rm -f "$1"/.load-cpu-* "$1/.usage.env"
 }
 
 # A TCP port free on 127.0.0.1 right now, for a Locust master (it cannot take 0).
@@ -316,10 +317,10 @@ WORKERS=$sc_workers
 WAIT_MIN_S=$wait_min
 WAIT_MAX_S=$wait_max
 SWEEP=$sweeping
-TARGET=$tgt
 TASK_CPU_MS=$task_cpu_ms
 OFFLOAD_THREADS=$offload_threads
 CORES=$(nproc)
+TARGET=$tgt
 EOF
 		if [ "$tgt" = fastapi ]; then
 			fastapi_server "$dir" "$task_ms" # sets server=(...) and fastapi_port
