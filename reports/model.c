@@ -317,6 +317,7 @@ static int cmp_double(const void *a, const void *b)
 void model_run_free(struct model_run *run)
 {
 	free(run->ms);
+	free(run->done);
 	free(run->done_per_s);
 	free(run->users_per_s);
 	memset(run, 0, sizeof *run);
@@ -393,10 +394,11 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	sent_at = malloc(sizeof *sent_at * (size_t)sc->users);
 	answered = calloc((size_t)sc->users, 1);
 	out->ms = malloc(sizeof *out->ms * cap_ms);
+	out->done = malloc(sizeof *out->done * cap_ms);
 	out->done_per_s = calloc((size_t)out->seconds + 1, sizeof *out->done_per_s);
 	out->users_per_s = calloc((size_t)out->seconds + 1, sizeof *out->users_per_s);
-	if (!heap || !procs || !proc_of || !queues || !sent_at || !answered || !out->ms || !out->done_per_s ||
-	    !out->users_per_s || assign_users(sc, proc_of) < 0)
+	if (!heap || !procs || !proc_of || !queues || !sent_at || !answered || !out->ms ||
+	    !out->done || !out->done_per_s || !out->users_per_s || assign_users(sc, proc_of) < 0)
 		goto fail;
 	for (int p = 0, at = 0; p < nproc; p++) {
 		int users = nproc > 1 ? sc->split[p] : sc->users;
@@ -435,11 +437,17 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 			if (!grown)
 				goto fail;
 			out->ms = grown;
+			struct model_done *more = realloc(out->done, sizeof *more * cap_ms * 2);
+			if (!more)
+				goto fail;
+			out->done = more;
 			cap_ms *= 2;
 		}
 		/* to the microsecond: sums of seconds drift by 1e-15, and 99.99999 ms
 		 * would print as Locust's truncated 99 */
-		out->ms[out->reqs++] = round((e.t - sent_at[e.user]) * 1e6) / 1e3;
+		out->ms[out->reqs] = round((e.t - sent_at[e.user]) * 1e6) / 1e3;
+		out->done[out->reqs] = (struct model_done){ e.t, out->ms[out->reqs] };
+		out->reqs++;
 		if (!answered[e.user]) {
 			answered[e.user] = 1;
 			out->users_answered++;
