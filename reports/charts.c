@@ -187,17 +187,20 @@ done:
 	return rc;
 }
 
-/* How a scenario is named on a chart: its route, and its users when the run has
- * the same route more than once (a sweep). */
+/* How a scenario is named on a chart: its route, its target when not the lab's
+ * own C servers, and its users when the run has that route on that target more
+ * than once (a sweep). */
 static void row_label(const struct run_dir *rd, size_t i, char *buf, size_t cap)
 {
+	const struct scenario *s = &rd->sc[i];
 	int twice = 0;
 	for (size_t k = 0; k < rd->n; k++)
-		twice |= k != i && rd->sc[k].route == rd->sc[i].route;
+		twice |= k != i && rd->sc[k].route == s->route &&
+			 strcmp(rd->sc[k].target, s->target) == 0;
+	snprintf(buf, cap, "%s%s", s->route->path,
+		 strcmp(s->target, "fastapi") == 0 ? " (FastAPI)" : "");
 	if (twice)
-		snprintf(buf, cap, "%s, %d users", rd->sc[i].route->path, rd->sc[i].users);
-	else
-		snprintf(buf, cap, "%s", rd->sc[i].route->path);
+		snprintf(buf + strlen(buf), cap - strlen(buf), ", %d users", s->users);
 }
 
 static void bar_row(const struct run_dir *rd, const struct prediction *pred, size_t i,
@@ -205,9 +208,11 @@ static void bar_row(const struct run_dir *rd, const struct prediction *pred, siz
 {
 	const struct locust_row *m = &rd->sc[i].m.row, *p = &pred[i].row;
 	row_label(rd, i, r->label, sizeof r->label);
-	snprintf(r->group, sizeof r->group, "%s",
-		 rd->sc[i].route->world == WORLD_BLOCKING ? "threads: bin/blocking"
-							  : "events: bin/evented");
+	int fastapi = strcmp(rd->sc[i].target, "fastapi") == 0;
+	snprintf(r->group, sizeof r->group, "%s: %s",
+		 rd->sc[i].route->world == WORLD_BLOCKING ? "threads" : "events",
+		 fastapi ? "FastAPI on uvicorn"
+		 : rd->sc[i].route->world == WORLD_BLOCKING ? "bin/blocking" : "bin/evented");
 	r->v[0][0] = m->rps;
 	r->v[0][1] = p->rps;
 	r->v[1][0] = m->reqs ? m->sum_ms / (double)m->reqs : 0;

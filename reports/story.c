@@ -14,7 +14,8 @@ static double mean_ms(const struct scenario *s)
 static int same_load(const struct scenario *x, const struct scenario *y)
 {
 	return x->users == y->users && x->wait_min_s == y->wait_min_s &&
-	       x->wait_max_s == y->wait_max_s && x->task_ms == y->task_ms;
+	       x->wait_max_s == y->wait_max_s && x->task_ms == y->task_ms &&
+	       strcmp(x->target, y->target) == 0;
 }
 
 static int critical(const struct scenario *s)
@@ -101,8 +102,9 @@ size_t story_tell(const struct run_dir *rd, struct story_line *out, size_t cap)
 			memset(l, 0, sizeof *l);
 			l->a = i;
 			l->b = j;
-			snprintf(l->pair, sizeof l->pair, "%s and %s, %d users", a->route->path,
-				 b->route->path, a->users);
+			snprintf(l->pair, sizeof l->pair, "%s and %s, %d users%s", a->route->path,
+				 b->route->path, a->users,
+				 strcmp(a->target, "fastapi") == 0 ? ", FastAPI on uvicorn" : "");
 			if (mistake) {
 				snprintf(l->head, sizeof l->head, "Blocking the event loop against "
 					 "leaving it free");
