@@ -447,6 +447,12 @@ echo "compare: ran $total scenarios in $(($(date +%s) - begin))s$msg"
 report_rc=0
 "$bin/report" "$run_dir" || report_rc=$?
 [ $report_rc = 0 ] && echo "compare: report in $run_dir/REPORT.md and $run_dir/report.html"
+# report.png: the page as Chromium draws it, for whoever wants an image. A run
+# without it is still a run: say so and go on.
+if [ $report_rc = 0 ] && ! /usr/bin/python3 reports/render.py --png "$run_dir/report.png" \
+	"$run_dir/report.html" >/dev/null; then
+	echo "$prog: no report.png (reports/render.py failed; see above)" >&2
+fi
 if [ $failed -gt 0 ] || [ $report_rc -ne 0 ]; then
 	[ $report_rc -ne 0 ] && echo "$prog: $bin/report exited $report_rc" >&2
 	exit 1

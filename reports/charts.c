@@ -1,19 +1,18 @@
 #include "charts.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-/* noenhanced: route names hold '_', which gnuplot would read as a subscript */
-#define SVG_BARS "set terminal svg size 720,440 dynamic noenhanced font 'sans,11' " \
-	"background '#ffffff'\nset yrange [0:*]\n"
-#define SVG "set terminal svg size 720,360 dynamic noenhanced font 'sans,11' " \
-	"background '#ffffff'\nset bmargin\nset yrange [0:*]\n"
+#include "svg.h"
+
+#define HALF_W 530 /* a chart that sits beside another one in the report */
+#define FULL_W 1060
+/* Locust's current percentiles cover the last 10 seconds; the model's are
+ * read over the same window, so the two lines mean the same thing. */
+#define WINDOW_S 10
 
 static FILE *open_in(const char *dir, const char *name)
 {
@@ -33,252 +32,355 @@ static void num(FILE *f, double v)
 		fprintf(f, " %.6g", v);
 }
 
-/* Per scenario: the measured history and the simulated seconds. */
-static int scenario_data(const struct scenario *s, const struct prediction *p,
-			 const char *dir, int i)
+/* A scenario over time, measured and simulated, as arrays a chart can take. */
+struct timeline {
+	size_t nh;             /* measured: one point per history row */
+	double *ht, *users, *rps, *p50, *p95;
+	int ns;                /* simulated: one point per second */
+	double *st, *susers, *srps, *sp50, *sp95;
+};
+
+static void timeline_free(struct timeline *t)
+{
+	free(t->ht);
+	free(t->st);
+	memset(t, 0, sizeof *t);
+}
+
+/* The model's windowed percentiles at the end of second `sec`. */
+static void model_window(const struct model_run *run, struct locust_buckets *b, int sec,
+			 double *p50, double *p95)
+{
+	memset(b, 0, sizeof *b);
+	for (long k = 0; k < run->reqs; k++)
+		if (run->done[k].at_s <= sec && run->done[k].at_s > sec - WINDOW_S)
+			locust_buckets_add(b, run->done[k].ms, 1);
+	*p50 = b->total ? (double)locust_buckets_percentile(b, 0.5) : NAN;
+	*p95 = b->total ? (double)locust_buckets_percentile(b, 0.95) : NAN;
+}
+
+/* Measured throughput is the change of the total count between history rows:
+ * Locust's own "current" rate lags by seconds and reads 0 through a short run. */
+static int timeline_make(struct timeline *t, const struct scenario *s,
+			 const struct prediction *p)
+{
+	struct locust_buckets *b = malloc(sizeof *b);
+	memset(t, 0, sizeof *t);
+	t->nh = s->m.nhist;
+	t->ns = p->run.seconds + 1;
+	t->ht = malloc(sizeof *t->ht * (t->nh * 5 + 1));
+	t->st = malloc(sizeof *t->st * (size_t)t->ns * 5);
+	if (!b || !t->ht || !t->st) {
+		free(b);
+		timeline_free(t);
+		return -1;
+	}
+	t->users = t->ht + t->nh;
+	t->rps = t->users + t->nh;
+	t->p50 = t->rps + t->nh;
+	t->p95 = t->p50 + t->nh;
+	for (size_t k = 0; k < t->nh; k++) {
+		const struct history_point *h = &s->m.hist[k], *prev = k ? h - 1 : NULL;
+		t->ht[k] = h->t_s;
+		t->users[k] = h->users;
+		t->rps[k] = prev && h->t_s > prev->t_s
+			? (h->total_reqs - prev->total_reqs) / (h->t_s - prev->t_s) : NAN;
+		t->p50[k] = h->p50;
+		t->p95[k] = h->p95;
+	}
+	t->susers = t->st + t->ns;
+	t->srps = t->susers + t->ns;
+	t->sp50 = t->srps + t->ns;
+	t->sp95 = t->sp50 + t->ns;
+	for (int sec = 0; sec < t->ns; sec++) {
+		t->st[sec] = sec;
+		t->susers[sec] = p->run.users_per_s[sec];
+		t->srps[sec] = sec ? (double)p->run.done_per_s[sec - 1] : NAN;
+		model_window(&p->run, b, sec, &t->sp50[sec], &t->sp95[sec]);
+	}
+	free(b);
+	return 0;
+}
+
+/* The data behind a scenario's charts, for whoever plots them another way. */
+static int timeline_write(const struct timeline *t, const char *dir, int i)
 {
 	char name[32];
 	snprintf(name, sizeof name, "h%02d.dat", i);
 	FILE *f = open_in(dir, name);
 	if (!f)
 		return -1;
-	fputs("# t_s users rps p50_ms p95_ms p99_ms\n", f);
-	for (size_t k = 0; k < s->m.nhist; k++) {
-		const struct history_point *h = &s->m.hist[k];
-		fprintf(f, "%.3f", h->t_s);
-		num(f, h->users);
-		num(f, h->rps);
-		num(f, h->p50);
-		num(f, h->p95);
-		num(f, h->p99);
+	fputs("# t_s users rps p50_ms p95_ms (measured; rps from the change in total requests)\n",
+	      f);
+	for (size_t k = 0; k < t->nh; k++) {
+		fprintf(f, "%.3f", t->ht[k]);
+		num(f, t->users[k]);
+		num(f, t->rps[k]);
+		num(f, t->p50[k]);
+		num(f, t->p95[k]);
 		fputc('\n', f);
 	}
-	if (s->m.nhist == 0)
-		fputs("0 0 0 ? ? ?\n", f); /* gnuplot refuses an empty file */
 	if (fclose(f) != 0)
 		return -1;
 	snprintf(name, sizeof name, "m%02d.dat", i);
 	if (!(f = open_in(dir, name)))
 		return -1;
-	fputs("# second users completions (simulated)\n", f);
-	for (int sec = 1; sec <= p->run.seconds; sec++)
-		fprintf(f, "%d %d %ld\n", sec, p->run.users_per_s[sec], p->run.done_per_s[sec - 1]);
-	if (p->run.seconds == 0)
-		fputs("0 0 0\n", f);
+	fputs("# second users completions p50_ms p95_ms (simulated; percentiles over the "
+	      "last 10 s, as Locust's)\n", f);
+	for (int k = 0; k < t->ns; k++) {
+		fprintf(f, "%d", k);
+		num(f, t->susers[k]);
+		num(f, t->srps[k]);
+		num(f, t->sp50[k]);
+		num(f, t->sp95[k]);
+		fputc('\n', f);
+	}
 	return fclose(f);
 }
 
-/* gnuplot refuses a plot with no valid point: Locust's history can be all N/A. */
-static int has_percentiles(const struct scenario *s)
+static int scenario_charts(const struct scenario *s, const struct prediction *p,
+			   const char *dir, int i)
 {
-	for (size_t k = 0; k < s->m.nhist; k++)
-		if (!isnan(s->m.hist[k].p50))
-			return 1;
-	return 0;
-}
+	struct timeline t;
+	char name[32], label[400];
+	int rc = -1;
+	if (timeline_make(&t, s, p) < 0)
+		return -1;
+	if (timeline_write(&t, dir, i) < 0)
+		goto done;
 
-static void scenario_plots(FILE *gp, const struct scenario *s, int i, int percentiles)
-{
-	if (percentiles)
-		fprintf(gp, SVG "set output 't%02d.svg'\n"
-		"set title '%s: response time percentiles over time (measured)'\n"
-		"set xlabel 'seconds'\nset ylabel 'ms'\nunset y2tics\nset y2label ''\n"
-		"set key top left\n"
-		"plot 'h%02d.dat' using 1:4 with lines lw 2 title '50%%', "
-		"'' using 1:5 with lines lw 2 title '95%%', "
-		"'' using 1:6 with lines lw 2 title '99%%'\n", i, s->name, i);
-	fprintf(gp, SVG "set output 'u%02d.svg'\n"
-		"set title '%s: throughput and users over time'\n"
-		"set xlabel 'seconds'\nset ylabel 'requests/s'\nset y2label 'users'\n"
-		"set y2tics\nset ytics nomirror\nset key below horizontal\nset y2range [0:%g]\n"
-		"plot 'h%02d.dat' using 1:3 with lines lw 2 title 'measured req/s (Locust current)', "
-		"'m%02d.dat' using 1:3 with steps lw 1 dt 2 title 'model completions/s', "
-		"'h%02d.dat' using 1:2 axes x1y2 with lines lw 2 title 'measured users', "
-		"'m%02d.dat' using 1:2 axes x1y2 with steps dt 3 title 'model users'\n"
-		"unset y2tics\nset y2label ''\nset ytics mirror\nset y2range [*:*]\n",
-		i, s->name, s->users * 1.6, i, i, i, i);
-}
-
-static int bars(const struct run_dir *rd, const struct prediction *pred, const char *dir,
-		FILE *gp)
-{
-	FILE *f = open_in(dir, "bars.dat");
+	struct svg_series thr[] = {
+		{ "users", SVG_USERS, 1, 0, 1, t.ht, t.users, t.nh },
+		{ "measured req/s", SVG_MEASURED, 0, 0, 0, t.ht, t.rps, t.nh },
+		{ "model req/s", SVG_MODEL, 0, 0, 0, t.st, t.srps, (size_t)t.ns },
+	};
+	struct svg_panel tp = { "requests per second over time",
+				{ "seconds", 0, 0, 0 }, { "requests/s", 0, 0, 0 },
+				{ "users", 0, s->users * 1.25, 0 }, thr, 3 };
+	snprintf(name, sizeof name, "u%02d.svg", i);
+	snprintf(label, sizeof label, "%s: requests per second over time, measured and model",
+		 s->name);
+	FILE *f = open_in(dir, name);
 	if (!f)
-		return -1;
-	fputs("# scenario measured_rps predicted_rps measured_avg_ms predicted_avg_ms\n", f);
-	for (size_t i = 0; i < rd->n; i++) {
-		const struct locust_row *m = &rd->sc[i].m.row, *p = &pred[i].row;
-		fprintf(f, "\"%s\" %.6g %.6g %.6g %.6g\n", rd->sc[i].name, m->rps, p->rps,
-			m->reqs ? m->sum_ms / m->reqs : 0, p->reqs ? p->sum_ms / p->reqs : 0);
-	}
+		goto done;
+	svg_lines(f, label, &tp, 1, HALF_W);
 	if (fclose(f) != 0)
-		return -1;
-	const char *style = "set style data histograms\nset style histogram clustered gap 1\n"
-			    "set style fill solid 0.8 border -1\nset xtics rotate by -30\n"
-			    "set key top right\nunset y2tics\nset y2label ''\nset xlabel ''\n"
-			    "set bmargin 9\n";
-	fprintf(gp, SVG_BARS "set output 'bars_rps.svg'\n%s"
-		"set title 'throughput: measured vs predicted'\nset ylabel 'requests/s'\n"
-		"plot 'bars.dat' using 2:xtic(1) title 'measured', '' using 3 title 'predicted'\n",
-		style);
-	fprintf(gp, SVG_BARS "set output 'bars_avg.svg'\n%s"
-		"set title 'average response time: measured vs predicted'\nset ylabel 'ms'\n"
-		"plot 'bars.dat' using 4:xtic(1) title 'measured', '' using 5 title 'predicted'\n"
-		"set style data lines\nset xtics norotate\n", style);
-	return 2;
+		goto done;
+
+	struct svg_series lat[] = {
+		{ "measured p50", SVG_MEASURED, 0, 0, 0, t.ht, t.p50, t.nh },
+		{ "measured p95", SVG_MEASURED, 1, 0, 0, t.ht, t.p95, t.nh },
+		{ "model p50", SVG_MODEL, 0, 0, 0, t.st, t.sp50, (size_t)t.ns },
+		{ "model p95", SVG_MODEL, 1, 0, 0, t.st, t.sp95, (size_t)t.ns },
+	};
+	struct svg_panel lp = { "response time over time (last 10 s)",
+				{ "seconds", 0, 0, 0 }, { "ms", 0, 0, 0 }, { "", 0, 0, 0 }, lat, 4 };
+	snprintf(name, sizeof name, "t%02d.svg", i);
+	snprintf(label, sizeof label, "%s: response time percentiles over time, measured and model",
+		 s->name);
+	if (!(f = open_in(dir, name)))
+		goto done;
+	svg_lines(f, label, &lp, 1, HALF_W);
+	rc = fclose(f) != 0 ? -1 : 2;
+done:
+	timeline_free(&t);
+	return rc;
 }
 
-/* Latency and throughput against users, per route swept, with the closed form's
- * curves drawn from 1 user to past the largest count measured. */
-static int sweep(const struct run_dir *rd, const struct prediction *pred, const char *dir,
-		 FILE *gp)
+/* How a scenario is named on a chart: its route, its target when not the lab's
+ * own C servers, and its users when the run has that route on that target more
+ * than once (a sweep). */
+static void row_label(const struct run_dir *rd, size_t i, char *buf, size_t cap)
 {
-	const struct route *seen[ROUTE_MAX_TASKS * 4];
-	int nseen = 0;
-	for (size_t i = 0; i < rd->n; i++) {
-		if (!rd->sc[i].sweep)
-			continue;
-		int known = 0;
-		for (int k = 0; k < nseen; k++)
-			known |= seen[k] == rd->sc[i].route;
-		if (!known && nseen < (int)(sizeof seen / sizeof seen[0]))
-			seen[nseen++] = rd->sc[i].route;
+	const struct scenario *s = &rd->sc[i];
+	int twice = 0;
+	for (size_t k = 0; k < rd->n; k++)
+		twice |= k != i && rd->sc[k].route == s->route &&
+			 strcmp(rd->sc[k].target, s->target) == 0;
+	snprintf(buf, cap, "%s%s", s->route->path,
+		 strcmp(s->target, "fastapi") == 0 ? " (FastAPI)" : "");
+	if (twice)
+		snprintf(buf + strlen(buf), cap - strlen(buf), ", %d users", s->users);
+}
+
+static void bar_row(const struct run_dir *rd, const struct prediction *pred, size_t i,
+		    struct svg_bar_row *r, FILE *dat)
+{
+	const struct locust_row *m = &rd->sc[i].m.row, *p = &pred[i].row;
+	row_label(rd, i, r->label, sizeof r->label);
+	int fastapi = strcmp(rd->sc[i].target, "fastapi") == 0;
+	snprintf(r->group, sizeof r->group, "%s: %s",
+		 rd->sc[i].route->world == WORLD_BLOCKING ? "threads" : "events",
+		 fastapi ? "FastAPI on uvicorn"
+		 : rd->sc[i].route->world == WORLD_BLOCKING ? "bin/blocking" : "bin/evented");
+	r->v[0][0] = m->rps;
+	r->v[0][1] = p->rps;
+	r->v[1][0] = m->reqs ? m->sum_ms / (double)m->reqs : 0;
+	r->v[1][1] = p->reqs ? p->sum_ms / (double)p->reqs : 0;
+	fprintf(dat, "\"%s\" %.6g %.6g %.6g %.6g\n", rd->sc[i].name, r->v[0][0], r->v[0][1],
+		r->v[1][0], r->v[1][1]);
+}
+
+static int bars(const struct run_dir *rd, const struct prediction *pred, const char *dir)
+{
+	static const char *const titles[SVG_BAR_PANELS] = {
+		"throughput, requests/s (log scale)", "mean response time, ms (log scale)"
+	};
+	struct svg_bar_row *rows = calloc(rd->n ? rd->n : 1, sizeof *rows);
+	FILE *f = open_in(dir, "bars.dat");
+	size_t n = 0;
+	if (!rows || !f) {
+		free(rows);
+		if (f)
+			fclose(f);
+		return -1;
 	}
-	if (nseen == 0)
-		return 0;
-	char lat[4096] = "", thr[4096] = "", mem[2048] = "";
-	size_t lo = 0, to = 0, mo = 0;
-	for (int k = 0; k < nseen; k++) {
-		char name[32];
+	fputs("# scenario measured_rps predicted_rps measured_avg_ms predicted_avg_ms\n", f);
+	/* threads first, then events: one heading per world however the run ordered them */
+	for (size_t i = 0; i < rd->n; i++)
+		if (rd->sc[i].route->world == WORLD_BLOCKING)
+			bar_row(rd, pred, i, &rows[n++], f);
+	for (size_t i = 0; i < rd->n; i++)
+		if (rd->sc[i].route->world != WORLD_BLOCKING)
+			bar_row(rd, pred, i, &rows[n++], f);
+	int rc = fclose(f);
+	if (rc == 0 && (f = open_in(dir, "bars.svg")) != NULL) {
+		svg_bars(f, "every scenario: throughput and mean response time, measured and "
+			 "predicted", titles, rows, n);
+		rc = fclose(f);
+	} else {
+		rc = -1;
+	}
+	free(rows);
+	return rc == 0 ? 1 : -1;
+}
+
+#define SWEEP_MAX_ROUTES 8
+
+/* One route swept over user counts: the points measured and simulated, the
+ * closed form's curve from 1 user to past the largest count. */
+struct sweep_route {
+	const struct route *route;
+	int n;
+	double users[RUN_DIR_MAX_SCENARIOS], m_avg[RUN_DIR_MAX_SCENARIOS],
+		m_rps[RUN_DIR_MAX_SCENARIOS], s_avg[RUN_DIR_MAX_SCENARIOS],
+		s_rps[RUN_DIR_MAX_SCENARIOS];
+	double cu[200], cr[200], cx[200];
+	int nc;
+};
+
+static int sweep_collect(const struct run_dir *rd, const struct prediction *pred,
+			 struct sweep_route *sw)
+{
+	int nsw = 0;
+	for (size_t i = 0; i < rd->n; i++) {
+		const struct scenario *s = &rd->sc[i];
+		if (!s->sweep)
+			continue;
+		int k = 0;
+		while (k < nsw && sw[k].route != s->route)
+			k++;
+		if (k == nsw) {
+			if (nsw == SWEEP_MAX_ROUTES)
+				continue; /* more routes than a chart can hold: the first ones */
+			memset(&sw[k], 0, sizeof sw[k]);
+			sw[nsw++].route = s->route;
+		}
+		struct sweep_route *r = &sw[k];
+		const struct locust_row *m = &s->m.row, *p = &pred[i].row;
+		r->users[r->n] = s->users;
+		r->m_avg[r->n] = m->reqs ? m->sum_ms / (double)m->reqs : NAN;
+		r->m_rps[r->n] = m->rps;
+		r->s_avg[r->n] = p->reqs ? p->sum_ms / (double)p->reqs : NAN;
+		r->s_rps[r->n] = p->rps;
+		r->n++;
 		int max_users = 1;
-		const struct prediction *base = NULL;
+		for (int j = 0; j < r->n; j++)
+			if (r->users[j] > max_users)
+				max_users = (int)r->users[j];
+		r->nc = 0;
+		for (int j = 1; j <= 200; j++) {
+			struct model_scenario sc = pred[i].sc;
+			struct model_steady st;
+			sc.users = 1 + (int)((max_users * 1.1) * j / 200);
+			if (model_steady(&sc, &st) == 0) {
+				r->cu[r->nc] = sc.users;
+				r->cr[r->nc] = st.r_ms;
+				r->cx[r->nc++] = st.x_per_s;
+			}
+		}
+	}
+	return nsw;
+}
+
+static int sweep(const struct run_dir *rd, const struct prediction *pred, const char *dir)
+{
+	static struct sweep_route sw[SWEEP_MAX_ROUTES];
+	struct svg_series ser[2][SWEEP_MAX_ROUTES][3];
+	struct svg_panel pan[2][SWEEP_MAX_ROUTES];
+	static char title[2][SWEEP_MAX_ROUTES][300];
+	int nsw = sweep_collect(rd, pred, sw);
+	if (nsw == 0)
+		return 0;
+	for (int k = 0; k < nsw; k++) {
+		struct sweep_route *r = &sw[k];
+		char name[32];
 		snprintf(name, sizeof name, "sweep%d.dat", k);
 		FILE *f = open_in(dir, name);
 		if (!f)
 			return -1;
-		fputs("# users measured_avg_ms measured_rps simulated_avg_ms simulated_rps "
-		      "rss_kb_per_user server_threads\n", f);
-		for (size_t i = 0; i < rd->n; i++) {
-			const struct scenario *s = &rd->sc[i];
-			if (!s->sweep || s->route != seen[k])
-				continue;
-			const struct locust_row *m = &s->m.row, *p = &pred[i].row;
-			/* memory per connection: "?" (gnuplot's missing) when unrecorded */
-			char kb[32] = "?", thr_n[32] = "?";
-			if (s->rss_kb >= 0)
-				snprintf(kb, sizeof kb, "%.6g", s->rss_kb / s->users);
-			if (s->server_threads >= 0)
-				snprintf(thr_n, sizeof thr_n, "%.0f", s->server_threads);
-			fprintf(f, "%d %.6g %.6g %.6g %.6g %s %s\n", s->users,
-				m->reqs ? m->sum_ms / m->reqs : 0, m->rps,
-				p->reqs ? p->sum_ms / p->reqs : 0, p->rps, kb, thr_n);
-			if (s->users > max_users)
-				max_users = s->users;
-			base = &pred[i];
-		}
+		fprintf(f, "# %s: users measured_avg_ms measured_rps simulated_avg_ms simulated_rps\n",
+			r->route->path);
+		for (int j = 0; j < r->n; j++)
+			fprintf(f, "%g %.6g %.6g %.6g %.6g\n", r->users[j], r->m_avg[j], r->m_rps[j],
+				r->s_avg[j], r->s_rps[j]);
 		if (fclose(f) != 0)
 			return -1;
-		snprintf(name, sizeof name, "curve%d.dat", k);
-		if (!(f = open_in(dir, name)))
-			return -1;
-		fputs("# users closed_form_R_ms closed_form_X\n", f);
-		for (int j = 1; j <= 200; j++) {
-			struct model_scenario sc = base->sc;
-			struct model_steady st;
-			sc.users = 1 + (int)((max_users * 1.1) * j / 200);
-			if (model_steady(&sc, &st) == 0)
-				fprintf(f, "%d %.6g %.6g\n", sc.users, st.r_ms, st.x_per_s);
+		for (int c = 0; c < 2; c++) {
+			/* the simulated points last: hollow rings over the measured dots */
+			ser[c][k][0] = (struct svg_series){ "closed form", SVG_CLOSED_FORM, 1, 0, 0,
+							    r->cu, c ? r->cx : r->cr, (size_t)r->nc };
+			ser[c][k][1] = (struct svg_series){ "measured", SVG_MEASURED, 0, 2, 0,
+							    r->users, c ? r->m_rps : r->m_avg,
+							    (size_t)r->n };
+			ser[c][k][2] = (struct svg_series){ "simulated run", SVG_MODEL, 0, 1, 0,
+							    r->users, c ? r->s_rps : r->s_avg,
+							    (size_t)r->n };
+			snprintf(title[c][k], sizeof title[c][k], "%s: %s against users",
+				 r->route->path, c ? "throughput" : "mean response time");
+			pan[c][k] = (struct svg_panel){ title[c][k], { "users", 0, 0, 0 },
+							{ c ? "requests/s" : "mean ms", 0, 0, 0 },
+							{ "", 0, 0, 0 }, ser[c][k], 3 };
 		}
-		if (fclose(f) != 0)
-			return -1;
-		lo += (size_t)snprintf(lat + lo, sizeof lat - lo,
-			"%s'sweep%d.dat' using 1:2 with linespoints pt 7 lw 2 title '%s measured', "
-			"'sweep%d.dat' using 1:4 with points pt 6 ps 1.5 title '%s simulated run', "
-			"'curve%d.dat' using 1:2 with lines dt 2 title '%s closed form'",
-			k ? ", " : "", k, seen[k]->path, k, seen[k]->path, k, seen[k]->path);
-		to += (size_t)snprintf(thr + to, sizeof thr - to,
-			"%s'sweep%d.dat' using 1:3 with linespoints pt 7 lw 2 title '%s measured', "
-			"'sweep%d.dat' using 1:5 with points pt 6 ps 1.5 title '%s simulated run', "
-			"'curve%d.dat' using 1:3 with lines dt 2 title '%s closed form'",
-			k ? ", " : "", k, seen[k]->path, k, seen[k]->path, k, seen[k]->path);
-		mo += (size_t)snprintf(mem + mo, sizeof mem - mo,
-			"%s'sweep%d.dat' using 1:6 with linespoints pt 7 lw 2 title '%s (%s)'",
-			k ? ", " : "", k, seen[k]->path, route_world_name(seen[k]->world));
-		if (lo >= sizeof lat || to >= sizeof thr || mo >= sizeof mem)
-			break; /* more routes than a chart can name: keep the first ones */
 	}
-	fprintf(gp, SVG "set output 'sweep_lat.svg'\nset title 'average response time against users'\n"
-		"set xlabel 'users'\nset ylabel 'ms'\nset key bottom right\nplot %s\n", lat);
-	fprintf(gp, SVG "set output 'sweep_rps.svg'\nset title 'throughput against users'\n"
-		"set xlabel 'users'\nset ylabel 'requests/s'\nset key bottom right\nplot %s\n", thr);
-	int have_mem = 0; /* runs from before SERVER_RSS_KB have nothing to draw */
-	for (size_t i = 0; i < rd->n; i++)
-		have_mem |= rd->sc[i].sweep && rd->sc[i].rss_kb >= 0;
-	if (have_mem)
-		fprintf(gp, SVG "set output 'sweep_mem.svg'\nset title 'server memory per "
-			"connection (resident, under load)'\nset xlabel 'users'\nset ylabel "
-			"'KiB per user'\nset logscale x\nset key top right\nplot %s\n"
-			"unset logscale x\n", mem);
+	static const char *const file[2] = { "sweep_lat.svg", "sweep_rps.svg" };
+	static const char *const label[2] = { "mean response time against users",
+					      "throughput against users" };
+	/* one route: the two charts sit side by side; more: a panel per route each */
+	int w = nsw == 1 ? HALF_W : FULL_W / nsw < 300 ? 300 : FULL_W / nsw;
+	for (int c = 0; c < 2; c++) {
+		FILE *f = open_in(dir, file[c]);
+		if (!f)
+			return -1;
+		svg_lines(f, label[c], pan[c], (size_t)nsw, w);
+		if (fclose(f) != 0)
+			return -1;
+	}
 	return 2;
-}
-
-static int run_gnuplot(const char *dir)
-{
-	pid_t pid = fork();
-	int status;
-	if (pid < 0) {
-		fprintf(stderr, "report: fork: %s\n", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		if (chdir(dir) < 0)
-			_exit(127);
-		/* gnuplot's warnings (an empty range) are for whoever redraws by hand */
-		int log = open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (log >= 0) {
-			dup2(log, STDOUT_FILENO);
-			dup2(log, STDERR_FILENO);
-		}
-		execlp("gnuplot", "gnuplot", "charts.gp", (char *)NULL);
-		dprintf(log >= 0 ? log : STDERR_FILENO, "report: gnuplot: %s (install gnuplot-nox: make deps)\n",
-			strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "report: gnuplot charts.gp failed (status %d; see charts/gnuplot.log)\n",
-			status);
-		return -1;
-	}
-	return 0;
 }
 
 int charts_draw(const struct run_dir *rd, const struct prediction *pred, const char *dir)
 {
 	int drawn = 0, n;
-	FILE *gp = open_in(dir, "charts.gp");
-	if (!gp)
-		return -1;
-	fputs("# drawn by bin/report; run `gnuplot charts.gp` in this folder to redraw\n"
-	      "set datafile missing '?'\nset grid\nset style data lines\n", gp);
 	for (size_t i = 0; i < rd->n; i++) {
-		if (scenario_data(&rd->sc[i], &pred[i], dir, (int)i + 1) < 0)
-			goto fail;
-		scenario_plots(gp, &rd->sc[i], (int)i + 1, has_percentiles(&rd->sc[i]));
-		drawn += 1 + has_percentiles(&rd->sc[i]);
+		if ((n = scenario_charts(&rd->sc[i], &pred[i], dir, (int)i + 1)) < 0)
+			return -1;
+		drawn += n;
 	}
-	if ((n = bars(rd, pred, dir, gp)) < 0 || (drawn += n, n = sweep(rd, pred, dir, gp)) < 0)
-		goto fail;
+	if ((n = bars(rd, pred, dir)) < 0)
+		return -1;
 	drawn += n;
-	if (fclose(gp) != 0) {
-		gp = NULL;
-		goto fail;
-	}
-	return run_gnuplot(dir) < 0 ? -1 : drawn;
-fail:
-	if (gp)
-		fclose(gp);
-	return -1;
+	if ((n = sweep(rd, pred, dir)) < 0)
+		return -1;
+	return drawn + n;
 }

@@ -30,7 +30,7 @@ static void usage(FILE *f)
 		"RUN_DIR (a folder written by `make compare`): reads run.env and each\n"
 		"NN-NAME/ (scenario.env, load_stats.csv, load_stats_history.csv,\n"
 		"load_failures.csv, load.json when present; bin/load's or real Locust 2.x's),\n"
-		"writes RUN_DIR/REPORT.md, RUN_DIR/report.html (gnuplot SVG charts inline) and\n"
+		"writes RUN_DIR/REPORT.md, RUN_DIR/report.html (SVG charts inline) and\n"
 		"RUN_DIR/summary.txt, and prints the summary: measured beside predicted.\n"
 		"\n"
 		"--predict: runs nothing; prints, per user class (default: every route), the\n"

@@ -555,6 +555,7 @@ static int cmp_double(const void *a, const void *b)
 void model_run_free(struct model_run *run)
 {
 	free(run->ms);
+	free(run->done);
 	free(run->done_per_s);
 	free(run->users_per_s);
 	memset(run, 0, sizeof *run);
@@ -726,11 +727,17 @@ static int finish(struct sim *m, int u)
 		if (!grown)
 			return -1;
 		out->ms = grown;
+		struct model_done *more = realloc(out->done, sizeof *more * m->cap_ms * 2);
+		if (!more)
+			return -1;
+		out->done = more;
 		m->cap_ms *= 2;
 	}
 	/* to the microsecond: sums of seconds drift by 1e-15, and 99.99999 ms
 	 * would print as Locust's truncated 99 */
-	out->ms[out->reqs++] = round((done - m->sent_at[u]) * 1e6) / 1e3;
+	out->ms[out->reqs] = round((done - m->sent_at[u]) * 1e6) / 1e3;
+	out->done[out->reqs] = (struct model_done){ done, out->ms[out->reqs] };
+	out->reqs++;
 	if (!m->answered[u]) {
 		m->answered[u] = 1;
 		out->users_answered++;
@@ -857,10 +864,12 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	m.answered = calloc(nu, 1);
 	m.at = malloc(sizeof *m.at * nu);
 	out->ms = malloc(sizeof *out->ms * m.cap_ms);
+	out->done = malloc(sizeof *out->done * m.cap_ms);
 	out->done_per_s = calloc((size_t)out->seconds + 1, sizeof *out->done_per_s);
 	out->users_per_s = calloc((size_t)out->seconds + 1, sizeof *out->users_per_s);
 	if (!m.procs || !lines || !m.proc_of || !m.loop.line || !m.pool.line || !m.ev ||
-	    !m.cpu || !m.sent_at || !m.answered || !m.at || !out->ms || !out->done_per_s ||
+	    !m.cpu || !m.sent_at || !m.answered || !m.at || !out->ms || !out->done ||
+	    !out->done_per_s ||
 	    !out->users_per_s || assign_users(sc, m.proc_of) < 0) {
 		if (m.procs)
 			m.procs[0].line = lines;

@@ -137,6 +137,12 @@ struct model_steady {
 	char why[200];        /* one sentence: which bound binds, and why */
 };
 
+/* One counted request of the simulated run: when it completed, how long it took. */
+struct model_done {
+	double at_s;
+	double ms;
+};
+
 struct model_run {
 	long sent;            /* requests sent before the stop */
 	long reqs;            /* completed inside the window: Locust's "# reqs" */
@@ -146,6 +152,8 @@ struct model_run {
 	double last_done_s;   /* completion time of the last counted request */
 	double rps;           /* Locust's total req/s: reqs / last_done_s */
 	double *ms;           /* response times of counted requests, ascending; malloc'd */
+	struct model_done *done; /* the same requests in the order they completed (the run
+	                            over time, for windowed percentiles); malloc'd, reqs long */
 	long *done_per_s;     /* completions in each second of the run; malloc'd */
 	int *users_per_s;     /* users spawned by the end of each second; malloc'd */
 	int seconds;          /* length of the two arrays above: ceil(run_time_s) */

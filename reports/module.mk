@@ -3,7 +3,7 @@
 include reports/profiles.mk
 
 REPORT_LIB_SRC := reports/model.c reports/prediction.c reports/csv.c reports/run_dir.c \
-	reports/charts.c \
+	reports/charts.c reports/svg.c reports/story.c \
 	reports/report.c
 REPORT_OBJ := $(REPORT_LIB_SRC:%.c=build/%.o) build/reports/main.o
 REPORT_SAN_OBJ := $(REPORT_LIB_SRC:%.c=build/san/%.o)

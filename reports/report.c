@@ -13,6 +13,8 @@
 #include "locust.h"
 #include "prediction.h"
 #include "run_dir.h"
+#include "story.h"
+#include "svg.h"
 
 #define TOLERANCE 0.05 /* "a few percent": beyond it a figure is flagged */
 #define LOAD_FULL_CORE 0.8 /* generator CPU-seconds per second that mean "out of CPU" */
@@ -422,21 +424,6 @@ static char *locust_tables(const struct scenario *s, const struct prediction *p)
 	return buf;
 }
 
-static void html_text(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '<')
-			fputs("&lt;", f);
-		else if (*s == '>')
-			fputs("&gt;", f);
-		else if (*s == '&')
-			fputs("&amp;", f);
-		else if (*s == '"')
-			fputs("&quot;", f);
-		else
-			fputc(*s, f);
-	}
-}
 
 /* An SVG file's <svg> element, inline; nothing when the chart is missing. */
 static void html_svg(FILE *f, const char *charts, const char *name)
@@ -511,6 +498,61 @@ static void memory_table(FILE *f, const struct run_dir *rd, int html)
 	fputs(html ? "</table>\n" : "\n", f);
 }
 
+/* How well the model did, in one sentence: how many scenarios it predicted
+ * within the tolerance, and the one it missed most. */
+static void model_fit(char *buf, size_t cap, const struct run_dir *rd,
+		      const struct comparison *cmp)
+{
+	int rps_ok = 0, avg_ok = 0;
+	size_t worst = 0;
+	double worst_gap = -1;
+	for (size_t i = 0; i < rd->n; i++) {
+		rps_ok += !cmp[i].flagged[F_RPS];
+		avg_ok += !cmp[i].flagged[F_AVG];
+		for (int j = F_RPS; j <= F_AVG; j++) {
+			double gap = isnan(cmp[i].ratio[j]) ? INFINITY : fabs(log(cmp[i].ratio[j]));
+			if (gap > worst_gap) {
+				worst_gap = gap;
+				worst = i;
+			}
+		}
+	}
+	int n = snprintf(buf, cap, "The model predicted the throughput of %d of %zu scenarios "
+			 "and the mean response time of %d within %.0f%%", rps_ok, rd->n, avg_ok,
+			 TOLERANCE * 100);
+	if (rd->n == 0 || n < 0 || (size_t)n >= cap)
+		return;
+	const struct comparison *c = &cmp[worst];
+	if (c->flagged[F_RPS] || c->flagged[F_AVG])
+		snprintf(buf + n, cap - (size_t)n, "; furthest off: %s, %.2f req/s measured "
+			 "against %.2f predicted, %.0f ms against %.0f ms per request (its section "
+			 "says why)", rd->sc[worst].route->path, c->m[F_RPS], c->p[F_RPS],
+			 c->m[F_AVG], c->p[F_AVG]);
+	else
+		snprintf(buf + n, cap - (size_t)n, ": every one");
+}
+
+#define STORY_CAP 24
+
+/* The first section: who won each comparison, and how close the model came. */
+static void write_story_md(FILE *f, const struct run_dir *rd, const struct comparison *cmp,
+			   const char *charts)
+{
+	struct story_line story[STORY_CAP];
+	size_t n = story_tell(rd, story, STORY_CAP);
+	char fit[1200];
+	fprintf(f, "## What this run shows\n\n");
+	for (size_t k = 0; k < n; k++)
+		fprintf(f, "- **%s** (%s): **%s** %s.\n", story[k].head, story[k].pair,
+			story[k].winner, story[k].text);
+	model_fit(fit, sizeof fit, rd, cmp);
+	fprintf(f, "- %s.\n\n", fit);
+	if (exists(charts, "bars.svg"))
+		fprintf(f, "Measured in blue, predicted in orange:\n\n"
+			"![throughput and mean response time, measured and predicted]"
+			"(charts/bars.svg)\n\n");
+}
+
 static void write_markdown(FILE *f, const struct run_dir *rd, const struct prediction *pred,
 			   const struct comparison *cmp, const char *charts, int sweeps)
 {
@@ -518,6 +560,7 @@ static void write_markdown(FILE *f, const struct run_dir *rd, const struct predi
 	fprintf(f, "Run `%s` — profile %s, load generator %s, %s CPUs, kernel %s, started %s, "
 		"git %s.\n\n", rd->path, rd->profile, rd->load, rd->cpus, rd->kernel,
 		rd->started, rd->git);
+	write_story_md(f, rd, cmp, charts);
 	fprintf(f, "Ratios are measured / predicted; **bold** marks a figure more than %.0f%% "
 		"from the model. Times in ms.\n\n", TOLERANCE * 100);
 	fprintf(f, "| scenario | route | world | users | figure | reqs | req/s | avg | p50 | "
@@ -545,16 +588,12 @@ static void write_markdown(FILE *f, const struct run_dir *rd, const struct predi
 		}
 	}
 	fprintf(f, "\n");
-	if (exists(charts, "bars_rps.svg"))
-		fprintf(f, "![throughput](charts/bars_rps.svg)\n![latency](charts/bars_avg.svg)\n\n");
 	if (sweeps && exists(charts, "sweep_lat.svg"))
 		fprintf(f, "## Sweep: latency and throughput against users\n\n"
 			"![latency vs users](charts/sweep_lat.svg)\n"
 			"![throughput vs users](charts/sweep_rps.svg)\n\n");
 	if (has_memory(rd)) {
 		fprintf(f, "## What a thread costs: server memory under load\n\n");
-		if (sweeps && exists(charts, "sweep_mem.svg"))
-			fprintf(f, "![memory per connection vs users](charts/sweep_mem.svg)\n\n");
 		memory_table(f, rd, 0);
 	}
 	for (size_t i = 0; i < rd->n; i++) {
@@ -586,64 +625,143 @@ static void write_markdown(FILE *f, const struct run_dir *rd, const struct predi
 	}
 }
 
+static const char *const html_style =
+	"body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1080px;"
+	"margin:1.5em auto;padding:0 1em;color:#222;line-height:1.45}\n"
+	"h1{margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}\n"
+	".run{color:#555;font-size:.9em;margin-top:0}\n"
+	".story{font-size:1.08em;padding-left:1.2em}.story li{margin:.35em 0}\n"
+	".m{color:#1f6fb4;font-weight:bold}.p{color:#e8710a;font-weight:bold}\n"
+	"table{border-collapse:collapse;margin:.8em 0;font-size:.9em}\n"
+	"td,th{border:1px solid #ccc;padding:.2em .45em;text-align:right}\n"
+	"td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}\n"
+	".flag{background:#fdd;font-weight:bold}\n"
+	"figure{margin:.6em 0}svg{display:block;max-width:100%;height:auto}\n"
+	".pair{display:flex;flex-wrap:wrap;gap:0 12px}.pair figure{flex:1 1 480px;min-width:0}\n"
+	"details{margin:.6em 0}summary{cursor:pointer;color:#444}\n"
+	"pre{background:#f6f6f6;padding:.5em;overflow-x:auto;font-size:10.5px}\n"
+	"@media print{body{max-width:none;margin:0;font-size:10pt}figure,table,tr"
+	"{break-inside:avoid}h2{break-after:avoid}details{display:none}\n"
+	"table{font-size:7.5pt}td,th{padding:.1em .25em}}\n";
+
+static void html_figures_row(FILE *f, const char *charts, int i)
+{
+	char u[32], t[32];
+	snprintf(u, sizeof u, "u%02d.svg", i);
+	snprintf(t, sizeof t, "t%02d.svg", i);
+	fputs("<div class=\"pair\">", f);
+	html_svg(f, charts, u);
+	html_svg(f, charts, t);
+	fputs("</div>\n", f);
+}
+
+/* One cell of a figure; `k` 0 measured, 1 predicted, 2 ratio. */
+static void html_cell(FILE *f, const struct comparison *c, int j, int k)
+{
+	if (k < 2)
+		fprintf(f, j == F_RPS ? "<td>%.2f</td>" : "<td>%.0f</td>", k ? c->p[j] : c->m[j]);
+	else if (isnan(c->ratio[j]))
+		fputs("<td class=\"flag\">n/a</td>", f);
+	else
+		fprintf(f, "<td%s>%.2f</td>", c->flagged[j] ? " class=\"flag\"" : "", c->ratio[j]);
+}
+
+static void html_overview_table(FILE *f, const struct run_dir *rd,
+				const struct comparison *cmp)
+{
+	static const int cols[] = { F_RPS, F_AVG, F_P95 };
+	fputs("<table><tr><th>scenario</th><th>world</th><th>users</th>", f);
+	for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+		fprintf(f, "<th>%s%s measured</th><th>predicted</th><th>ratio</th>",
+			figure_name[cols[k]], cols[k] == F_RPS ? "" : " ms");
+	fputs("<th>failed</th></tr>\n", f);
+	for (size_t i = 0; i < rd->n; i++) {
+		const struct scenario *s = &rd->sc[i];
+		fprintf(f, "<tr><td><a href=\"#s%02zu\">%s</a></td><td>%s</td><td>%d</td>", i + 1,
+			s->route->path, route_world_name(s->route->world), s->users);
+		for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+			for (int w = 0; w < 3; w++)
+				html_cell(f, &cmp[i], cols[k], w);
+		fprintf(f, "<td%s>%llu</td></tr>\n", s->m.row.fails ? " class=\"flag\"" : "",
+			(unsigned long long)s->m.row.fails);
+	}
+	fputs("</table>\n", f);
+}
+
 static void write_html(FILE *f, const struct run_dir *rd, const struct prediction *pred,
 		       const struct comparison *cmp, const char *charts, int sweeps)
 {
-	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
-	      "<title>Threads vs events: measured beside predicted</title>\n<style>\n"
-	      "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
-	      "color:#222}\ntable{border-collapse:collapse;margin:1em 0}\n"
-	      "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}\n"
-	      "td:first-child,th:first-child{text-align:left}\n.flag{background:#fdd;"
-	      "font-weight:bold}\npre{background:#f6f6f6;padding:.5em;overflow-x:auto;"
-	      "font-size:11px}\nfigure{margin:1em 0}\nsvg{max-width:100%;height:auto}\n"
-	      "</style></head><body>\n<h1>Threads vs events: measured beside predicted</h1>\n",
-	      f);
-	fputs("<p>Run <code>", f);
-	html_text(f, rd->path);
+	struct story_line story[STORY_CAP];
+	size_t nstory = story_tell(rd, story, STORY_CAP);
+	char fit[1200];
+
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		"<title>Threads vs events: measured beside predicted</title>\n<style>\n%s"
+		"</style></head><body>\n<h1>Threads vs events: measured beside predicted</h1>\n",
+		html_style);
+	fputs("<p class=\"run\">Run <code>", f);
+	svg_text(f, rd->path);
 	fprintf(f, "</code>: profile %s, load generator %s, %s CPUs, kernel ",
 		rd->profile, rd->load, rd->cpus);
-	html_text(f, rd->kernel);
-	fprintf(f, ", started %s, git %s. Ratios are measured / predicted; red marks a figure "
-		"more than %.0f%% from the model. Times in ms.</p>\n", rd->started, rd->git,
+	svg_text(f, rd->kernel);
+	fprintf(f, ", started %s, git %s.</p>\n", rd->started, rd->git);
+
+	fputs("<section id=\"story\">\n<h2>What this run shows</h2>\n<ul class=\"story\">\n", f);
+	for (size_t k = 0; k < nstory; k++) {
+		fputs("<li><strong>", f);
+		svg_text(f, story[k].head);
+		fputs("</strong> (", f);
+		svg_text(f, story[k].pair);
+		fputs("): <strong>", f);
+		svg_text(f, story[k].winner);
+		fputs("</strong> ", f);
+		svg_text(f, story[k].text);
+		fputs(".</li>\n", f);
+	}
+	model_fit(fit, sizeof fit, rd, cmp);
+	fputs("<li>", f);
+	svg_text(f, fit);
+	fputs(".</li>\n</ul>\n<p>Every chart shows what was <span class=\"m\">measured</span> "
+	      "in blue and what the model <span class=\"p\">predicted</span> in orange.</p>\n", f);
+	html_svg(f, charts, "bars.svg");
+	fputs("</section>\n", f);
+
+	fprintf(f, "<section id=\"table\">\n<h2>Every scenario, measured beside predicted</h2>\n"
+		"<p>Ratio = measured / predicted; red marks a figure more than %.0f%% from the "
+		"model. Times in ms. Each scenario's section below has all seven figures.</p>\n",
 		TOLERANCE * 100);
-	html_svg(f, charts, "bars_rps.svg");
-	html_svg(f, charts, "bars_avg.svg");
+	html_overview_table(f, rd, cmp);
+	fputs("</section>\n", f);
 	if (sweeps) {
-		fputs("<h2>Sweep: latency and throughput against users</h2>\n", f);
+		fputs("<section id=\"sweep\">\n<h2>Sweep: latency and throughput against users</h2>\n",
+		      f);
+		fputs("<div class=\"pair\">", f);
 		html_svg(f, charts, "sweep_lat.svg");
 		html_svg(f, charts, "sweep_rps.svg");
+		fputs("</div>\n</section>\n", f);
 	}
 	if (has_memory(rd)) {
 		fputs("<h2>What a thread costs: server memory under load</h2>\n", f);
-		if (sweeps)
-			html_svg(f, charts, "sweep_mem.svg");
 		memory_table(f, rd, 1);
 	}
 	for (size_t i = 0; i < rd->n; i++) {
 		const struct scenario *s = &rd->sc[i];
 		const struct comparison *c = &cmp[i];
-		char name[32];
-		fprintf(f, "<h2>%s</h2>\n<p>", s->name);
+		fprintf(f, "<section id=\"s%02zu\">\n<h2>%s</h2>\n<p>", i + 1, s->name);
 		scenario_title(f, s);
 		fputs(".</p>\n<p>", f);
-		html_text(f, c->story);
-		fputs("</p>\n<table><tr><th></th>", f);
+		svg_text(f, c->story);
+		fputs("</p>\n", f);
+		html_figures_row(f, charts, (int)i + 1);
+		fputs("<table><tr><th></th>", f);
 		for (int j = 0; j < F_N; j++)
 			fprintf(f, "<th>%s</th>", figure_name[j]);
-		fputs("</tr>\n<tr><td>measured</td>", f);
-		for (int j = 0; j < F_N; j++)
-			fprintf(f, j == F_RPS ? "<td>%.2f</td>" : "<td>%.0f</td>", c->m[j]);
-		fputs("</tr>\n<tr><td>predicted</td>", f);
-		for (int j = 0; j < F_N; j++)
-			fprintf(f, j == F_RPS ? "<td>%.2f</td>" : "<td>%.0f</td>", c->p[j]);
-		fputs("</tr>\n<tr><td>ratio</td>", f);
-		for (int j = 0; j < F_N; j++) {
-			if (isnan(c->ratio[j]))
-				fputs("<td class=\"flag\">n/a</td>", f);
-			else
-				fprintf(f, "<td%s>%.2f</td>", c->flagged[j] ? " class=\"flag\"" : "",
-					c->ratio[j]);
+		static const char *const who[3] = { "measured", "predicted", "ratio" };
+		for (int k = 0; k < 3; k++) {
+			fprintf(f, "</tr>\n<tr><td>%s</td>", who[k]);
+			for (int j = 0; j < F_N; j++)
+				html_cell(f, c, j, k);
 		}
 		fputs("</tr></table>\n<p>", f);
 		char *cf = NULL;
@@ -652,24 +770,22 @@ static void write_html(FILE *f, const struct run_dir *rd, const struct predictio
 		if (mf) {
 			prediction_print_closed_form(mf, &pred[i]);
 			if (fclose(mf) == 0)
-				html_text(f, cf);
+				svg_text(f, cf);
 			free(cf);
 		}
 		fputs("<br>Verdict: ", f);
-		html_text(f, c->verdict);
+		svg_text(f, c->verdict);
 		fputs(".</p>\n", f);
 		binding_line(f, s, &pred[i], 1);
 		char *tables = locust_tables(s, &pred[i]);
 		if (tables) {
-			fputs("<pre>", f);
-			html_text(f, tables);
-			fputs("</pre>\n", f);
+			fputs("<details><summary>Locust's tables, measured and predicted</summary><pre>",
+			      f);
+			svg_text(f, tables);
+			fputs("</pre></details>\n", f);
 			free(tables);
 		}
-		snprintf(name, sizeof name, "t%02zu.svg", i + 1);
-		html_svg(f, charts, name);
-		snprintf(name, sizeof name, "u%02zu.svg", i + 1);
-		html_svg(f, charts, name);
+		fputs("</section>\n", f);
 	}
 	fputs("</body></html>\n", f);
 }

@@ -1,7 +1,8 @@
 /*
  * make compare end to end: the smoke profile's run folder, report and summary,
- * real Locust on one scenario (one process, then a master and two workers), the
- * original FastAPI stack (TARGET=fastapi), Ctrl-C stopping everything, and the locustfile
+ * the report as Chromium renders it, real Locust on one scenario (one process,
+ * then a master and two workers), the original FastAPI stack (TARGET=fastapi),
+ * Ctrl-C stopping everything, and the locustfile
  * matching the route table (its classes and GETs, nothing else).
  *
  * Runs go under build/tests/ (RUNS_DIR=), not reports/runs, so a test never
@@ -170,6 +171,74 @@ static void latest_run(const char *runs, char *dir)
 		fail_msg("%s: %s", link, strerror(errno));
 }
 
+/*
+ * The run's report.html as Debian's headless Chromium draws it at 1280 px
+ * (reports/render.py prints one fact a line): every chart there with a size,
+ * every bar of the summary chart at least a few pixels long (the 3 req/s of the
+ * blocked loop beside hundreds), nothing wider than the window, on screen or
+ * printed, no console message, no request beyond the file itself. The run's
+ * own screenshot, report.png, is the whole page at that width.
+ */
+static void report_renders_in_chromium(const char *dir)
+{
+	char html[PATH_MAX + 16], png[PATH_MAX + 16];
+	snprintf(html, sizeof html, "%s/report.html", dir);
+	snprintf(png, sizeof png, "%s/report.png", dir);
+	char *argv[] = { "/usr/bin/python3", "reports/render.py", html, NULL };
+	int page_w = 0, page_h = 0, charts = 0, bars = 0, named[64] = { 0 };
+	double shortest_bar = 1e9;
+	char *text = slurp(html), *line;
+
+	assert_non_null(text);
+	assert_null(strstr(text, "<script")); /* readable without JavaScript */
+	free(text);
+	assert_int_equal(run(argv, 60000), 0);
+	for (line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		char name[512];
+		double w, h;
+		if (sscanf(line, "page %d %d", &page_w, &page_h) == 2)
+			continue;
+		if (sscanf(line, "chart %511s %lf %lf", name, &w, &h) == 3) {
+			int nn = 0;
+			if (w <= 0 || h <= 0)
+				fail_msg("chart %s drawn %gx%g", name, w, h);
+			charts++;
+			if (sscanf(name, "%2d-", &nn) == 1 && nn > 0 && nn < 64)
+				named[nn]++;
+			continue;
+		}
+		if (sscanf(line, "bar %511s %lf", name, &w) == 2) {
+			bars++;
+			if (w < shortest_bar)
+				shortest_bar = w;
+			if (w < 3)
+				fail_msg("bar %s is %.1f px long: not visible", name, w);
+			continue;
+		}
+		fail_msg("report.html in Chromium: %s", line); /* overflow, console, request */
+	}
+	assert_int_equal(page_w, 1280);
+	assert_true(page_h > 900);
+	assert_int_equal(charts, 1 + 2 * (int)routes_count); /* the summary, then 2 each */
+	for (size_t i = 1; i <= routes_count; i++)
+		if (named[i] != 2)
+			fail_msg("scenario %zu has %d charts, not 2", i, named[i]);
+	assert_int_equal(bars, 2 * 2 * (int)routes_count); /* 2 panels x measured, predicted */
+	fprintf(stderr, "it_compare: %d charts, %d bars, the shortest %.1f px, page %dx%d\n",
+		charts, bars, shortest_bar, page_w, page_h);
+
+	/* report.png: a PNG of the whole page, 1280 wide */
+	FILE *f = fopen(png, "rb");
+	unsigned char head[24];
+	if (f == NULL)
+		fail_msg("%s: %s", png, strerror(errno));
+	assert_int_equal(fread(head, 1, sizeof head, f), sizeof head);
+	fclose(f);
+	assert_memory_equal(head, "\x89PNG\r\n\x1a\n", 8);
+	assert_int_equal((head[16] << 24) | (head[17] << 16) | (head[18] << 8) | head[19], 1280);
+	assert_true(((head[20] << 24) | (head[21] << 16) | (head[22] << 8) | head[23]) > 900);
+}
+
 static void make_compare_smoke_writes_a_complete_run(void **state)
 {
 	char runs[PATH_MAX], runs_arg[PATH_MAX + 16], dir[PATH_MAX], sub[PATH_MAX + 64];
@@ -236,6 +305,7 @@ static void make_compare_smoke_writes_a_complete_run(void **state)
 			fail();
 		}
 	free(summary);
+	report_renders_in_chromium(dir);
 	remove_runs(runs);
 }
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -138,6 +139,35 @@ static void simulation_matches_closed_form_in_steady_state(void **state)
 	for (long i = 0; i < run.reqs; i++)
 		sum += run.ms[i];
 	assert_float_equal(sum / run.reqs, st.r_ms, st.r_ms * 0.02);
+	model_run_free(&run);
+}
+
+/* The run over time (what the report's over-time charts draw): each counted
+ * request once, completed inside the window and in the second done_per_s
+ * counts it; the first answered in S with an empty queue, the last in N S / C. */
+static void simulation_keeps_the_run_over_time(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 10, 400, 400, 20);
+	struct model_steady st;
+	struct model_run run;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	long *per_s = calloc((size_t)run.seconds + 1, sizeof *per_s);
+	assert_non_null(per_s);
+	double sum_done = 0, sum_ms = 0;
+	for (long i = 0; i < run.reqs; i++) {
+		assert_true(run.done[i].at_s > 0 && run.done[i].at_s < sc.run_time_s);
+		per_s[(int)run.done[i].at_s]++;
+		sum_done += run.done[i].ms;
+		sum_ms += run.ms[i];
+	}
+	for (int sec = 0; sec < run.seconds; sec++)
+		assert_int_equal(per_s[sec], run.done_per_s[sec]);
+	assert_float_equal(sum_done, sum_ms, 1e-6);
+	assert_float_equal(run.done[0].ms, st.service_ms, 1e-6);
+	assert_float_equal(run.done[run.reqs - 1].ms, st.r_ms, st.r_ms * 0.01);
+	free(per_s);
 	model_run_free(&run);
 }
 
@@ -594,6 +624,7 @@ int main(void)
 		cmocka_unit_test(spawns_in_locust_batches),
 		cmocka_unit_test(simulation_matches_closed_form_without_queue),
 		cmocka_unit_test(simulation_matches_closed_form_in_steady_state),
+		cmocka_unit_test(simulation_keeps_the_run_over_time),
 		cmocka_unit_test(ramp_up_shows_in_the_fastest_requests),
 		cmocka_unit_test(finite_window_drops_the_last_requests),
 		cmocka_unit_test(overhead_costs_a_round),
