@@ -12,6 +12,8 @@ static struct http_conn *of(http_parser *p)
 	return p->data;
 }
 
+static void byte_classes(void);
+
 static int fail(struct http_conn *h, int status, const char *why)
 {
 	h->status = (uint16_t)status;
@@ -174,6 +176,7 @@ void http_conn_setup(void)
 	/* Counted over the request line and headers together (checked: a
 	 * 8198-byte head fails with HPE_HEADER_OVERFLOW, 8183 passes). */
 	http_parser_set_max_header_size(HTTP_HEAD_MAX);
+	byte_classes();
 }
 
 void http_conn_init(struct http_conn *h, long default_ms)
@@ -205,17 +208,34 @@ void http_conn_free(struct http_conn *h)
 
 #define FAST_HEAD_MAX 4096 /* well under HTTP_HEAD_MAX: the parser judges the rest */
 
-/* RFC 9110 §5.6.2 tchar */
-static int is_tchar(unsigned char ch)
+/* Byte classes, one table look-up per byte (filled by http_conn_setup; all
+ * zero before it, which only makes fast_head decline). */
+enum { C_TARGET = 1, C_TCHAR = 2, C_VALUE = 4 };
+static unsigned char byte_class[256];
+
+static void byte_classes(void)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+	for (int ch = 0; ch < 256; ch++) {
+		unsigned char c = 0;
+		if (ch > 0x20 && ch < 0x7f && ch != '#')
+			c |= C_TARGET;
+		/* RFC 9110 §5.6.2 tchar */
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL))
+			c |= C_TCHAR;
+		if ((ch >= 0x20 && ch < 0x7f) || ch == '\t')
+			c |= C_VALUE;
+		byte_class[ch] = c;
+	}
 }
 
-static int name_is(const char *name, size_t len, const char *lower)
+#define IS(ch, cls) (byte_class[(unsigned char)(ch)] & (cls))
+
+static int name_is(const char *name, size_t len, const char *lower, size_t lower_len)
 {
-	return strlen(lower) == len && strncasecmp(name, lower, len) == 0;
+	return lower_len == len && strncasecmp(name, lower, len) == 0;
 }
+#define NAME_IS(name, len, lit) name_is(name, len, lit, sizeof lit - 1)
 
 /* Returns the head's length when data starts with a whole plain head (the
  * request is then in h->req, or h->status holds its 404/400), 0 to decline. */
@@ -238,12 +258,8 @@ static size_t fast_head(struct http_conn *h, const char *data, size_t len)
 	url = p;
 	if (p == end || *p != '/')
 		return 0;
-	while (p < end && *p != ' ') {
-		unsigned char ch = (unsigned char)*p;
-		if (ch <= 0x20 || ch >= 0x7f || ch == '#')
-			return 0;
+	while (p < end && IS(*p, C_TARGET))
 		p++;
-	}
 	url_end = p;
 	if ((size_t)(end - p) < 11 || memcmp(p, " HTTP/1.", 8) != 0 || (p[8] != '1' && p[8] != '0') ||
 	    p[9] != '\r' || p[10] != '\n')
@@ -254,7 +270,7 @@ static size_t fast_head(struct http_conn *h, const char *data, size_t len)
 		const char *name = p, *value, *eol;
 		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
 			break;
-		while (p < end && is_tchar((unsigned char)*p))
+		while (p < end && IS(*p, C_TCHAR))
 			p++;
 		if (p == name || p == end || *p != ':')
 			return 0;
@@ -263,7 +279,7 @@ static size_t fast_head(struct http_conn *h, const char *data, size_t len)
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
 		value = p;
-		while (p < end && (((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f) || *p == '\t'))
+		while (p < end && IS(*p, C_VALUE))
 			p++;
 		eol = p;
 		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
@@ -271,20 +287,20 @@ static size_t fast_head(struct http_conn *h, const char *data, size_t len)
 		p += 2;
 		if (++fields > HTTP_FIELDS_MAX)
 			return 0;
-		if (name_is(name, name_len, "connection")) {
+		if (NAME_IS(name, name_len, "connection")) {
 			size_t vlen = (size_t)(eol - value);
 			if (conn_seen++)
 				return 0;
-			if (name_is(value, vlen, "close"))
+			if (NAME_IS(value, vlen, "close"))
 				conn_close = 1;
-			else if (name_is(value, vlen, "keep-alive"))
+			else if (NAME_IS(value, vlen, "keep-alive"))
 				conn_keep = 1;
 			else
 				return 0;
-		} else if (name_is(name, name_len, "proxy-connection") ||
-			   name_is(name, name_len, "content-length") ||
-			   name_is(name, name_len, "transfer-encoding") ||
-			   name_is(name, name_len, "upgrade")) {
+		} else if (NAME_IS(name, name_len, "proxy-connection") ||
+			   NAME_IS(name, name_len, "content-length") ||
+			   NAME_IS(name, name_len, "transfer-encoding") ||
+			   NAME_IS(name, name_len, "upgrade")) {
 			return 0;
 		}
 	}
