@@ -25,7 +25,7 @@ build/fuzz/fuzz_http_conn: tests/fuzz/fuzz_http_conn.c evented/http_conn.c share
 	shared/query.c | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ievented $^ -o $@ -lhttp_parser
-build/fuzz/fuzz_load_response: tests/fuzz/fuzz_load_response.c load/runner.c \
+build/fuzz/fuzz_load_response: tests/fuzz/fuzz_load_response.c load/runner.c load/response.c \
 	load/histogram.c shared/locust.c shared/timer_heap.c shared/cli.c | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iload $(filter-out load/runner.c,$^) -o $@ \
