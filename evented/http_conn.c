@@ -1,18 +1,16 @@
 #include "http_conn.h"
 
+#include "http_field.h"
 #include "query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static struct http_conn *of(http_parser *p)
 {
 	return p->data;
 }
-
-static void byte_classes(void);
 
 static int fail(struct http_conn *h, int status, const char *why)
 {
@@ -176,7 +174,6 @@ void http_conn_setup(void)
 	/* Counted over the request line and headers together (checked: a
 	 * 8198-byte head fails with HPE_HEADER_OVERFLOW, 8183 passes). */
 	http_parser_set_max_header_size(HTTP_HEAD_MAX);
-	byte_classes();
 }
 
 void http_conn_init(struct http_conn *h, long default_ms)
@@ -208,35 +205,6 @@ void http_conn_free(struct http_conn *h)
 
 #define FAST_HEAD_MAX 4096 /* well under HTTP_HEAD_MAX: the parser judges the rest */
 
-/* Byte classes, one table look-up per byte (filled by http_conn_setup; all
- * zero before it, which only makes fast_head decline). */
-enum { C_TARGET = 1, C_TCHAR = 2, C_VALUE = 4 };
-static unsigned char byte_class[256];
-
-static void byte_classes(void)
-{
-	for (int ch = 0; ch < 256; ch++) {
-		unsigned char c = 0;
-		if (ch > 0x20 && ch < 0x7f && ch != '#')
-			c |= C_TARGET;
-		/* RFC 9110 §5.6.2 tchar */
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL))
-			c |= C_TCHAR;
-		if ((ch >= 0x20 && ch < 0x7f) || ch == '\t')
-			c |= C_VALUE;
-		byte_class[ch] = c;
-	}
-}
-
-#define IS(ch, cls) (byte_class[(unsigned char)(ch)] & (cls))
-
-static int name_is(const char *name, size_t len, const char *lower, size_t lower_len)
-{
-	return lower_len == len && strncasecmp(name, lower, len) == 0;
-}
-#define NAME_IS(name, len, lit) name_is(name, len, lit, sizeof lit - 1)
-
 /* Returns the head's length when data starts with a whole plain head (the
  * request is then in h->req, or h->status holds its 404/400), 0 to decline. */
 static size_t fast_head(struct http_conn *h, const char *data, size_t len)
@@ -258,7 +226,7 @@ static size_t fast_head(struct http_conn *h, const char *data, size_t len)
 	url = p;
 	if (p == end || *p != '/')
 		return 0;
-	while (p < end && IS(*p, C_TARGET))
+	while (p < end && HTTP_IS(*p, HTTP_TARGET))
 		p++;
 	url_end = p;
 	if ((size_t)(end - p) < 11 || memcmp(p, " HTTP/1.", 8) != 0 || (p[8] != '1' && p[8] != '0') ||
@@ -267,44 +235,31 @@ static size_t fast_head(struct http_conn *h, const char *data, size_t len)
 	http10 = p[8] == '0';
 	p += 11;
 	for (;;) {
-		const char *name = p, *value, *eol;
-		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+		struct http_field f;
+		int rc = http_field_next(&p, end, &f);
+
+		if (rc < 0)
+			return 0;
+		if (rc == 0)
 			break;
-		while (p < end && IS(*p, C_TCHAR))
-			p++;
-		if (p == name || p == end || *p != ':')
-			return 0;
-		size_t name_len = (size_t)(p - name);
-		p++;
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		value = p;
-		while (p < end && IS(*p, C_VALUE))
-			p++;
-		eol = p;
-		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
-			return 0;
-		p += 2;
 		if (++fields > HTTP_FIELDS_MAX)
 			return 0;
-		if (NAME_IS(name, name_len, "connection")) {
-			size_t vlen = (size_t)(eol - value);
+		if (HTTP_FIELD_IS(f.name, f.name_len, "connection")) {
 			if (conn_seen++)
 				return 0;
-			if (NAME_IS(value, vlen, "close"))
+			if (HTTP_FIELD_IS(f.value, f.value_len, "close"))
 				conn_close = 1;
-			else if (NAME_IS(value, vlen, "keep-alive"))
+			else if (HTTP_FIELD_IS(f.value, f.value_len, "keep-alive"))
 				conn_keep = 1;
 			else
 				return 0;
-		} else if (NAME_IS(name, name_len, "proxy-connection") ||
-			   NAME_IS(name, name_len, "content-length") ||
-			   NAME_IS(name, name_len, "transfer-encoding") ||
-			   NAME_IS(name, name_len, "upgrade")) {
+		} else if (HTTP_FIELD_IS(f.name, f.name_len, "proxy-connection") ||
+			   HTTP_FIELD_IS(f.name, f.name_len, "content-length") ||
+			   HTTP_FIELD_IS(f.name, f.name_len, "transfer-encoding") ||
+			   HTTP_FIELD_IS(f.name, f.name_len, "upgrade")) {
 			return 0;
 		}
 	}
-	p += 2;
 	/* What on_message_begin and on_headers_complete would have set. */
 	h->started = 1;
 	h->url_len = 0;

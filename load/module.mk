@@ -31,5 +31,6 @@ build/tests/test_locust_msg: build/san/tests/test_locust_msg.o build/san/load/lo
 
 UNIT_TESTS += build/tests/test_response
 build/san/tests/test_response.o: CPPFLAGS += -Iload
-build/tests/test_response: build/san/tests/test_response.o build/san/load/response.o
+build/tests/test_response: build/san/tests/test_response.o build/san/load/response.o \
+	build/san/shared/http_field.o
 build/tests/test_response: LDLIBS += -lhttp_parser

@@ -1,26 +1,8 @@
 #include "response.h"
 
+#include "http_field.h"
+
 #include <string.h>
-#include <strings.h>
-
-/* One look-up per byte. TEXT: visible ASCII, space and tab (what a field
- * value or reason phrase may hold here); TCHAR: RFC 9110 §5.6.2. */
-enum { TEXT = 1, TCHAR = 2 };
-#define T (TEXT | TCHAR)
-static const unsigned char cls[256] = {
-	['\t'] = TEXT, [' '] = TEXT, ['!'] = T, ['"'] = TEXT, ['#' ... '\''] = T,
-	['(' ... ')'] = TEXT, ['*' ... '+'] = T, [','] = TEXT, ['-' ... '.'] = T, ['/'] = TEXT,
-	['0' ... '9'] = T, [':' ... '@'] = TEXT, ['A' ... 'Z'] = T, ['[' ... ']'] = TEXT,
-	['^' ... '`'] = T, ['a' ... 'z'] = T, ['{'] = TEXT, ['|'] = T, ['}'] = TEXT, ['~'] = T,
-};
-#undef T
-#define CLASS(ch) cls[(unsigned char)(ch)]
-
-static int is(const char *s, size_t len, const char *lower, size_t lower_len)
-{
-	return len == lower_len && strncasecmp(s, lower, len) == 0;
-}
-#define IS(s, len, lit) is(s, len, lit, sizeof lit - 1)
 
 int response_whole(const char *buf, size_t len, struct response *r)
 {
@@ -41,57 +23,43 @@ int response_whole(const char *buf, size_t len, struct response *r)
 		return 0; /* no body whatever the fields say: the parser's business */
 	p += 4;
 	r->reason = p;
-	while (p < head_end && (CLASS(*p) & TEXT))
+	while (p < head_end && HTTP_IS(*p, HTTP_TEXT))
 		p++;
 	r->reason_len = (size_t)(p - r->reason);
 	if (head_end - p < 2 || p[0] != '\r' || p[1] != '\n')
 		return 0;
 	p += 2;
 	for (;;) {
-		const char *name = p, *value, *eol;
-		size_t name_len, value_len;
+		struct http_field f;
+		int rc = http_field_next(&p, head_end, &f);
 
-		if (head_end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+		if (rc < 0)
+			return 0;
+		if (rc == 0)
 			break;
-		while (p < head_end && (CLASS(*p) & TCHAR))
-			p++;
-		if (p == name || p == head_end || *p != ':')
-			return 0;
-		name_len = (size_t)(p - name);
-		p++;
-		while (p < head_end && (*p == ' ' || *p == '\t'))
-			p++;
-		value = p;
-		while (p < head_end && (CLASS(*p) & TEXT))
-			p++;
-		eol = p;
-		if (head_end - p < 2 || p[0] != '\r' || p[1] != '\n')
-			return 0;
-		p += 2;
-		value_len = (size_t)(eol - value);
-		if (IS(name, name_len, "content-length")) {
-			if (have_length++ || value_len == 0 || value_len > 15)
+		if (HTTP_FIELD_IS(f.name, f.name_len, "content-length")) {
+			if (have_length++ || f.value_len == 0 || f.value_len > 15)
 				return 0;
-			for (size_t i = 0; i < value_len; i++) {
-				if (value[i] < '0' || value[i] > '9')
+			for (size_t i = 0; i < f.value_len; i++) {
+				if (f.value[i] < '0' || f.value[i] > '9')
 					return 0;
-				length = length * 10 + (uint64_t)(value[i] - '0');
+				length = length * 10 + (uint64_t)(f.value[i] - '0');
 			}
-		} else if (IS(name, name_len, "connection")) {
+		} else if (HTTP_FIELD_IS(f.name, f.name_len, "connection")) {
 			if (conn_seen++)
 				return 0;
-			if (IS(value, value_len, "close"))
+			if (HTTP_FIELD_IS(f.value, f.value_len, "close"))
 				conn_close = 1;
-			else if (IS(value, value_len, "keep-alive"))
+			else if (HTTP_FIELD_IS(f.value, f.value_len, "keep-alive"))
 				conn_keep = 1;
 			else
 				return 0;
-		} else if (IS(name, name_len, "transfer-encoding") || IS(name, name_len, "upgrade") ||
-			   IS(name, name_len, "proxy-connection")) {
+		} else if (HTTP_FIELD_IS(f.name, f.name_len, "transfer-encoding") ||
+			   HTTP_FIELD_IS(f.name, f.name_len, "upgrade") ||
+			   HTTP_FIELD_IS(f.name, f.name_len, "proxy-connection")) {
 			return 0;
 		}
 	}
-	p += 2;
 	/* Exactly one whole response: a partial body, or bytes beyond the body,
 	 * are the parser's to judge. */
 	if (!have_length || (uint64_t)(end - p) != length)
