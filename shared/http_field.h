@@ -13,7 +13,6 @@
 #define HTTP_FIELD_H
 
 #include <stddef.h>
-#include <strings.h>
 
 enum {
 	HTTP_TEXT = 1,   /* visible ASCII, space, tab: a value or a reason phrase */
@@ -58,10 +57,17 @@ static inline int http_field_next(const char **pp, const char *end, struct http_
 	return 1;
 }
 
-/* Case-insensitive comparison with a lower-case literal. */
+/* Case-insensitive comparison with a literal of lower-case letters and '-'.
+ * OR-ing 0x20 folds case; for the bytes a plain name or value may hold it
+ * folds nothing else onto a letter or '-' (only CR would land on '-'). */
 static inline int http_field_is(const char *s, size_t len, const char *lower, size_t lower_len)
 {
-	return len == lower_len && strncasecmp(s, lower, len) == 0;
+	if (len != lower_len)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if ((s[i] | 0x20) != lower[i])
+			return 0;
+	return 1;
 }
 #define HTTP_FIELD_IS(s, len, lit) http_field_is(s, len, lit, sizeof lit - 1)
 
