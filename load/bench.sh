@@ -286,15 +286,20 @@ SKIPPED=" "
 prof_start() {
 	local tag=$1 pids; shift
 	pids=$(for p in "$@"; do echo "$p"; pgrep -P "$p"; done | sort -u | paste -sd,)
-	perf stat -x, -e "task-clock,context-switches${SYSCALLS:+,$SYSCALLS}" -p "$pids" -o "$DATA/$tag.srv.cpu" -- sleep "$SECS" \
+	# Counted until prof_wait interrupts it, right after the client ends: the whole
+	# run and only it (a fixed sleep would miss its tail or add idle time).
+	perf stat -x, -e "task-clock,context-switches${SYSCALLS:+,$SYSCALLS}" -p "$pids" -o "$DATA/$tag.srv.cpu" \
 		>/dev/null 2>&1 &
 	PROF_PID=$!
 	PIDS+=("$PROF_PID")
+	sleep 0.3 # attached before the client starts
 }
-prof_wait() { wait "$PROF_PID" 2>/dev/null; forget "$PROF_PID"; }
-prof_read() { # TAG RATE
-	awk -F, -v r="$2" -v s="$SECS" '/task-clock/ {c = $1} /context-switches/ {x = $1} /raw_syscalls/ {y = $1}
-		END { n = r * s; if (n > 0 && c != "") printf "%.1f %.2f %s\n", c * 1000 / n, x / n, (y ~ /^[0-9]+$/ ? sprintf("%.2f", y / n) : "nan");
+prof_wait() { kill -INT "$PROF_PID" 2>/dev/null; wait "$PROF_PID" 2>/dev/null; forget "$PROF_PID"; }
+prof_read() { # TAG RATE: per request, counting wrk's requests when TAG has a wrk output, else RATE x SECS
+	local n
+	n=$(awk '/requests in/ {print $1}' "$DATA/$1.wrk.txt" 2>/dev/null)
+	awk -F, -v r="$2" -v s="$SECS" -v n="${n:-0}" '/task-clock/ {c = $1} /context-switches/ {x = $1} /raw_syscalls/ {y = $1}
+		END { if (n == 0) n = r * s; if (n > 0 && c != "") printf "%.1f %.2f %s\n", c * 1000 / n, x / n, (y ~ /^[0-9]+$/ ? sprintf("%.2f", y / n) : "nan");
 			else print "nan nan nan" }' \
 		"$DATA/$1.srv.cpu" 2>/dev/null || echo "nan nan nan"
 }
