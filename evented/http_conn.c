@@ -1,5 +1,6 @@
 #include "http_conn.h"
 
+#include "http_field.h"
 #include "query.h"
 
 #include <stdio.h>
@@ -77,10 +78,11 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
-/* Resolves the target to a route and a task duration, or fails with 404/400. */
-static int route_target(struct http_conn *h)
+/* Resolves the target url[0..len) to a route and a task duration, or fails
+ * with 404/400. */
+static int route_target(struct http_conn *h, const char *url, size_t len)
 {
-	const char *path = h->url, *end = h->url + h->url_len, *q;
+	const char *path = url, *end = url + len, *q;
 	const char *why;
 
 	/* absolute-form (RFC 9112 §3.2.2): skip "scheme://authority". */
@@ -121,7 +123,7 @@ static int on_headers_complete(http_parser *p)
 
 	/* The target first, so even a refused request is counted under its route;
 	 * then the method and size checks, whose answers take precedence. */
-	int target = route_target(h);
+	int target = route_target(h, h->url, h->url_len);
 
 	/* The parser takes any one-digit version; only 1.x is spoken here
 	 * (RFC 9110 §15.6.6). HTTP/1.x with x > 1 is 1.1 (RFC 9112 §2.3). */
@@ -193,6 +195,91 @@ void http_conn_free(struct http_conn *h)
 	h->url_cap = h->url_len = 0;
 }
 
+/* ---- the fast path: a plain request head that arrived whole ----
+ *
+ * Nearly every request is a GET or HEAD whose whole head came in one recv():
+ * an origin-form target, HTTP/1.1 or 1.0, a few ordinary header fields, no
+ * body. For those, libhttp-parser's byte-at-a-time state machine is most of
+ * the server's user time. fast_head() accepts only a strict subset of what the
+ * parser accepts and gives the same answer for it; anything else (a partial
+ * head, a body, Transfer-Encoding, Upgrade, an unusual byte anywhere, a
+ * repeated Connection field, a large head) is declined and goes to the parser,
+ * untouched. test_http_conn checks the two against each other on mutated
+ * requests. */
+
+#define FAST_HEAD_MAX 4096 /* well under HTTP_HEAD_MAX: the parser judges the rest */
+
+/* Returns the head's length when data starts with a whole plain head (the
+ * request is then in h->req, or h->status holds its 404/400), 0 to decline. */
+static size_t fast_head(struct http_conn *h, const char *data, size_t len)
+{
+	const char *p = data, *end = data + (len < FAST_HEAD_MAX ? len : FAST_HEAD_MAX);
+	const char *url, *url_end;
+	int head, http10, conn_close = 0, conn_keep = 0, conn_seen = 0;
+	unsigned fields = 0;
+
+	if ((size_t)(end - p) >= 4 && memcmp(p, "GET ", 4) == 0) {
+		head = 0;
+		p += 4;
+	} else if ((size_t)(end - p) >= 5 && memcmp(p, "HEAD ", 5) == 0) {
+		head = 1;
+		p += 5;
+	} else {
+		return 0;
+	}
+	url = p;
+	if (p == end || *p != '/')
+		return 0;
+	while (p < end && HTTP_IS(*p, HTTP_TARGET))
+		p++;
+	url_end = p;
+	if ((size_t)(end - p) < 11 || memcmp(p, " HTTP/1.", 8) != 0 || (p[8] != '1' && p[8] != '0') ||
+	    p[9] != '\r' || p[10] != '\n')
+		return 0;
+	http10 = p[8] == '0';
+	p += 11;
+	for (;;) {
+		struct http_field f;
+		int rc = http_field_next(&p, end, &f);
+
+		if (rc < 0)
+			return 0;
+		if (rc == 0)
+			break;
+		if (++fields > HTTP_FIELDS_MAX)
+			return 0;
+		if (HTTP_FIELD_IS(f.name, f.name_len, "connection")) {
+			if (conn_seen++)
+				return 0;
+			if (HTTP_FIELD_IS(f.value, f.value_len, "close"))
+				conn_close = 1;
+			else if (HTTP_FIELD_IS(f.value, f.value_len, "keep-alive"))
+				conn_keep = 1;
+			else
+				return 0;
+		} else if (HTTP_FIELD_IS(f.name, f.name_len, "proxy-connection") ||
+			   HTTP_FIELD_IS(f.name, f.name_len, "content-length") ||
+			   HTTP_FIELD_IS(f.name, f.name_len, "transfer-encoding") ||
+			   HTTP_FIELD_IS(f.name, f.name_len, "upgrade")) {
+			return 0;
+		}
+	}
+	/* What on_message_begin and on_headers_complete would have set. */
+	h->started = 1;
+	h->url_len = 0;
+	h->body_len = 0;
+	h->fields = (uint16_t)fields;
+	h->in_value = 0;
+	memset(&h->req, 0, sizeof h->req);
+	if (route_target(h, url, (size_t)(url_end - url)) == 0) {
+		h->req.head = (uint8_t)head;
+		h->req.http10 = (uint8_t)http10;
+		h->req.keep_alive = (uint8_t)(http10 ? conn_keep : !conn_close);
+		h->done = 1;
+	}
+	return (size_t)(p - data);
+}
+
 size_t http_conn_feed(struct http_conn *h, const char *data, size_t len, enum http_event *ev)
 {
 	size_t n;
@@ -209,6 +296,11 @@ size_t http_conn_feed(struct http_conn *h, const char *data, size_t len, enum ht
 	*ev = HTTP_EV_MORE;
 	if (len == 0)
 		return 0;
+	/* Only between requests: the parser then waits at a message's start. */
+	if (!h->started && (n = fast_head(h, data, len)) > 0) {
+		*ev = h->status ? HTTP_EV_ERROR : HTTP_EV_REQUEST;
+		return n;
+	}
 	n = http_parser_execute(&h->parser, &settings, data, len);
 	e = HTTP_PARSER_ERRNO(&h->parser);
 	if (h->status) {

@@ -1,6 +1,6 @@
 # load/: bin/load, the Locust-compatible load generator, and its tests.
-LOAD_SRC := load/main.c load/runner.c load/output.c load/histogram.c load/locust_msg.c \
-	load/worker.c
+LOAD_SRC := load/main.c load/runner.c load/response.c load/output.c load/histogram.c \
+	load/locust_msg.c load/worker.c
 LOAD_OBJ := $(LOAD_SRC:%.c=build/%.o)
 LOAD_LIBS := -lhttp_parser -lzmq -lmsgpackc
 
@@ -28,3 +28,9 @@ build/san/tests/test_locust_msg.o: CPPFLAGS += -Iload
 build/tests/test_locust_msg: LDLIBS += -lmsgpackc
 build/tests/test_locust_msg: build/san/tests/test_locust_msg.o build/san/load/locust_msg.o \
 	$(SHARED_SAN_OBJ)
+
+UNIT_TESTS += build/tests/test_response
+build/san/tests/test_response.o: CPPFLAGS += -Iload
+build/tests/test_response: build/san/tests/test_response.o build/san/load/response.o \
+	build/san/shared/http_field.o
+build/tests/test_response: LDLIBS += -lhttp_parser

@@ -1,6 +1,7 @@
 #include "runner.h"
 
 #include "cli.h"
+#include "response.h"
 #include "timer_heap.h"
 
 #include <errno.h>
@@ -386,10 +387,8 @@ static void fail_parse(struct worker *w, struct user *u)
 	finish(w, u, text, 0);
 }
 
-static void response_done(struct worker *w, struct user *u)
+static void response_done(struct worker *w, struct user *u, unsigned status, int keep)
 {
-	unsigned status = u->parser.status_code;
-	int keep = http_should_keep_alive(&u->parser);
 	if (status >= 400 && status <= 599)
 		fail_http(w, u, status, keep);
 	else
@@ -424,6 +423,8 @@ static void do_write(struct worker *w, struct user *u)
 
 static void do_read(struct worker *w, struct user *u)
 {
+	struct response resp;
+
 	for (;;) {
 		ssize_t n = read(u->fd, w->rbuf, sizeof w->rbuf);
 		if (n > 0) {
@@ -434,10 +435,22 @@ static void do_read(struct worker *w, struct user *u)
 				memcpy(u->first + u->first_len, w->rbuf, k);
 				u->first_len += k;
 			}
+			/* The usual case, a whole ordinary response in one read, skips the
+			 * parser (load/response.h); anything else goes to it unchanged. */
+			if (u->got == 0 && response_whole(w->rbuf, (size_t)n, &resp)) {
+				u->got = (size_t)n;
+				u->body = resp.body_len;
+				u->reason_len = resp.reason_len < sizeof u->reason ? resp.reason_len
+										    : sizeof u->reason;
+				memcpy(u->reason, resp.reason, u->reason_len);
+				response_done(w, u, resp.status, resp.keep_alive);
+				return;
+			}
 			u->got += (size_t)n;
 			http_parser_execute(&u->parser, &parser_settings, w->rbuf, (size_t)n);
 			if (u->complete) {
-				response_done(w, u);
+				response_done(w, u, u->parser.status_code,
+					      http_should_keep_alive(&u->parser));
 				return;
 			}
 			if (HTTP_PARSER_ERRNO(&u->parser) != HPE_OK) {
@@ -457,7 +470,8 @@ static void do_read(struct worker *w, struct user *u)
 			/* EOF ends a body that runs until close */
 			http_parser_execute(&u->parser, &parser_settings, NULL, 0);
 			if (u->complete) {
-				response_done(w, u);
+				response_done(w, u, u->parser.status_code,
+					      http_should_keep_alive(&u->parser));
 				return;
 			}
 			if (u->got == 0)

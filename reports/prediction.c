@@ -41,6 +41,16 @@ void prediction_free(struct prediction *p)
 	model_run_free(&p->run);
 }
 
+void prediction_print_served(FILE *f, const struct prediction *p, double x_per_s, double r_ms)
+{
+	if (p->run.users_answered >= p->sc.users || p->sc.order != MODEL_ORDER_LIFO)
+		return;
+	fprintf(f, "served: %ld of %d users had a request counted in the model's run; Little's "
+		"law on the measured table, X R = %.0f users in service; the rest waited the "
+		"whole run, passed over by newer requests (lifo)\n", p->run.users_answered,
+		p->sc.users, x_per_s * r_ms / 1e3);
+}
+
 void prediction_print_closed_form(FILE *f, const struct prediction *p)
 {
 	const struct model_steady *st = &p->steady;

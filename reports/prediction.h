@@ -26,6 +26,11 @@ void prediction_free(struct prediction *p);
 /* One line: S, C, X, R and which bound binds. */
 void prediction_print_closed_form(FILE *f, const struct prediction *p);
 
+/* Under LIFO, Locust's table hides the users it never answered: one line with how
+ * many users the model's run served and how many Little's law finds in service in
+ * the measured X (req/s) and R (mean ms). Nothing for other orders. */
+void prediction_print_served(FILE *f, const struct prediction *p, double x_per_s, double r_ms);
+
 /* The tables the load test would end with, as Locust prints them, then the
  * closed-form line and what the simulation adds (unfinished requests). */
 void prediction_print(FILE *f, const struct prediction *p);

@@ -390,6 +390,12 @@ static void write_summary(FILE *f, const struct run_dir *rd, const struct predic
 		comparison_table(f, &cmp[i], "  ");
 		fprintf(f, "  ");
 		prediction_print_closed_form(f, &pred[i]);
+		if (pred[i].sc.order == MODEL_ORDER_LIFO) {
+			fprintf(f, "  ");
+			prediction_print_served(f, &pred[i], rd->sc[i].m.row.rps,
+						rd->sc[i].m.row.reqs ? rd->sc[i].m.row.sum_ms /
+						(double)rd->sc[i].m.row.reqs : 0);
+		}
 		fprintf(f, "  verdict: %s\n\n", cmp[i].verdict);
 		flagged += cmp[i].any;
 	}
@@ -605,6 +611,11 @@ static void write_markdown(FILE *f, const struct run_dir *rd, const struct predi
 		fprintf(f, "- ");
 		prediction_print_closed_form(f, &pred[i]);
 		binding_line(f, s, &pred[i], 0);
+		if (pred[i].sc.order == MODEL_ORDER_LIFO) {
+			fprintf(f, "- ");
+			prediction_print_served(f, &pred[i], s->m.row.rps,
+						s->m.row.reqs ? s->m.row.sum_ms / (double)s->m.row.reqs : 0);
+		}
 		fprintf(f, "- Simulated run: %ld sent, %ld counted, %ld in flight at the stop.\n",
 			pred[i].run.sent, pred[i].run.reqs, pred[i].run.unfinished);
 		if (s->m.unfinished >= 0)

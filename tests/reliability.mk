@@ -22,11 +22,11 @@ FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ishared \
 FUZZ_TARGETS := http_conn load_response csv locust_msg
 
 build/fuzz/fuzz_http_conn: tests/fuzz/fuzz_http_conn.c evented/http_conn.c shared/routes.c \
-	shared/query.c | deps
+	shared/query.c shared/http_field.c | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ievented $^ -o $@ -lhttp_parser
-build/fuzz/fuzz_load_response: tests/fuzz/fuzz_load_response.c load/runner.c \
-	load/histogram.c shared/locust.c shared/timer_heap.c shared/cli.c | deps
+build/fuzz/fuzz_load_response: tests/fuzz/fuzz_load_response.c load/runner.c load/response.c \
+	load/histogram.c shared/locust.c shared/timer_heap.c shared/cli.c shared/http_field.c | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iload $(filter-out load/runner.c,$^) -o $@ \
 		-lhttp_parser -lpthread -lm
