@@ -22,6 +22,8 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 PROGRAMS :=
 UNIT_TESTS :=
 INTEGRATION_TESTS :=
+# Tests that are scripts, run as they are (no build step): the harness's Python tests.
+SCRIPT_TESTS :=
 
 # --- dependencies: Debian packages, checked in one dpkg-query (well under a second)
 DEPS := gcc make libc6-dev libcivetweb-dev libcmocka-dev libhttp-parser-dev gnuplot-nox \
@@ -60,7 +62,8 @@ include shared/module.mk
 -include evented/module.mk
 -include load/module.mk
 -include reports/module.mk
--include load/compare.mk
+-include load/harness/module.mk
+-include load/harness/compare.mk
 -include load/bench.mk
 -include tests/reliability.mk
 include tests/module.mk

@@ -19,7 +19,7 @@ $(INTEGRATION_TESTS): $(HARNESS_OBJ) | $(PROGRAMS)
 
 .PHONY: test unit integration
 unit: $(UNIT_TESTS)
-	@tests/run.sh $(UNIT_TESTS)
+	@tests/run.sh $(UNIT_TESTS) $(SCRIPT_TESTS)
 
 integration: all $(INTEGRATION_TESTS)
 	@tests/run.sh $(INTEGRATION_TESTS)
@@ -27,4 +27,4 @@ integration: all $(INTEGRATION_TESTS)
 # Plain programs first, then (when the reliability suite defines them) the
 # integration tests again against ASan+UBSan+LSan and TSan builds.
 test: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(SANITIZE_PREREQS)
-	@tests/run.sh $(UNIT_TESTS) $(INTEGRATION_TESTS) $(SANITIZE_RUN)
+	@tests/run.sh $(UNIT_TESTS) $(SCRIPT_TESTS) $(INTEGRATION_TESTS) $(SANITIZE_RUN)
