@@ -800,9 +800,9 @@ if want 8 bin/load bin/report; then
 	ln -s "$PWD/bin/load" "$TMP/peerbin/load"
 	ln -s "$PWD/bin/report" "$TMP/peerbin/report"
 	# shellcheck disable=SC2046
-	load/compare.sh --profile quick-fastapi $(quick_flags) --bin "$TMP/peerbin" \
+	load/harness/compare.py --profile quick-fastapi $(quick_flags) --bin "$TMP/peerbin" \
 		--runs-dir "$OUT/peer-runs" >"$DATA/compare-peer.txt" 2>&1 ||
-		log "compare.sh against the peer exited $? (see data/compare-peer.txt)"
+		log "compare.py against the peer exited $? (see data/compare-peer.txt)"
 	PEER_RUN=$(readlink -f "$OUT/peer-runs/latest")
 	if [ -d "$PEER_RUN" ]; then
 		[ -s "$PEER_RUN/summary.txt" ] || bin/report "$PEER_RUN" >"$DATA/report-peer.txt" 2>&1

@@ -413,7 +413,7 @@ static void ctrl_c_stops_everything_it_started(void **state)
 	(void)state;
 
 	fresh_runs_dir(runs, sizeof runs, "it_compare_int");
-	char *argv[] = { "load/compare.sh", "--users", "20", "--run-time", "30", "--task-ms", "100",
+	char *argv[] = { "load/harness/compare.py", "--users", "20", "--run-time", "30", "--task-ms", "100",
 			 "--threads", "4", "--scenarios", "SyncBaselineUser", "--runs-dir", runs, NULL };
 	assert_int_equal(proc_spawn(&p, argv), 0);
 	/* Once the load generator's console exists, a server and the load run. */
@@ -461,7 +461,7 @@ static void a_scenario_that_cannot_run_is_set_aside(void **state)
 	fclose(f);
 	assert_int_equal(chmod(path, 0755), 0);
 
-	char *argv[] = { "load/compare.sh", "--users", "10", "--run-time", "2", "--task-ms", "50",
+	char *argv[] = { "load/harness/compare.py", "--users", "10", "--run-time", "2", "--task-ms", "50",
 			 "--threads", "4", "--scenarios", "SyncBaselineUser,AsyncConcurrentUser",
 			 "--runs-dir", runs, "--bin", bindir, NULL };
 	assert_int_equal(run(argv, 30000), 1);
@@ -475,17 +475,17 @@ static void a_scenario_that_cannot_run_is_set_aside(void **state)
 
 static void bad_usage_exits_2(void **state)
 {
-	char *unknown[] = { "load/compare.sh", "--scenarios", "NoSuchUser", NULL };
-	char *users[] = { "load/compare.sh", "--users", "0", NULL };
-	char *flag[] = { "load/compare.sh", "--fast", NULL };
-	char *help[] = { "load/compare.sh", "--help", NULL };
+	char *unknown[] = { "load/harness/compare.py", "--scenarios", "NoSuchUser", NULL };
+	char *users[] = { "load/harness/compare.py", "--users", "0", NULL };
+	char *flag[] = { "load/harness/compare.py", "--fast", NULL };
+	char *help[] = { "load/harness/compare.py", "--help", NULL };
 	(void)state;
 
 	assert_int_equal(run(unknown, 10000), 2);
 	assert_int_equal(run(users, 10000), 2);
 	assert_int_equal(run(flag, 10000), 2);
 	assert_int_equal(run(help, 10000), 0);
-	assert_non_null(strstr(out, "usage: load/compare.sh"));
+	assert_non_null(strstr(out, "usage: load/harness/compare.py"));
 }
 
 /*

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # peer_server.sh — the FastAPI peer (load/peers/app.py on Debian's uvicorn, 2 workers)
-# behind our servers' command-line face, so load/compare.sh can run the quick profile
+# behind our servers' command-line face, so load/harness/compare.py can run the quick profile
 # against it unchanged: bench.sh puts this script in a folder as both `blocking` and
-# `evented` and passes that folder as compare.sh --bin.
+# `evented` and passes that folder as compare.py --bin.
 #
 # Accepts our servers' flags; uses --task-ms (the tasks' default duration) and
 # --listen's host; runs uvicorn on a free port and prints the servers' ready line,

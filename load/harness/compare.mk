@@ -1,5 +1,5 @@
-# load/compare.mk: `make compare` (the lab's main job) and `make sweep`, both run
-# by load/compare.sh. The profiles' values come from reports/profiles.mk (the one
+# load/harness/compare.mk: `make compare` (the lab's main job) and `make sweep`,
+# both run by load/harness/compare.py. The profiles' values come from reports/profiles.mk (the one
 # definition, included by reports/module.mk); these knobs are this file's own:
 #   SCENARIOS=A,B   user classes to run (default: every route of the route table)
 #   LOAD=locust     drive the servers with Debian's Locust and load/locustfile.py
@@ -43,11 +43,11 @@ compare_check = @$(if $(PROFILE_$(PROFILE)_USERS),true,\
 .PHONY: compare sweep
 compare: deps all
 	$(compare_check)
-	@load/compare.sh $(compare_flags)
+	@load/harness/compare.py $(compare_flags)
 
 sweep: deps all
 	$(compare_check)
-	@load/compare.sh $(compare_flags) --sweep '$(USERS_LIST)'
+	@load/harness/compare.py $(compare_flags) --sweep '$(USERS_LIST)'
 
 # The test runs `make compare PROFILE=smoke` and checks the locustfile against
 # the route table, which it links.

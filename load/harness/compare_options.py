@@ -1,0 +1,100 @@
+"""compare_options: compare.py's command line, checked as load/compare.sh
+checked it (the same flags, defaults, messages and exit status 2)."""
+import re
+import sys
+from types import SimpleNamespace
+
+USAGE = """\
+usage: load/harness/compare.py [options]
+
+Runs each route of the route table (bin/load --routes) against a fresh server
+(bin/blocking or bin/evented on 127.0.0.1:0), writes RUNS_DIR/<timestamp>/ and
+points RUNS_DIR/latest at it, then runs bin/report on it.
+
+  --profile NAME       recorded in run.env (the values come from the flags)  [quick]
+  --users N            Locust -u                                             [500]
+  --spawn-rate R       Locust -r, users per second                           [1000]
+  --run-time S         Locust -t, seconds per scenario                       [15]
+  --task-ms MS         the servers' --task-ms                                [250]
+  --threads N          bin/blocking --threads                                [80]
+  --helpers N          bin/blocking --helpers      [3 x threads: never binds]
+  --workers N          bin/evented --workers                                 [2]
+  --wait MIN[-MAX]     think time between a user's requests, seconds         [0]
+  --scenarios A,B      user classes to run                          [all routes]
+  --load TOOL          bin/load, locust (Debian's, with load/locustfile.py), or
+                       locust-master (Locust's master, bin/load workers) [bin/load]
+  --locust-workers N   with --load locust: a master and N worker processes on
+                       127.0.0.1 (Locust's distributed mode), for more load than
+                       one Locust process (one core) makes; 0 = one process [0]
+  --load-workers N     with --load locust-master: bin/load --worker processes  [1]
+  --sweep "N N ..."    run each scenario at each of these user counts
+                       (folders NN-CLASS-uN, SWEEP=1); --users is then unused
+  --runs-dir DIR       where run folders go                       [reports/runs]
+  --bin DIR            where the programs are                              [bin]
+  --help               this text
+
+Exit: 0 all scenarios ran, 1 a scenario failed to run or the report failed,
+2 bad usage or setup, 130 interrupted. Load tests only ever target 127.0.0.1.
+"""
+
+DEFAULTS = {"profile": "quick", "users": "500", "spawn_rate": "1000", "run_time": "15",
+            "task_ms": "250", "threads": "80", "helpers": "", "workers": "2", "wait": "0",
+            "scenarios": "", "load": "bin/load", "locust_workers": "0", "load_workers": "", "sweep": "",
+            "runs_dir": "reports/runs", "bin": "bin"}
+
+
+def die_usage(msg):
+    print("compare: %s" % msg, file=sys.stderr)
+    print("compare: see load/harness/compare.py --help", file=sys.stderr)
+    sys.exit(2)
+
+
+def whole(v, what, positive=True):
+    if not re.fullmatch(r"[0-9]+", v) or (positive and int(v) == 0):
+        die_usage("%s must be a whole number%s, not '%s'" % (what, " > 0" if positive else "", v))
+    return int(v)
+
+
+def parse(argv):
+    """The options as a namespace of checked values; exits 0 on --help and
+    2 (with a one-line reason) on bad usage."""
+    raw = dict(DEFAULTS)
+    args = list(argv)
+    while args:
+        a = args.pop(0)
+        if a in ("--help", "-h"):
+            sys.stdout.write(USAGE)
+            sys.exit(0)
+        key = a[2:].replace("-", "_") if a.startswith("--") else None
+        if key not in DEFAULTS:
+            die_usage("unknown argument '%s'" % a)
+        if not args:
+            die_usage("%s needs a value" % a)
+        raw[key] = args.pop(0)
+    o = SimpleNamespace(**raw)
+    o.users = whole(o.users, "--users")
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", o.spawn_rate):
+        die_usage("--spawn-rate must be a number, not '%s'" % o.spawn_rate)
+    o.run_time = whole(o.run_time, "--run-time")
+    o.task_ms = whole(o.task_ms, "--task-ms", positive=False)
+    o.threads = whole(o.threads, "--threads")
+    o.workers = whole(o.workers, "--workers")
+    o.helpers = whole(o.helpers, "--helpers") if o.helpers else 3 * o.threads
+    m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(?:-([0-9]+(?:\.[0-9]+)?))?", o.wait)
+    if not m:
+        die_usage("--wait must be MIN or MIN-MAX seconds, not '%s'" % o.wait)
+    o.wait_min, o.wait_max = m.group(1), m.group(2) or m.group(1)
+    if o.load not in ("bin/load", "locust", "locust-master"):
+        die_usage("--load must be bin/load, locust or locust-master, not '%s'" % o.load)
+    # locust-master: Locust's master (headless, its CSV files) and bin/load workers
+    if o.load_workers and o.load != "locust-master":
+        die_usage("--load-workers needs --load locust-master")
+    o.load_workers = whole(o.load_workers or "1", "--load-workers") if o.load == "locust-master" else 0
+    o.locust_workers = whole(o.locust_workers, "--locust-workers", positive=False)
+    if o.locust_workers and o.load != "locust":
+        die_usage("--locust-workers needs --load locust")
+    o.sweep = [whole(u, "--sweep user counts") for u in o.sweep.split()]
+    # Not flags (yet): the C servers, the sleep backend; extra server flags
+    # come from the backend.
+    o.target, o.backend, o.server_args = "c", "sleep", []
+    return o
