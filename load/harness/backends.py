@@ -1,20 +1,25 @@
 """backends: what the servers' tasks wait on. A backend is started once per
 run, under the run's Procs (so it is stopped on every exit path with the
-rest), and answers with the flags every server gets and the keys every
+rest); then, per scenario, it names the flags the server gets and the keys
 scenario.env records. `sleep` (the servers' timers) needs nothing. Adding a
-backend (a throwaway PostgreSQL cluster, say) is one class and one line in
-BACKENDS.
+backend (a throwaway PostgreSQL cluster: start it, size each server's pool
+by the scenario) is one class and one line in BACKENDS.
 """
-from collections import namedtuple
-
-Started = namedtuple("Started", "server_args env")
 
 
 class Sleep:
     """The default: each task is a timer or a nanosleep inside the server."""
 
     def start(self, procs, run_dir, opt):
-        return Started([], {})
+        pass
+
+    def flags(self, sc, opt):
+        """Extra server flags for scenario sc."""
+        return []
+
+    def env(self, sc, opt):
+        """scenario.env keys for scenario sc."""
+        return {}
 
 
 BACKENDS = {"sleep": Sleep}

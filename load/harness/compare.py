@@ -46,13 +46,13 @@ def scenario_env(sc, opt, sweeping, extra):
             ("WAIT_MAX_S", opt.wait_max), ("SWEEP", 1 if sweeping else 0)] + list(extra.items())
 
 
-def run_scenario(procs, opt, sc, d):
+def run_scenario(procs, opt, backend, sc, d):
     """One scenario: server, load, measures, stop. Returns the scenario.env
     keys its measures recorded and None when it ran (failed requests are
     results), or the keys and why it failed to run."""
     ctx = SimpleNamespace(dir=d, scenario=sc, opt=opt, env={}, load=None, helpers=[])
-    server = targets.TARGETS[opt.target](sc.world, opt)
-    ctx.server = procs.start("server", server.argv, log=d / "server.log")
+    server = targets.TARGETS[opt.target](sc, opt)
+    ctx.server = procs.start("server", server.argv + backend.flags(sc, opt), log=d / "server.log")
     try:
         ctx.port = ctx.server.wait_ready(server.ready, timeout=10).group(1)
     except NotReady:
@@ -148,8 +148,8 @@ def main(argv):
     say("compare: %d scenarios, profile %s, load %s, into %s" % (total, opt.profile, opt.load, run_dir))
     with Procs(env=mark) as procs:
         try:
-            backend = backends.BACKENDS[opt.backend]().start(procs, run_dir, opt)
-            opt.server_args = backend.server_args
+            backend = backends.BACKENDS[opt.backend]()
+            backend.start(procs, run_dir, opt)
             for index, (route, users) in enumerate(runs, 1):
                 elapsed = int(time.monotonic() - begin)
                 per_run = elapsed // (index - 1) if index > 1 else opt.run_time + 3
@@ -160,9 +160,9 @@ def main(argv):
                     index, total, label, route.world, route.path, users, opt.run_time, elapsed,
                     (total - index + 1) * per_run))
                 sc = scenarios.Scenario(route, users)
-                env = scenario_env(sc, opt, sweeping, backend.env)
+                env = scenario_env(sc, opt, sweeping, backend.env(sc, opt))
                 rundir.write_env(d / "scenario.env", env)
-                measured, why = run_scenario(procs, opt, sc, d)
+                measured, why = run_scenario(procs, opt, backend, sc, d)
                 rundir.write_env(d / "scenario.env", env + list(measured.items()))
                 if why:
                     warn("%s: %s" % (label, why))

@@ -49,9 +49,9 @@ def die_usage(msg):
     sys.exit(2)
 
 
-def whole(v, what, positive=True):
+def whole(v, what, positive=True, unit="a whole number"):
     if not re.fullmatch(r"[0-9]+", v) or (positive and int(v) == 0):
-        die_usage("%s must be a whole number%s, not '%s'" % (what, " > 0" if positive else "", v))
+        die_usage("%s must be %s%s, not '%s'" % (what, unit, " > 0" if positive else "", v))
     return int(v)
 
 
@@ -75,7 +75,7 @@ def parse(argv):
     o.users = whole(o.users, "--users")
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", o.spawn_rate):
         die_usage("--spawn-rate must be a number, not '%s'" % o.spawn_rate)
-    o.run_time = whole(o.run_time, "--run-time")
+    o.run_time = whole(o.run_time, "--run-time", unit="whole seconds")
     o.task_ms = whole(o.task_ms, "--task-ms", positive=False)
     o.threads = whole(o.threads, "--threads")
     o.workers = whole(o.workers, "--workers")
@@ -93,8 +93,8 @@ def parse(argv):
     o.locust_workers = whole(o.locust_workers, "--locust-workers", positive=False)
     if o.locust_workers and o.load != "locust":
         die_usage("--locust-workers needs --load locust")
-    o.sweep = [whole(u, "--sweep user counts") for u in o.sweep.split()]
-    # Not flags (yet): the C servers, the sleep backend; extra server flags
-    # come from the backend.
-    o.target, o.backend, o.server_args = "c", "sleep", []
+    o.sweep = [whole(u, "--sweep user counts", unit="whole numbers") for u in o.sweep.split()]
+    # Not flags (yet): the C servers (targets.TARGETS), the sleep backend
+    # (backends.BACKENDS).
+    o.target, o.backend = "c", "sleep"
     return o

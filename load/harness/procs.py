@@ -45,8 +45,9 @@ class NotReady(Exception):
 class Proc:
     """One started process: its name, Popen, log path and state."""
 
-    def __init__(self, name, popen, log):
+    def __init__(self, name, popen, log, grace):
         self.name = name
+        self.grace = grace  # seconds between SIGTERM and SIGKILL when stopped
         self.popen = popen
         self.pid = popen.pid  # also its process group id (setsid)
         self.log = log
@@ -148,9 +149,11 @@ class Procs:
             signum, self._pending = self._pending, None
             raise Interrupted(signum)
 
-    def start(self, name, argv, log, env=None, cwd=None, stdout=None):
+    def start(self, name, argv, log, env=None, cwd=None, stdout=None, grace=1.0):
         """Starts argv in a new session, stdout and stderr to the file `log`
-        (or stdout to the file `stdout` and stderr to `log`); returns its Proc."""
+        (or stdout to the file `stdout` and stderr to `log`); returns its Proc.
+        grace: how long it may take to stop (a harness of its own, which stops
+        its own processes on SIGTERM, needs seconds)."""
         full_env = dict(os.environ)
         full_env.update(self.env or {})
         full_env.update(env or {})
@@ -165,7 +168,7 @@ class Procs:
                 errf.close()
                 if outf is not errf:
                     outf.close()
-            proc = Proc(name, p, log)
+            proc = Proc(name, p, log, grace)
             self.procs.append(proc)
         return proc
 
@@ -174,14 +177,16 @@ class Procs:
         it runs past timeout. Returns its Proc (returncode() for the status)."""
         proc = self.start(name, argv, log, **kw)
         if proc.wait(timeout) is None:
-            self.stop(proc, grace=2)
+            self.stop(proc)
         else:
             self.forget(proc)
         return proc
 
-    def stop(self, proc, grace=1.0):
-        """SIGTERM to the process group, up to `grace` seconds, then SIGKILL;
-        reaps the leader. Returns the leader's exit status."""
+    def stop(self, proc, grace=None):
+        """SIGTERM to the process group, up to `grace` seconds (default: the
+        one it was started with), then SIGKILL; reaps the leader. Returns the
+        leader's exit status."""
+        grace = proc.grace if grace is None else grace
         if proc.alive() or group_alive(proc.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -210,11 +215,11 @@ class Procs:
                     os.killpg(proc.pid, signal.SIGKILL)
             self.procs.remove(proc)
 
-    def stop_all(self, grace=1.0):
+    def stop_all(self):
         """Stops every process still recorded, newest first (a load generator
-        before the server it drives)."""
+        before the server it drives), each with its own grace."""
         while self.procs:
-            self.stop(self.procs[-1], grace)
+            self.stop(self.procs[-1])
 
 
 def raise_fd_limit():

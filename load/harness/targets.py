@@ -1,5 +1,5 @@
 """targets: how each server under test is started, and how to know it is
-ready. A target maps a route's world (blocking | evented) to a Server: its
+ready. A target maps a scenario (its route's world: blocking | evented) to a Server: its
 command line, its ready line (a regex whose group 1 is the port) and where
 its /metrics is. Adding a target (FastAPI on uvicorn, say) is one function
 and one line in TARGETS.
@@ -14,17 +14,17 @@ READY = r"listening on http://[^ ]*:(\d+)"
 METRICS_ALSO = r"metrics also on (http://\S*/metrics)"
 
 
-def c_servers(world, opt):
+def c_servers(sc, opt):
     """bin/blocking or bin/evented with the run's options, on 127.0.0.1:0."""
     b = opt.bin
-    if world == "blocking":
+    if sc.world == "blocking":
         argv = [b + "/blocking", "--listen", "127.0.0.1:0", "--threads", opt.threads,
                 "--helpers", opt.helpers, "--task-ms", opt.task_ms,
                 "--metrics-listen", "127.0.0.1:0"]
     else:
         argv = [b + "/evented", "--listen", "127.0.0.1:0", "--workers", opt.workers,
                 "--task-ms", opt.task_ms]
-    return Server(argv + list(opt.server_args), READY, METRICS_ALSO)
+    return Server(argv, READY, METRICS_ALSO)
 
 
 TARGETS = {"c": c_servers}
