@@ -96,13 +96,24 @@ def read_text(path):
 
 
 def group_alive(pgid):
+    """Whether process group pgid still has a member that is not a zombie (an
+    orphan's zombie stays in the group until init reaps it: it runs nothing)."""
     try:
         os.killpg(pgid, 0)
-        return True
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    state, _, pgrp = f.read().rsplit(")", 1)[1].split()[:3]
+            except (OSError, IndexError, ValueError):
+                continue  # gone since listdir
+            if int(pgrp) == pgid and state != "Z":
+                return True
+    return False
 
 
 class Procs:
