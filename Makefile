@@ -64,7 +64,7 @@ include shared/module.mk
 -include reports/module.mk
 -include load/harness/module.mk
 -include load/harness/compare.mk
--include load/bench.mk
+-include load/harness/bench.mk
 -include tests/reliability.mk
 include tests/module.mk
 

@@ -18,7 +18,13 @@ HARNESS = str(Path(__file__).resolve().parent.parent)
 
 def marked(token):
     """Pids of live processes whose environment holds PROCS_TEST=token."""
-    mark = ("PROCS_TEST=%s" % token).encode() + b"\0"
+    return marked_by("PROCS_TEST=%s" % token)
+
+
+def marked_by(assignment):
+    """Pids of live (not zombie) processes whose environment holds the
+    NAME=VALUE assignment."""
+    mark = assignment.encode() + b"\0"
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():

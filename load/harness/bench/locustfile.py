@@ -1,4 +1,4 @@
-"""Real Locust for `make bench` (load/bench.sh): one task, a GET of BENCH_PATH, no wait,
+"""Real Locust for `make bench` (load/harness/bench.py): one task, a GET of BENCH_PATH, no wait,
 with Locust's two clients, to measure the most it can send next to bin/load."""
 import os
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # peer_server.sh — the FastAPI peer (load/peers/app.py on Debian's uvicorn, 2 workers)
 # behind our servers' command-line face, so load/harness/compare.py can run the quick profile
-# against it unchanged: bench.sh puts this script in a folder as both `blocking` and
+# against it unchanged: the bench's row quick-fastapi puts this script in a folder as both `blocking` and
 # `evented` and passes that folder as compare.py --bin.
 #
 # Accepts our servers' flags; uses --task-ms (the tasks' default duration) and
@@ -9,7 +9,7 @@
 # `listening on http://HOST:PORT`, once it answers. Runs until signalled (its
 # caller stops its whole process group, uvicorn's workers included).
 set -u
-root=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+root=$(cd "$(dirname "$(readlink -f "$0")")/../../.." && pwd)
 task_ms=5000 host=127.0.0.1
 while [ $# -gt 0 ]; do
 	case "$1" in

@@ -1,0 +1,94 @@
+"""clients: the load generators the bench compares, each run once on the
+client's CPU for a bounded time, its raw output kept in data/, its CPU time
+counted by perf stat (data/TAG.cpu); each returns the rate it reached.
+ServerCost attaches perf stat to a server for a run: CPU and context
+switches per request."""
+import readings
+import stats
+from stats import NAN
+
+
+def wrk(b, tag, url, secs=None, conns=None):
+    """wrk, one thread: requests per second."""
+    secs = secs or b.secs
+    out = b.data / (tag + ".wrk.txt")
+    argv = b.cli + b.perf(tag) + ["wrk", "-t1", "-c%d" % (conns or b.CONNS), "-d%ds" % secs,
+                                  "--latency", url]
+    b.procs.run("wrk", argv, log=out, timeout=secs + 30)
+    errors = readings.wrk_errors(out)
+    if errors:
+        b.log("wrk %s: %s" % (tag, errors))
+    return readings.wrk_rate(out)
+
+
+def load(b, tag, host, path, users=None, threads=1, secs=None):
+    """bin/load on one path, `users` connections: requests per second."""
+    secs, users = secs or b.secs, users or b.CONNS
+    js = b.data / (tag + ".json")
+    argv = b.cli + b.perf(tag) + ["bin/load", "--headless", "-u", users, "-r", users, "-t", "%ds" % secs,
+                                  "-H", host, "--path", path, "--threads", threads, "--json", js]
+    b.procs.run("bin/load", argv, log=b.data / (tag + ".console.txt"), timeout=secs + 30,
+                stdout="/dev/null")
+    failures = readings.jget(js, "failures")
+    if failures:
+        b.log("bin/load %s: %s failures" % (tag, failures))
+    return stats.num(readings.jget(js, "rps"))
+
+
+def locust(b, tag, host, path, user_class):
+    """Debian's Locust with the bench's locustfile (one GET of path, no
+    wait), headless: requests per second from its Aggregated row."""
+    out = b.data / (tag + ".locust.txt")
+    argv = b.cli + b.perf(tag) + ["locust", "-f", "load/harness/bench/locustfile.py", "--headless",
+                                  "--only-summary", "-u", b.CONNS, "-r", b.CONNS,
+                                  "-t", "%ds" % b.locust_secs, "-H", host, user_class]
+    b.procs.run("locust", argv, log=out, timeout=b.locust_secs + 30, env={"BENCH_PATH": path})
+    return readings.aggregated(out)["rps"]
+
+
+def cpu_ms(b, tag):
+    """The client's CPU time (ms) perf stat counted for TAG."""
+    return readings.perf_counts(b.data / (tag + ".cpu")).get("task-clock", NAN)
+
+
+def per_cpu(b, tag, rate, secs):
+    """Requests per client CPU-second for TAG at `rate` over `secs`."""
+    return stats.per_cpu_second(rate, secs, cpu_ms(b, tag))
+
+
+class ServerCost:
+    """perf stat attached to a server (and its children) for one client run:
+    start before the client, read after."""
+
+    def __init__(self, b, tag, proc):
+        self.b, self.path = b, b.data / (tag + ".srv.cpu")
+        pids = [proc.pid] + readings.children(proc.pid)
+        self.proc = b.procs.start("perf stat " + tag, [
+            "perf", "stat", "-x,", "-e", "task-clock,context-switches", "-p",
+            ",".join(str(p) for p in pids), "-o", self.path, "--", "sleep", b.secs],
+            log=b.data / (tag + ".srv.log")) if b.has_perf else None
+
+    def wait(self):
+        if self.proc:
+            if self.proc.wait(self.b.secs + 10) is None:
+                self.b.procs.stop(self.proc)
+            else:
+                self.b.procs.forget(self.proc)
+
+    def per_request(self, rate):
+        """(CPU µs, context switches) per request at `rate` over the run."""
+        c = readings.perf_counts(self.path)
+        n = stats.num(rate) * self.b.secs
+        return stats.ratio(c.get("task-clock", NAN) * 1000, n), stats.ratio(c.get("context-switches", NAN), n)
+
+
+def wrk_costed(b, costs, name, tag, url, server):
+    """For pairs.alternate: (name, fn(pair)) running wrk with the server's
+    cost counted, each pair's ServerCost kept in costs[(name, pair)]."""
+    def one(i):
+        cost = ServerCost(b, "%s-%d" % (tag, i), server)
+        r = wrk(b, "%s-%d" % (tag, i), url)
+        cost.wait()
+        costs[(name, i)] = cost
+        return r
+    return name, one

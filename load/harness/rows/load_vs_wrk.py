@@ -1,0 +1,65 @@
+"""Row 1: bin/load's top rate beside wrk's, one thread, 50 connections,
+against nginx; the same per client CPU-second; instructions per request
+(callgrind)."""
+import shutil
+
+import clients
+import readings
+import stats
+import table
+from pairs import Pairs, alternate
+
+NAME, NUMBER = "load-vs-wrk", 1
+NEEDS, TOOLS, SHARES = ("bin/load",), ("wrk", "nginx"), ("nginx",)
+
+
+def run(b):
+    f = b.findings
+    _, ng = b.shared("nginx")
+    b.log("row 1: bin/load vs wrk, 1 thread, %d connections, against nginx" % b.CONNS)
+    got = alternate(b.pairs, [("bin/load", lambda i: clients.load(b, "r1-load-%d" % i, ng, "/")),
+                              ("wrk", lambda i: clients.wrk(b, "r1-wrk-%d" % i, ng + "/"))], b.log)
+    rates = Pairs.of(got, "bin/load", "wrk").save(b.data / "r1.dat")
+    med, lo, hi = rates.ratio()
+    f.row("bin/load max rate, 1 thread, %d conns (target: nginx)" % b.CONNS,
+          "%s req/s" % table.rate(rates.a()[0]), "wrk: %s req/s" % table.rate(rates.b()[0]),
+          table.ratio_cell(med, lo, hi), "≥ 0.9", table.met(med, 0.9, ">="))
+    f.rate_pair("bin/load vs wrk", rates.a(), rates.b())
+    cpu = Pairs("bin/load", "wrk", [
+        (i, clients.per_cpu(b, "r1-load-%d" % i, a, b.secs), clients.per_cpu(b, "r1-wrk-%d" % i, w, b.secs))
+        for i, a, w, _ in rates.rows]).save(b.data / "r1-cpu.dat")
+    f.row("… the same, requests per client CPU-second", table.rate(cpu.a()[0]),
+          "wrk: %s" % table.rate(cpu.b()[0]), table.ratio_cell(*cpu.ratio()), "shown", "—")
+    b.results[NAME] = rates
+    ir_load = ir_wrk = stats.NAN
+    if shutil.which("valgrind"):
+        ir_load, ir_wrk = instructions(b, ng)
+        f.row("… instructions per request (callgrind Ir, start-up included)", table.rate(ir_load),
+              "wrk: %s" % table.rate(ir_wrk), table.ratio(stats.ratio(ir_wrk, ir_load)), "shown", "—")
+        f.note("- Row 1, instructions: `callgrind_annotate data/r1-load.callgrind` shows where bin/load's go",
+               "(the ratio column is wrk's count over ours: above 1 means bin/load does less work per request).")
+    if stats.meets(med, 0.9, ">=") is False:
+        f.reason("- **Row 1** (bin/load / wrk = %s, goal 0.9, short by %.0f points):" % (table.g(med), (0.9 - med) * 100),
+                 "per client CPU-second bin/load does %sx wrk's requests and callgrind counts" % table.g(cpu.ratio()[0]),
+                 "%s instructions per request against wrk's %s. When bin/load is as cheap per request" % (table.rate(ir_load), table.rate(ir_wrk)),
+                 "but slower per second, it is not out of CPU: it leaves the server idle between a response and the next",
+                 "request (look at its latency tail in data/r1-load-*.json against wrk's), or the shared server CPU was busier",
+                 "during its runs (the min–max spread and the load average say how noisy).")
+
+
+def instructions(b, ng):
+    """Instructions per request (callgrind, 2 s each, slowed ~50x so the
+    server idles): what each client spends, whatever the server's pace."""
+    d = b.data
+    b.procs.run("callgrind bin/load", [
+        "valgrind", "--tool=callgrind", "--callgrind-out-file=%s" % (d / "r1-load.callgrind"),
+        "bin/load", "--headless", "-u", b.CONNS, "-r", b.CONNS, "-t", "2s", "-H", ng, "--path", "/",
+        "--threads", "1", "--json", d / "r1-load-callgrind.json"],
+        log=d / "r1-load-callgrind.txt", stdout="/dev/null", timeout=60)
+    b.procs.run("callgrind wrk", [
+        "valgrind", "--tool=callgrind", "--callgrind-out-file=%s" % (d / "r1-wrk.callgrind"),
+        "wrk", "-t1", "-c%d" % b.CONNS, "-d2s", ng + "/"], log=d / "r1-wrk-callgrind.txt", timeout=60)
+    n_load = readings.jget(d / "r1-load-callgrind.json", "requests")
+    n_wrk = readings.wrk_requests(d / "r1-wrk-callgrind.txt")
+    return (stats.ratio(readings.callgrind_total(d / "r1-load.callgrind"), n_load),
+            stats.ratio(readings.callgrind_total(d / "r1-wrk.callgrind"), n_wrk))
