@@ -13,70 +13,19 @@ process ended by itself, 2 on bad usage or setup.
 
 import argparse
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scenarios  # noqa: E402
+import targets  # noqa: E402
+from loads import free_port  # noqa: E402
+from procs import Interrupted, NotReady, Procs  # noqa: E402
 
 READY_S = 60  # how long a program may take to say it is ready (Python, on a busy machine)
-
-
-class Proc:
-    """A program this run started, in its own session, with its output in a log."""
-
-    def __init__(self, name, argv, log_path):
-        self.name = name
-        self.log_path = log_path
-        self.log = open(log_path, "wb")
-        self.p = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def alive(self):
-        return self.p.poll() is None
-
-    def wait_for(self, text):
-        """Waits until the log holds text; returns the line holding it, or None."""
-        end = time.monotonic() + READY_S
-        while time.monotonic() < end:
-            with open(self.log_path, "rb") as f:
-                for line in f.read().decode(errors="replace").splitlines():
-                    if text in line:
-                        return line
-            if not self.alive():
-                return None
-            time.sleep(0.1)
-        return None
-
-    def stop(self):
-        """SIGTERM to the group, SIGKILL after 5 s."""
-        if self.alive():
-            try:
-                os.killpg(self.p.pid, signal.SIGTERM)
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.p.pid, signal.SIGKILL)
-                self.p.wait()
-            except ProcessLookupError:
-                pass
-        self.log.close()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def route_of(bin_dir, scenario):
-    """(path, world) of a user class, from the route table (bin/load --routes)."""
-    out = subprocess.run([os.path.join(bin_dir, "load"), "--routes"], capture_output=True,
-                         text=True, check=True).stdout
-    for line in out.splitlines():
-        cls, path, world = line.split("\t")[:3]
-        if cls == scenario:
-            return path, world
-    return None
 
 
 def main():
@@ -92,68 +41,57 @@ def main():
     a = ap.parse_args()
     if a.load_workers < 1:
         ap.error("--load-workers must be at least 1")
-    route = route_of(a.bin, a.scenario)
+    try:
+        route = next((r for r in scenarios.routes(a.bin) if r.cls == a.scenario), None)
+    except (OSError, subprocess.SubprocessError):
+        ap.error(f"{a.bin}/load --routes failed")
     if route is None:
         ap.error(f"no user class {a.scenario} in the route table (bin/load --list)")
-    path, world = route
-    log_dir = a.log_dir or subprocess.run(["mktemp", "-d", "/tmp/live.XXXXXX"], text=True,
-                                          capture_output=True, check=True).stdout.strip()
-    os.makedirs(log_dir, exist_ok=True)
+    log_dir = Path(a.log_dir or subprocess.run(["mktemp", "-d", "/tmp/live.XXXXXX"], text=True,
+                                               capture_output=True, check=True).stdout.strip())
+    log_dir.mkdir(parents=True, exist_ok=True)
+    # The scenario's server as make compare starts it (targets.py), helpers unbound.
+    opt = SimpleNamespace(bin=a.bin, threads=a.threads, helpers=3 * a.threads, workers=a.workers,
+                          task_ms=a.task_ms)
+    server = targets.TARGETS["c"](scenarios.Scenario(route, 0), opt)
+    with Procs() as procs:  # every process below is stopped, group and all, on every path
+        try:
+            return watch(procs, a, route, server, log_dir)
+        except NotReady as e:
+            print(f"live: {e} (see {log_dir})", file=sys.stderr)
+            return 2
+        except Interrupted as e:
+            print("live: %s: stopping the workers, the master and the server"
+                  % ("Ctrl-C" if e.status == 130 else "SIGTERM"))
+            # workers first, so the master sees them quit rather than go missing
+            procs.stop_all()
+            return 0
 
-    procs = []
-    stopping = []
-    signal.signal(signal.SIGINT, lambda *_: stopping.append("Ctrl-C"))
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append("SIGTERM"))
-    rc = 2
-    try:
-        if world == "blocking":
-            server = [os.path.join(a.bin, "blocking"), "--listen", "127.0.0.1:0", "--threads",
-                      str(a.threads), "--task-ms", str(a.task_ms)]
-        else:
-            server = [os.path.join(a.bin, "evented"), "--listen", "127.0.0.1:0", "--workers",
-                      str(a.workers), "--task-ms", str(a.task_ms)]
-        srv = Proc("server", server, os.path.join(log_dir, "server.log"))
-        procs.append(srv)
-        line = srv.wait_for("listening on http://")
-        if line is None:
-            print(f"live: {server[0]} printed no ready line (see {srv.log_path})", file=sys.stderr)
-            return 2
-        host = line.split("listening on ")[1].split()[0]
-        master_port = free_port()
-        master = Proc("master", ["/usr/bin/python3", "-m", "locust", "-f", "load/locustfile.py",
-                                 "--master", "--web-host", "127.0.0.1", "--web-port", str(a.web_port),
-                                 "--master-bind-host", "127.0.0.1", "--master-bind-port",
-                                 str(master_port), "-H", host, a.scenario],
-                      os.path.join(log_dir, "master.log"))
-        procs.append(master)
-        if master.wait_for("Starting web interface") is None:
-            print(f"live: the Locust master did not start (see {master.log_path})", file=sys.stderr)
-            return 2
-        for k in range(1, a.load_workers + 1):
-            procs.append(Proc(f"worker {k}", [os.path.join(a.bin, "load"), "--worker",
-                                              "--master-port", str(master_port)],
-                              os.path.join(log_dir, f"load-worker-{k}.log")))
-        if master.wait_for(f"{a.load_workers} workers connected") is None:
-            print(f"live: the bin/load workers did not connect (see {log_dir})", file=sys.stderr)
-            return 2
-        print(f"live: {a.scenario} (GET {path} on {world} at {host}), {a.load_workers} bin/load "
-              f"worker(s); logs in {log_dir}")
-        print(f"live: open http://127.0.0.1:{a.web_port}/ and start a test there; Ctrl-C stops all",
-              flush=True)
-        while not stopping:
-            ended = [p for p in procs if not p.alive()]
-            if ended:
-                print(f"live: the {ended[0].name} ended by itself (see {ended[0].log_path})",
-                      file=sys.stderr)
-                return 1
-            time.sleep(0.2)
-        print(f"live: {stopping[0]}: stopping the workers, the master and the server")
-        rc = 0
-        return rc
-    finally:
-        # workers first, so the master sees them quit rather than go missing
-        for p in reversed(procs):
-            p.stop()
+
+def watch(procs, a, route, server, log_dir):
+    """Starts the server, the master and the workers; waits until one ends."""
+    srv = procs.start("server", server.argv, log=log_dir / "server.log", grace=5)
+    host = "http://127.0.0.1:" + srv.wait_ready(server.ready, READY_S).group(1)
+    master_port = free_port()
+    master = procs.start("master", ["/usr/bin/python3", "-m", "locust", "-f", "load/locustfile.py",
+                                    "--master", "--web-host", "127.0.0.1", "--web-port", a.web_port,
+                                    "--master-bind-host", "127.0.0.1", "--master-bind-port", master_port,
+                                    "-H", host, a.scenario], log=log_dir / "master.log", grace=5)
+    master.wait_ready("Starting web interface", READY_S)
+    for k in range(1, a.load_workers + 1):
+        procs.start(f"worker {k}", [os.path.join(a.bin, "load"), "--worker", "--master-port", master_port],
+                    log=log_dir / f"load-worker-{k}.log", grace=5)
+    master.wait_ready(f"{a.load_workers} workers connected", READY_S)
+    print(f"live: {a.scenario} (GET {route.path} on {route.world} at {host}), {a.load_workers} bin/load "
+          f"worker(s); logs in {log_dir}")
+    print(f"live: open http://127.0.0.1:{a.web_port}/ and start a test there; Ctrl-C stops all",
+          flush=True)
+    while True:
+        ended = [p for p in procs.procs if not p.alive()]
+        if ended:
+            print(f"live: the {ended[0].name} ended by itself (see {ended[0].log})", file=sys.stderr)
+            return 1
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":
