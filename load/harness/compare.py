@@ -38,29 +38,36 @@ def warn(msg):
     print("%s: %s" % (PROG, msg), file=sys.stderr, flush=True)
 
 
-def scenario_env(sc, opt, sweeping, extra):
-    return [("CLASS", sc.cls), ("PATH", sc.path), ("WORLD", sc.world), ("USERS", sc.users),
-            ("SPAWN_RATE", opt.spawn_rate), ("RUN_TIME_S", opt.run_time),
-            ("TASK_MS", opt.task_ms), ("THREADS", opt.threads), ("HELPERS", opt.helpers),
-            ("WORKERS", opt.workers), ("WAIT_MIN_S", opt.wait_min),
-            ("WAIT_MAX_S", opt.wait_max), ("SWEEP", 1 if sweeping else 0)] + list(extra.items())
+def scenario_env(sc, opt, sweeping, server, extra, target):
+    return ([("CLASS", sc.cls), ("PATH", sc.path), ("WORLD", sc.world), ("USERS", sc.users),
+             ("SPAWN_RATE", opt.spawn_rate), ("RUN_TIME_S", opt.run_time), ("TASK_MS", opt.task_ms)]
+            + [(k, server.env[k]) for k in ("THREADS", "HELPERS", "WORKERS")]
+            + [("WAIT_MIN_S", opt.wait_min), ("WAIT_MAX_S", opt.wait_max), ("SWEEP", 1 if sweeping else 0)]
+            + list(extra.items()) + [("TARGET", target)])
 
 
-def run_scenario(procs, opt, backend, sc, d):
-    """One scenario: server, load, measures, stop. Returns the scenario.env
-    keys its measures recorded and None when it ran (failed requests are
-    results), or the keys and why it failed to run."""
-    ctx = SimpleNamespace(dir=d, scenario=sc, opt=opt, env={}, load=None, helpers=[])
-    server = targets.TARGETS[opt.target](sc, opt)
-    ctx.server = procs.start("server", server.argv + backend.flags(sc, opt), log=d / "server.log")
+def run_scenario(procs, opt, sc, d, server, flags, target):
+    """One scenario: server, load, measures, stop. Returns None when it ran
+    (failed requests are results), or why it failed to run."""
+    ctx = SimpleNamespace(dir=d, scenario=sc, opt=opt, target=target, load=None, helpers=[])
     try:
-        ctx.port = ctx.server.wait_ready(server.ready, timeout=10).group(1)
+        ctx.server = procs.start("server", server.argv + flags, log=d / "server.log")
+    except OSError as e:  # not executable, gone: this scenario cannot run
+        (d / "server.log").write_text("%s: %s\n" % (server.argv[0], e))
+        return "%s cannot start: %s" % (server.argv[0], e.strerror)
+    try:
+        if callable(server.ready):
+            ctx.port = server.ready(ctx.server)
+            if ctx.port is None:
+                raise NotReady("no answer")
+        else:
+            ctx.port = ctx.server.wait_ready(server.ready, timeout=10).group(1)
     except NotReady:
         procs.stop(ctx.server, grace=1)
-        return ctx.env, "%s printed no ready line (see its server.log)" % server.argv[0]
+        return "%s printed no ready line (see its server.log)" % server.argv[0]
     ctx.host = "http://127.0.0.1:%s" % ctx.port
-    m = re.search(server.metrics, (d / "server.log").read_text(errors="replace"))
-    ctx.metrics_url = m.group(1) if m else ctx.host + "/metrics"
+    m = server.metrics and re.search(server.metrics, (d / "server.log").read_text(errors="replace"))
+    ctx.metrics_url = None if server.metrics is None else m.group(1) if m else ctx.host + "/metrics"
 
     measures.call("begin", ctx)
     ctx.load, ctx.helpers = loads.LOADS[opt.load](procs, opt, sc, d, ctx.host)
@@ -86,13 +93,13 @@ def run_scenario(procs, opt, backend, sc, d):
     procs.stop(ctx.server, grace=1)
     # Exit 1 means requests failed: a result. Anything else is a failure to run.
     if hung:
-        return ctx.env, "the load generator did not end on time; stopped it"
+        return "the load generator did not end on time; stopped it"
     if rc not in (0, 1):
-        return ctx.env, "%s exited %d (see its console.txt)" % (opt.load, rc)
+        return "%s exited %d (see its console.txt)" % (opt.load, rc)
     stats = d / "load_stats.csv"
     if not stats.exists() or stats.stat().st_size == 0:
-        return ctx.env, "%s wrote no load_stats.csv" % opt.load
-    return ctx.env, None
+        return "%s wrote no load_stats.csv" % opt.load
+    return None
 
 
 def set_aside(d):
@@ -109,6 +116,8 @@ def check_setup(opt):
             return "%s/%s is missing: run make first" % (opt.bin, p)
     if opt.load != "bin/load" and shutil.which("locust") is None:
         return "locust is not installed: run make deps (python3-locust)"
+    if "fastapi" in opt.targets and targets.fastapi_missing():
+        return "--target %s %s" % (opt.target, targets.fastapi_missing())
     return None
 
 
@@ -132,7 +141,7 @@ def main(argv):
         warn("no scenario to run")
         return 2
     sweeping = bool(opt.sweep)
-    runs = [(r, u) for r in table for u in (opt.sweep or [opt.users])]
+    runs = [(t, r, u) for t in opt.targets for r in table for u in (opt.sweep or [opt.users])]
     raise_fd_limit()
     try:
         run_dir = rundir.create(opt.runs_dir)
@@ -145,25 +154,26 @@ def main(argv):
     rundir.write_env(run_dir / "run.env", rundir.machine_env(opt.profile, opt.load, extra))
 
     total, failed, begin = len(runs), 0, time.monotonic()
-    say("compare: %d scenarios, profile %s, load %s, into %s" % (total, opt.profile, opt.load, run_dir))
+    say("compare: %d scenarios, profile %s, load %s, target %s, into %s" % (
+        total, opt.profile, opt.load, opt.target, run_dir))
     with Procs(env=mark) as procs:
         try:
             backend = backends.BACKENDS[opt.backend]()
             backend.start(procs, run_dir, opt)
-            for index, (route, users) in enumerate(runs, 1):
+            for index, (target, route, users) in enumerate(runs, 1):
                 elapsed = int(time.monotonic() - begin)
                 per_run = elapsed // (index - 1) if index > 1 else opt.run_time + 3
-                label = route.cls + ("-u%d" % users if sweeping else "")
+                label = route.cls + ("-u%d" % users if sweeping else "") + targets.suffix(target)
                 d = run_dir / ("%02d-%s" % (index, label))
                 d.mkdir()
-                say("scenario %d/%d %s (%s %s, %d users, %ds) ... elapsed %ds, about %ds left" % (
-                    index, total, label, route.world, route.path, users, opt.run_time, elapsed,
+                say("scenario %d/%d %s (%s %s %s, %d users, %ds) ... elapsed %ds, about %ds left" % (
+                    index, total, label, target, route.world, route.path, users, opt.run_time, elapsed,
                     (total - index + 1) * per_run))
                 sc = scenarios.Scenario(route, users)
-                env = scenario_env(sc, opt, sweeping, backend.env(sc, opt))
-                rundir.write_env(d / "scenario.env", env)
-                measured, why = run_scenario(procs, opt, backend, sc, d)
-                rundir.write_env(d / "scenario.env", env + list(measured.items()))
+                server = targets.TARGETS[target](sc, opt, d)
+                rundir.write_env(d / "scenario.env", scenario_env(sc, opt, sweeping, server,
+                                                                  backend.env(sc, opt), target))
+                why = run_scenario(procs, opt, sc, d, server, backend.flags(sc, opt), target)
                 if why:
                     warn("%s: %s" % (label, why))
                     set_aside(d)

@@ -21,6 +21,10 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
   --workers N          bin/evented --workers                                 [2]
   --wait MIN[-MAX]     think time between a user's requests, seconds         [0]
   --scenarios A,B      user classes to run                          [all routes]
+  --target T           c (bin/blocking, bin/evented), fastapi (the original
+                       stack: load/peers/app.py on Debian's uvicorn, 2 worker
+                       processes of 40 threads; folders NN-CLASS-fastapi) or
+                       both, one after the other in one run folder        [c]
   --load TOOL          bin/load, locust (Debian's, with load/locustfile.py), or
                        locust-master (Locust's master, bin/load workers) [bin/load]
   --locust-workers N   with --load locust: a master and N worker processes on
@@ -39,7 +43,7 @@ Exit: 0 all scenarios ran, 1 a scenario failed to run or the report failed,
 
 DEFAULTS = {"profile": "quick", "users": "500", "spawn_rate": "1000", "run_time": "15",
             "task_ms": "250", "threads": "80", "helpers": "", "workers": "2", "wait": "0",
-            "scenarios": "", "load": "bin/load", "locust_workers": "0", "load_workers": "", "sweep": "",
+            "scenarios": "", "load": "bin/load", "locust_workers": "0", "load_workers": "", "target": "c", "sweep": "",
             "runs_dir": "reports/runs", "bin": "bin"}
 
 
@@ -93,8 +97,11 @@ def parse(argv):
     o.locust_workers = whole(o.locust_workers, "--locust-workers", positive=False)
     if o.locust_workers and o.load != "locust":
         die_usage("--locust-workers needs --load locust")
+    targets = {"c": ["c"], "fastapi": ["fastapi"], "both": ["c", "fastapi"]}
+    if o.target not in targets:
+        die_usage("--target must be c, fastapi or both, not '%s'" % o.target)
+    o.targets = targets[o.target]
     o.sweep = [whole(u, "--sweep user counts", unit="whole numbers") for u in o.sweep.split()]
-    # Not flags (yet): the C servers (targets.TARGETS), the sleep backend
-    # (backends.BACKENDS).
-    o.target, o.backend = "c", "sleep"
+    # Not a flag (yet): the sleep backend (backends.BACKENDS).
+    o.backend = "sleep"
     return o

@@ -53,7 +53,7 @@ def main():
     # The scenario's server as make compare starts it (targets.py), helpers unbound.
     opt = SimpleNamespace(bin=a.bin, threads=a.threads, helpers=3 * a.threads, workers=a.workers,
                           task_ms=a.task_ms)
-    server = targets.TARGETS["c"](scenarios.Scenario(route, 0), opt)
+    server = targets.TARGETS["c"](scenarios.Scenario(route, 0), opt, log_dir)
     with Procs() as procs:  # every process below is stopped, group and all, on every path
         try:
             return watch(procs, a, route, server, log_dir)

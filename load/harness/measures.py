@@ -1,26 +1,32 @@
 """measures: what a scenario records beside the load generator's own files.
 A measure is an object with any of these methods, each given the scenario's
-context (ctx: dir, scenario, opt, server and load Procs, host, metrics_url,
-env):
+context (ctx: dir, scenario, opt, target, server and load Procs, port, host,
+metrics_url):
     begin(ctx)   the server is ready; the load is about to start
     loaded(ctx)  a second before the load's end, while the server is loaded
     end(ctx)     the load has ended; the server still runs
-A measure writes its files into ctx.dir and its figures as scenario.env keys
-into ctx.env (appended to scenario.env once the scenario has run). Adding a
-measure (server CPU per request, the generator's CPU, memory, the split of
-users over worker processes) is one class and one line in MEASURES.
+A measure writes its files into ctx.dir and appends its figures to
+ctx.dir/scenario.env (rundir.append_env; a later line of a key wins).
+Adding a measure is one class and one line in MEASURES.
 """
+import sys
 import urllib.request
+from pathlib import Path
+
+import rundir
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import measure  # noqa: E402  (#15's readings of /proc: workers, connections, CPU, order)
 
 
 class Metrics:
     """The server's /metrics, scraped while loaded, into metrics.txt (a failed
-    scrape leaves a comment saying why; a target without /metrics, none)."""
+    scrape leaves a comment saying why; a target without /metrics, one line)."""
 
     def loaded(self, ctx):
         path = ctx.dir / "metrics.txt"
         if not ctx.metrics_url:
-            path.write_text("# this target has no /metrics\n")
+            path.write_text("# the original stack has no /metrics\n")
             return
         try:
             # The blocking mistake answers only when a loop wakes up: bounded.
@@ -30,7 +36,38 @@ class Metrics:
             path.write_text("# scrape of %s failed: %s\n" % (ctx.metrics_url, e))
 
 
-MEASURES = [Metrics()]
+class Stack:
+    """The parameters the model takes from every run, read off the running
+    server (load/harness/measure.py): its worker processes, each one's share
+    of the users near the end of the load, the order it served waiting
+    requests in, and its CPU per request. For the original stack, WORKERS and
+    THREADS as measured (the processes found, the threads their anyio
+    limiters said they have)."""
+
+    def begin(self, ctx):
+        self.pids = measure.workers(ctx.server.pid)
+        self.cpu0 = round(measure.cpu_seconds(ctx.server.pid), 2)
+        self.conns = ""
+
+    def loaded(self, ctx):
+        # every user spawned, each on its own keep-alive connection
+        self.conns = ",".join(map(str, measure.connections(int(ctx.port), self.pids)))
+
+    def end(self, ctx):
+        cpu1 = round(measure.cpu_seconds(ctx.server.pid), 2)
+        env = ctx.dir / "scenario.env"
+        if ctx.target == "fastapi":
+            threads = sum(int(p.read_text() or 0) for p in ctx.dir.glob("threads-*.txt"))
+            rundir.append_env(env, [("WORKERS", len(self.pids)), ("THREADS", threads or None)])
+        # One process: the split is the whole; nothing to tell the model.
+        conns = self.conns if len(self.pids) > 1 else ""
+        try:
+            measure.record(str(ctx.dir), ctx.scenario.users, conns, self.cpu0, cpu1)
+        except (OSError, ValueError) as e:
+            print("compare: %s: measure.py record failed: %s" % (ctx.dir, e), file=sys.stderr)
+
+
+MEASURES = [Stack(), Metrics()]
 
 
 def call(hook, ctx):

@@ -43,6 +43,15 @@ def write_env(path, items):
                 f.write("%s=%s\n" % (k, v))
 
 
+def append_env(path, items):
+    """Appends KEY=VALUE lines (a later line of a key wins for bin/report)."""
+    pairs = items.items() if isinstance(items, dict) else items
+    with open(path, "a") as f:
+        for k, v in pairs:
+            if v is not None:
+                f.write("%s=%s\n" % (k, v))
+
+
 def read_env(path):
     """KEY=VALUE lines into a dict (the first of a repeated key wins)."""
     env = {}

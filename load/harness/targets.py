@@ -1,12 +1,19 @@
 """targets: how each server under test is started, and how to know it is
-ready. A target maps a scenario (its route's world: blocking | evented) to a Server: its
-command line, its ready line (a regex whose group 1 is the port) and where
-its /metrics is. Adding a target (FastAPI on uvicorn, say) is one function
-and one line in TARGETS.
+ready. A target maps a scenario (its route's world: blocking | evented) to a
+Server: its command line, its ready line (a regex whose group 1 is the port,
+or a function of the started Proc returning the port, or None), where its
+/metrics is (a regex over its log, or None for none), the scenario.env keys it
+sets (THREADS, HELPERS, WORKERS as it runs them). Folders of a target other
+than c end in -TARGET. Adding a target is one function and one line in TARGETS.
 """
+import subprocess
+import time
+import urllib.request
 from collections import namedtuple
 
-Server = namedtuple("Server", "argv ready metrics")
+from loads import free_port
+
+Server = namedtuple("Server", "argv ready metrics env")
 
 READY = r"listening on http://[^ ]*:(\d+)"
 # bin/blocking serves /metrics on threads of its own (a scrape on the main port
@@ -14,7 +21,7 @@ READY = r"listening on http://[^ ]*:(\d+)"
 METRICS_ALSO = r"metrics also on (http://\S*/metrics)"
 
 
-def c_servers(sc, opt):
+def c_servers(sc, opt, d):
     """bin/blocking or bin/evented with the run's options, on 127.0.0.1:0."""
     b = opt.bin
     if sc.world == "blocking":
@@ -24,7 +31,56 @@ def c_servers(sc, opt):
     else:
         argv = [b + "/evented", "--listen", "127.0.0.1:0", "--workers", opt.workers,
                 "--task-ms", opt.task_ms]
-    return Server(argv, READY, METRICS_ALSO)
+    return Server(argv, READY, METRICS_ALSO,
+                  {"THREADS": opt.threads, "HELPERS": opt.helpers, "WORKERS": opt.workers})
 
 
-TARGETS = {"c": c_servers}
+# The original ran `fastapi run --workers 2 app.py`: uvicorn with two worker
+# processes sharing one listening socket, each with anyio's default limiter of
+# 40 threads for plain `def` routes. Debian 12 has no `fastapi run` (FastAPI
+# 0.92), so uvicorn is started as that command starts it; /usr/bin/python3 is
+# Debian's, the one with FastAPI and uvicorn.
+FASTAPI_PY = "/usr/bin/python3"
+FASTAPI_WORKERS = 2
+
+
+def fastapi_missing():
+    """Why the original stack cannot run here, or None."""
+    if subprocess.call([FASTAPI_PY, "-c", "import fastapi, uvicorn"], stderr=subprocess.DEVNULL) != 0:
+        return "needs Debian's uvicorn and python3-fastapi: run make deps"
+    return None
+
+
+def fastapi(sc, opt, d):
+    """load/peers/app.py on uvicorn, 2 workers. uvicorn cannot listen on :0
+    and tell the port at --log-level warning, so the port is picked free just
+    before; the peer's order log goes into the scenario's folder."""
+    port = free_port()
+    argv = ["env", "TASK_MS=%s" % opt.task_ms, "LAB_ORDER_LOG=%s" % d.resolve(), FASTAPI_PY, "-m", "uvicorn",
+            "--workers", FASTAPI_WORKERS, "--host", "127.0.0.1", "--port", port, "--app-dir", "load/peers",
+            "--no-access-log", "--log-level", "warning", "app:app"]
+
+    def ready(proc, timeout=10):
+        """The port once both workers run and a sync route answers 200."""
+        import measure
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.alive():
+            if len(measure.workers(proc.pid)) >= FASTAPI_WORKERS:
+                try:
+                    with urllib.request.urlopen("http://127.0.0.1:%d/sync_baseline?ms=0" % port, timeout=1):
+                        return str(port)
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        return None
+
+    # The original stack's own: 40 threads and 120 helpers per worker process.
+    return Server(argv, ready, None, {"THREADS": 40 * FASTAPI_WORKERS, "HELPERS": 120 * FASTAPI_WORKERS,
+                                      "WORKERS": FASTAPI_WORKERS})
+
+
+TARGETS = {"c": c_servers, "fastapi": fastapi}
+
+
+def suffix(target):
+    return "" if target == "c" else "-" + target
