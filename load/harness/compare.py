@@ -187,6 +187,11 @@ def main(argv):
     report_rc = subprocess.call([opt.bin + "/report", str(run_dir)])
     if report_rc == 0:
         say("compare: report in %s/REPORT.md and %s/report.html" % (run_dir, run_dir))
+        # report.png: the page as Chromium draws it, for whoever wants an image. A
+        # run without it is still a run: say so and go on.
+        if subprocess.call(["/usr/bin/python3", "reports/render.py", "--png", str(run_dir / "report.png"),
+                            str(run_dir / "report.html")], stdout=subprocess.DEVNULL) != 0:
+            warn("no report.png (reports/render.py failed; see above)")
     else:
         warn("%s/report exited %d" % (opt.bin, report_rc))
     return 1 if failed or report_rc else 0
