@@ -64,9 +64,10 @@ class Bench:
             self.srv, self.cli, self.pinning = [], [], "not pinned (one CPU)"
         # perf stat counts each client's CPU time (task-clock), so a rate can be
         # read per CPU-second too: the fair measure when the server sets the pace.
-        self.has_perf = subprocess.call(["perf", "stat", "-x,", "-e", "task-clock", "-o", "/dev/null",
-                                         "--", "true"], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL) == 0 if shutil.which("perf") else False
+        self.has_perf = perf_can("task-clock")
+        # Syscalls are counted too (the raw_syscalls:sys_enter tracepoint, when the
+        # kernel lets perf read it): per request, beside the CPU time.
+        self.syscalls = ",raw_syscalls:sys_enter" if self.has_perf and perf_can("raw_syscalls:sys_enter") else ""
         self.findings = Findings()
         self.results = {}  # row name -> what later rows or the charts read
         self.summaries = []  # run folders whose summary.txt BENCH.md shows
@@ -79,8 +80,8 @@ class Bench:
 
     def perf(self, tag):
         """The prefix that counts a client's CPU into data/TAG.cpu."""
-        return ["perf", "stat", "-x,", "-e", "task-clock", "-o", self.data / (tag + ".cpu"), "--"] \
-            if self.has_perf else []
+        return ["perf", "stat", "-x,", "-e", "task-clock" + self.syscalls, "-o", self.data / (tag + ".cpu"),
+                "--"] if self.has_perf else []
 
     @property
     def body(self):
@@ -105,6 +106,13 @@ class Bench:
 
     def elapsed(self):
         return int(time.monotonic() - self.t0)
+
+
+def perf_can(event):
+    """Whether perf stat may count event here."""
+    return shutil.which("perf") is not None and subprocess.call(
+        ["perf", "stat", "-x,", "-e", event, "-o", "/dev/null", "--", "true"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
 
 
 def selection(argv, env):

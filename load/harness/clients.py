@@ -3,6 +3,11 @@ client's CPU for a bounded time, its raw output kept in data/, its CPU time
 counted by perf stat (data/TAG.cpu); each returns the rate it reached.
 ServerCost attaches perf stat to a server for a run: CPU and context
 switches per request."""
+import contextlib
+import os
+import signal
+import time
+
 import readings
 import stats
 from stats import NAN
@@ -56,30 +61,47 @@ def per_cpu(b, tag, rate, secs):
     return stats.per_cpu_second(rate, secs, cpu_ms(b, tag))
 
 
+def syscalls_per_request(b, tag, requests):
+    """Syscalls per request a client made (perf stat's raw_syscalls count in
+    data/TAG.cpu over `requests`); NaN without the count."""
+    return stats.ratio(readings.perf_counts(b.data / (tag + ".cpu")).get("raw_syscalls", NAN), requests)
+
+
 class ServerCost:
     """perf stat attached to a server (and its children) for one client run:
-    start before the client, read after."""
+    start before the client, stop() right after it ends - the whole run and
+    only it (a fixed sleep would miss its tail or add idle time)."""
 
     def __init__(self, b, tag, proc):
-        self.b, self.path = b, b.data / (tag + ".srv.cpu")
+        self.b, self.tag, self.path = b, tag, b.data / (tag + ".srv.cpu")
         pids = [proc.pid] + readings.children(proc.pid)
         self.proc = b.procs.start("perf stat " + tag, [
-            "perf", "stat", "-x,", "-e", "task-clock,context-switches", "-p",
-            ",".join(str(p) for p in pids), "-o", self.path, "--", "sleep", b.secs],
-            log=b.data / (tag + ".srv.log")) if b.has_perf else None
+            "perf", "stat", "-x,", "-e", "task-clock,context-switches" + b.syscalls, "-p",
+            ",".join(str(p) for p in pids), "-o", self.path], log=b.data / (tag + ".srv.log")) \
+            if b.has_perf else None
+        time.sleep(0.3)  # attached before the client starts
 
-    def wait(self):
+    def stop(self):
         if self.proc:
-            if self.proc.wait(self.b.secs + 10) is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGINT)  # perf stat writes its counts on SIGINT
+            if self.proc.wait(10) is None:
                 self.b.procs.stop(self.proc)
-            else:
-                self.b.procs.forget(self.proc)
+            self.b.procs.forget(self.proc)
 
     def per_request(self, rate):
-        """(CPU µs, context switches) per request at `rate` over the run."""
+        """(CPU µs, context switches, syscalls) per request: over wrk's own
+        request count when the run has a wrk output, else rate x BENCH_SECS."""
         c = readings.perf_counts(self.path)
-        n = stats.num(rate) * self.b.secs
-        return stats.ratio(c.get("task-clock", NAN) * 1000, n), stats.ratio(c.get("context-switches", NAN), n)
+        n = readings.wrk_requests(self.b.data / (self.tag + ".wrk.txt"))
+        if not n > 0:
+            n = stats.num(rate) * self.b.secs
+        return (stats.ratio(c.get("task-clock", NAN) * 1000, n), stats.ratio(c.get("context-switches", NAN), n),
+                stats.ratio(c.get("raw_syscalls", NAN), n))
+
+    def per_cpu_second(self, rate):
+        """Requests per server CPU-second."""
+        return stats.ratio(1e6, self.per_request(rate)[0])
 
 
 def wrk_costed(b, costs, name, tag, url, server):
@@ -88,7 +110,7 @@ def wrk_costed(b, costs, name, tag, url, server):
     def one(i):
         cost = ServerCost(b, "%s-%d" % (tag, i), server)
         r = wrk(b, "%s-%d" % (tag, i), url)
-        cost.wait()
+        cost.stop()
         costs[(name, i)] = cost
         return r
     return name, one

@@ -25,8 +25,10 @@ def run(b):
           "bin/evented 1 worker `/async_independent?ms=0`: %s req/s" % table.rate(rates.b()[0]),
           table.ratio_cell(*rates.ratio()), "shown", "—")
     f.rate_pair("bin/blocking vs bin/evented", rates.a(), rates.b())
-    bl_us, bl_cs = costs[("bin/blocking", 1)].per_request(rates.rows[0][1])
-    ev_us, ev_cs = costs[("bin/evented", 1)].per_request(rates.rows[0][2])
+    bl_us, bl_cs, bl_sys = costs[("bin/blocking", 1)].per_request(rates.rows[0][1])
+    ev_us, ev_cs, ev_sys = costs[("bin/evented", 1)].per_request(rates.rows[0][2])
+    f.row("… syscalls per request, server (pair 1)", table.fixed(bl_sys, 2),
+          "bin/evented: %s" % table.fixed(ev_sys, 2), "", "shown", "—")
     conn = connection_header(bl + "/sync_baseline?ms=0")
     sock = next((line for i in range(1, b.pairs + 1) for line in
                  readings.wrk_lines(b.data / ("r4-blocking-%d.wrk.txt" % i), "Socket errors")), "")
