@@ -105,10 +105,10 @@ def run(b):
           "the window)" % (SPAWN, WAIT, b.c10k_secs),
           "%s reqs, %s req/s, %s failed" % (reqs, table.rate(rps), fails),
           "model (same spawn and wait): %s reqs, %s req/s" % (table.rate(pred["reqs"]), table.rate(pred["rps"])),
-          table.ratio(r6), "≥ %g" % goals.R6_REQS, table.met(r6, goals.R6_REQS, ">="))
+          table.ratio(r6), "≥ %s" % goals.R6_REQS, table.met(r6, goals.R6_REQS, ">="))
     f.row("… p99 response time after ramp-up: worst second (median second) of t = %d–%d s" % (FROM, b.c10k_secs),
           "**%s ms** (%s ms; %d s)" % (table.fixed(worst), table.fixed(med), n), "task 1000 ms", "",
-          "≤ %g ms" % goals.R6_P99_MS, table.met(worst, goals.R6_P99_MS, "<="))
+          "≤ %s ms" % goals.R6_P99_MS, table.met(worst, goals.R6_P99_MS, "<="))
     f.row("… server memory per connection (VmHWM − idle VmRSS) / 10,000", "%.2f KiB" % per_conn,
           "idle %d KiB, peak %d KiB" % (idle, peak), "", "≤ 4 KiB", table.met(per_conn, 4, "<="))
     lo, hi = late["bucket"][0.99]
@@ -142,11 +142,11 @@ def run(b):
     if stats.meets(worst, goals.R6_P99_MS, "<=") is False:
         f.reason("- **Row 6** (worst second's p99 %s ms after ramp-up, median second %s ms, goal" % (
                      table.fixed(worst), table.fixed(med)),
-                 "%g ms): lateness is added to the 1 s tasks by whatever delays the one loop (the row below: timer" % goals.R6_P99_MS,
+                 "%s ms): lateness is added to the 1 s tasks by whatever delays the one loop (the row below: timer" % goals.R6_P99_MS,
                  "p99 %s µs over the run) or the one client thread reading 10,000 responses a second; a" % table.us(late["q"][0.99]),
                  "second whose p99 is far above the median is a moment where the shared CPUs were taken by other",
                  "work (compare with the load average in the method line).")
     if stats.meets(r6, goals.R6_REQS, ">=") is False:
-        f.reason("- **Row 6** (# reqs / predicted = %s, goal %g): each request ran late by the tail above, so fewer" % (
+        f.reason("- **Row 6** (# reqs / predicted = %s, goal %s): each request ran late by the tail above, so fewer" % (
                      table.ratio(r6), goals.R6_REQS),
                  "rounds fit in %d s (X = N / R)." % b.c10k_secs)

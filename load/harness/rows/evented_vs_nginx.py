@@ -22,14 +22,14 @@ def run(b):
     med = rates.ratio()[0]
     f.row("bin/evented, 1 worker, `%s?ms=0`, by wrk" % b.BODY_PATH, "%s req/s" % table.rate(rates.a()[0]),
           "nginx 1 worker `return 200`: %s req/s" % table.rate(rates.b()[0]), table.ratio_cell(*rates.ratio()),
-          "≥ %g" % goals.R3_RATE, table.met(med, goals.R3_RATE, ">="))
+          "≥ %s" % goals.R3_RATE, table.met(med, goals.R3_RATE, ">="))
     f.rate_pair("bin/evented vs nginx", rates.a(), rates.b())
     srv = Pairs("bin/evented", "nginx", [
         (i, round(costs[("bin/evented", i)].per_cpu_second(e)), round(costs[("nginx", i)].per_cpu_second(n)))
         for i, e, n, _ in rates.rows]).save(b.data / "r3-srv-cpu.dat")
     cpu_med = srv.ratio()[0]
     f.row("… the same, requests per server CPU-second (perf stat on the server)", table.rate(srv.a()[0]),
-          "nginx: %s" % table.rate(srv.b()[0]), table.ratio_cell(*srv.ratio()), "≥ %g" % goals.R3_CPU,
+          "nginx: %s" % table.rate(srv.b()[0]), table.ratio_cell(*srv.ratio()), "≥ %s" % goals.R3_CPU,
           table.met(cpu_med, goals.R3_CPU, ">="))
     ev_us, ev_cs, ev_sys = costs[("bin/evented", 1)].per_request(rates.rows[0][1])
     ng_us, ng_cs, ng_sys = costs[("nginx", 1)].per_request(rates.rows[0][2])
@@ -40,7 +40,7 @@ def run(b):
            "%s context switches; nginx %s µs CPU, %s context switches." % (
                table.fixed(ev_cs, 2), table.fixed(ng_us), table.fixed(ng_cs, 2)))
     if stats.meets(med, goals.R3_RATE, ">=") is False or stats.meets(cpu_med, goals.R3_CPU, ">=") is False:
-        f.reason("- **Row 3** (bin/evented / nginx = %s, goal %g; per server CPU-second %s, goal %g):" % (
+        f.reason("- **Row 3** (bin/evented / nginx = %s, goal %s; per server CPU-second %s, goal %s):" % (
                      table.g(med), goals.R3_RATE, table.g(cpu_med), goals.R3_CPU),
                  "server CPU per request bin/evented %s µs, %s syscalls," % (table.fixed(ev_us), table.fixed(ev_sys, 2)),
                  "nginx %s µs, %s syscalls (perf stat, pair 1); most of either is the kernel's TCP work for" % (

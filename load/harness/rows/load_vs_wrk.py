@@ -24,14 +24,14 @@ def run(b):
     med, lo, hi = rates.ratio()
     f.row("bin/load max rate, 1 thread, %d conns (target: nginx)" % b.CONNS,
           "%s req/s" % table.rate(rates.a()[0]), "wrk: %s req/s" % table.rate(rates.b()[0]),
-          table.ratio_cell(med, lo, hi), "≥ %g" % goals.R1_RATE, table.met(med, goals.R1_RATE, ">="))
+          table.ratio_cell(med, lo, hi), "≥ %s" % goals.R1_RATE, table.met(med, goals.R1_RATE, ">="))
     f.rate_pair("bin/load vs wrk", rates.a(), rates.b())
     cpu = Pairs("bin/load", "wrk", [
         (i, clients.per_cpu(b, "r1-load-%d" % i, a, b.secs), clients.per_cpu(b, "r1-wrk-%d" % i, w, b.secs))
         for i, a, w, _ in rates.rows]).save(b.data / "r1-cpu.dat")
     cpu_med = cpu.ratio()[0]
     f.row("… the same, requests per client CPU-second", table.rate(cpu.a()[0]),
-          "wrk: %s" % table.rate(cpu.b()[0]), table.ratio_cell(*cpu.ratio()), "≥ %g" % goals.R1_CPU,
+          "wrk: %s" % table.rate(cpu.b()[0]), table.ratio_cell(*cpu.ratio()), "≥ %s" % goals.R1_CPU,
           table.met(cpu_med, goals.R1_CPU, ">="))
     _, a1, w1, _ = rates.rows[0]
     sys_load = clients.syscalls_per_request(b, "r1-load-1", a1 * b.secs)
@@ -48,13 +48,13 @@ def run(b):
         f.note("- Row 1, instructions: `callgrind_annotate data/r1-load.callgrind` shows where bin/load's go",
                "(the ratio column is wrk's count over ours: above 1 means bin/load does less work per request).")
     if stats.meets(cpu_med, goals.R1_CPU, ">=") is False:
-        f.reason("- **Row 1, per client CPU-second** (bin/load / wrk = %s, goal %g): syscalls per request" % (
+        f.reason("- **Row 1, per client CPU-second** (bin/load / wrk = %s, goal %s): syscalls per request" % (
                      table.g(cpu_med), goals.R1_CPU),
                  "bin/load %s, wrk %s; instructions per request %s against %s. The rest" % (
                      table.fixed(sys_load, 2), table.fixed(sys_wrk, 2), table.rate(ir_load), table.rate(ir_wrk)),
                  "is the kernel's TCP work per request, the same for both (docs/PERFORMANCE.md).")
     if stats.meets(med, goals.R1_RATE, ">=") is False:
-        f.reason("- **Row 1** (bin/load / wrk = %s, goal %g, short by %.0f points):" % (
+        f.reason("- **Row 1** (bin/load / wrk = %s, goal %s, short by %.0f points):" % (
                      table.g(med), goals.R1_RATE, (goals.R1_RATE - med) * 100),
                  "per client CPU-second bin/load does %sx wrk's requests and callgrind counts" % table.g(cpu.ratio()[0]),
                  "%s instructions per request against wrk's %s. When bin/load is as cheap per request" % (table.rate(ir_load), table.rate(ir_wrk)),
