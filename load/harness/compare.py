@@ -42,7 +42,9 @@ def scenario_env(sc, opt, sweeping, server, extra, target):
     return ([("CLASS", sc.cls), ("PATH", sc.path), ("WORLD", sc.world), ("USERS", sc.users),
              ("SPAWN_RATE", opt.spawn_rate), ("RUN_TIME_S", opt.run_time), ("TASK_MS", opt.task_ms)]
             + [(k, server.env[k]) for k in ("THREADS", "HELPERS", "WORKERS")]
-            + [("WAIT_MIN_S", opt.wait_min), ("WAIT_MAX_S", opt.wait_max), ("SWEEP", 1 if sweeping else 0)]
+            + [("WAIT_MIN_S", opt.wait_min), ("WAIT_MAX_S", opt.wait_max), ("SWEEP", 1 if sweeping else 0),
+               ("TASK_CPU_MS", opt.task_cpu_ms), ("OFFLOAD_THREADS", opt.offload_threads),
+               ("CORES", os.cpu_count())]
             + list(extra.items()) + [("TARGET", target)])
 
 
@@ -71,10 +73,11 @@ def run_scenario(procs, opt, sc, d, server, flags, target):
 
     measures.call("begin", ctx)
     ctx.load, ctx.helpers = loads.LOADS[opt.load](procs, opt, sc, d, ctx.host)
-    loaded_at = time.monotonic() + opt.run_time - 1
-    while ctx.load.alive() and time.monotonic() < loaded_at:
-        time.sleep(0.2)
-    measures.call("loaded", ctx)
+    start = time.monotonic()
+    for hook, at in (("settled", opt.run_time // 3), ("loaded", opt.run_time - 1)):
+        while ctx.load.alive() and time.monotonic() < start + at:
+            time.sleep(0.2)
+        measures.call(hook, ctx)
     # The load ends by itself at its run time; allow start-up and shutdown
     # (Locust takes seconds to start), then it is hung: stop it.
     rc = ctx.load.wait(30)
@@ -91,6 +94,7 @@ def run_scenario(procs, opt, sc, d, server, flags, target):
     # blocking server with hundreds of queued requests would take seconds to
     # minutes to finish them, and each scenario starts a fresh server anyway.
     procs.stop(ctx.server, grace=1)
+    measures.call("stopped", ctx)
     # Exit 1 means requests failed: a result. Anything else is a failure to run.
     if hung:
         return "the load generator did not end on time; stopped it"

@@ -16,7 +16,10 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
   --spawn-rate R       Locust -r, users per second                           [1000]
   --run-time S         Locust -t, seconds per scenario                       [15]
   --task-ms MS         the servers' --task-ms                                [250]
-  --threads N          bin/blocking --threads                                [80]
+  --task-cpu-ms MS     the servers' --task-cpu-ms (the CPU routes' work)     [3]
+  --offload-threads N  bin/evented --offload-threads                         [2]
+  --threads N          bin/blocking --threads; "users": one per user at each
+                       sweep point (what a thread costs)                    [80]
   --helpers N          bin/blocking --helpers      [3 x threads: never binds]
   --workers N          bin/evented --workers                                 [2]
   --wait MIN[-MAX]     think time between a user's requests, seconds         [0]
@@ -42,7 +45,7 @@ Exit: 0 all scenarios ran, 1 a scenario failed to run or the report failed,
 """
 
 DEFAULTS = {"profile": "quick", "users": "500", "spawn_rate": "1000", "run_time": "15",
-            "task_ms": "250", "threads": "80", "helpers": "", "workers": "2", "wait": "0",
+            "task_ms": "250", "task_cpu_ms": "3", "offload_threads": "2", "threads": "80", "helpers": "", "workers": "2", "wait": "0",
             "scenarios": "", "load": "bin/load", "locust_workers": "0", "load_workers": "", "target": "c", "sweep": "",
             "runs_dir": "reports/runs", "bin": "bin"}
 
@@ -81,9 +84,12 @@ def parse(argv):
         die_usage("--spawn-rate must be a number, not '%s'" % o.spawn_rate)
     o.run_time = whole(o.run_time, "--run-time", unit="whole seconds")
     o.task_ms = whole(o.task_ms, "--task-ms", positive=False)
-    o.threads = whole(o.threads, "--threads")
+    o.task_cpu_ms = whole(o.task_cpu_ms, "--task-cpu-ms", positive=False)
+    o.offload_threads = whole(o.offload_threads, "--offload-threads")
+    if o.threads != "users" and not re.fullmatch(r"[0-9]*[1-9][0-9]*", o.threads):
+        die_usage("--threads must be a whole number > 0 or 'users', not '%s'" % o.threads)
     o.workers = whole(o.workers, "--workers")
-    o.helpers = whole(o.helpers, "--helpers") if o.helpers else 3 * o.threads
+    o.helpers = whole(o.helpers, "--helpers") if o.helpers else None
     m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(?:-([0-9]+(?:\.[0-9]+)?))?", o.wait)
     if not m:
         die_usage("--wait must be MIN or MIN-MAX seconds, not '%s'" % o.wait)
@@ -105,3 +111,11 @@ def parse(argv):
     # Not a flag (yet): the sleep backend (backends.BACKENDS).
     o.backend = "sleep"
     return o
+
+
+def pools(opt, users):
+    """bin/blocking's (threads, helpers) for a scenario of `users`: --threads
+    users gives one thread per user; helpers default to 3 x threads (never
+    binds), at most bin/blocking's limit of 10,000."""
+    threads = users if opt.threads == "users" else int(opt.threads)
+    return threads, min(opt.helpers or 3 * threads, 10000)

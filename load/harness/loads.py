@@ -3,9 +3,19 @@ starts its processes under the run's Procs and returns the one whose end
 ends the scenario (it exits by itself at its run time), plus any helpers
 (Locust workers) to stop after it. Every generator writes the run folder's
 load_stats.csv (Locust's --csv prefix `load`) and console.txt.
+Each generator process runs under load/harness/usage.py, which writes the
+CPU it used to the scenario's .load-cpu-* files when it ends (LOAD_CPU_S).
 Adding a load mode is one function and one line in LOADS.
 """
 import socket
+from pathlib import Path
+
+USAGE = str(Path(__file__).resolve().parent / "usage.py")
+
+
+def counted(d, tag, argv):
+    """argv run under usage.py, its CPU seconds into d/.load-cpu-TAG."""
+    return [USAGE, "run", d / (".load-cpu-%s" % tag)] + argv
 
 
 def free_port():
@@ -20,7 +30,7 @@ def bin_load(procs, opt, sc, d, host):
             "-t", "%ss" % opt.run_time, "-H", host, "--csv", d / "load", "--json", d / "load.json"]
     if opt.wait_max != "0":
         argv += ["--wait-time", "%s-%s" % (opt.wait_min, opt.wait_max)]
-    return procs.start("bin/load", argv + [sc.cls], log=d / "console.txt"), []
+    return procs.start("bin/load", counted(d, 0, argv + [sc.cls]), log=d / "console.txt"), []
 
 
 def locust(procs, opt, sc, d, host):
@@ -38,14 +48,15 @@ def locust(procs, opt, sc, d, host):
         port = free_port()
         argv += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port,
                  "--expect-workers", n + m]
-    main = procs.start("locust", argv + [sc.cls], log=d / "console.txt", env=env)
+    main = procs.start("locust", counted(d, 0, argv + [sc.cls]), log=d / "console.txt", env=env)
     workers = [procs.start("locust worker %d" % k,
-                           ["locust", "-f", "load/locustfile.py", "--worker",
-                            "--master-host", "127.0.0.1", "--master-port", port],
+                           counted(d, k, ["locust", "-f", "load/locustfile.py", "--worker",
+                                          "--master-host", "127.0.0.1", "--master-port", port]),
                            log=d / ("locust-worker-%d.txt" % k), env=env)
                for k in range(1, n + 1)]
     workers += [procs.start("bin/load worker %d" % k,
-                            [opt.bin + "/load", "--worker", "--master-port", port, "--wait-time", wait],
+                            counted(d, "w%d" % k, [opt.bin + "/load", "--worker", "--master-port", port,
+                                                   "--wait-time", wait]),
                             log=d / ("load-worker-%d.txt" % k))
                 for k in range(1, m + 1)]
     return main, workers

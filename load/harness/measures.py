@@ -2,14 +2,17 @@
 A measure is an object with any of these methods, each given the scenario's
 context (ctx: dir, scenario, opt, target, server and load Procs, port, host,
 metrics_url):
-    begin(ctx)   the server is ready; the load is about to start
-    loaded(ctx)  a second before the load's end, while the server is loaded
-    end(ctx)     the load has ended; the server still runs
+    begin(ctx)    the server is ready; the load is about to start
+    settled(ctx)  a third of the run in: every user spawned, the server busy
+    loaded(ctx)   a second before the load's end, while the server is loaded
+    end(ctx)      the load has ended; the server still runs
+    stopped(ctx)  the server has stopped
 A measure writes its files into ctx.dir and appends its figures to
 ctx.dir/scenario.env (rundir.append_env; a later line of a key wins).
 Adding a measure is one class and one line in MEASURES.
 """
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -17,6 +20,7 @@ import rundir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import measure  # noqa: E402  (#15's readings of /proc: workers, connections, CPU, order)
+import usage  # noqa: E402  (#14's: CPU, memory, threads, what others took)
 
 
 class Metrics:
@@ -67,7 +71,49 @@ class Stack:
             print("compare: %s: measure.py record failed: %s" % (ctx.dir, e), file=sys.stderr)
 
 
-MEASURES = [Stack(), Metrics()]
+class Usage:
+    """What the server and the load generator used (load/harness/usage.py):
+    SERVER_RSS_KB and SERVER_THREADS under full load; OTHER_CPU_S, what every
+    other process (the generator, other builds) took of the machine's cores
+    while the server ran, over WINDOW_S seconds, from a third of the run on;
+    LOAD_CPU_S, the generator processes' CPU, summed. Appended after
+    measure.py's keys (its readers expect them right after TARGET); a figure
+    that cannot be read is left out."""
+
+    def begin(self, ctx):
+        self.keys, self.snap0 = [], None
+
+    def _snap(self, ctx):
+        try:
+            return usage.machine_busy_s(), usage.proc_cpu_s(ctx.server.pid), time.monotonic()
+        except (OSError, ValueError):
+            return None
+
+    def settled(self, ctx):
+        self.snap0 = self._snap(ctx)
+
+    def loaded(self, ctx):
+        try:
+            self.keys += zip(("SERVER_RSS_KB", "SERVER_THREADS"), usage.mem(ctx.server.pid))
+        except (OSError, ValueError, KeyError):
+            pass
+        snap1 = self._snap(ctx)
+        if self.snap0 and snap1:
+            self.keys += zip(("OTHER_CPU_S", "WINDOW_S"), ("%.3f" % x for x in usage.others(self.snap0, snap1)))
+
+    def stopped(self, ctx):
+        files = sorted(ctx.dir.glob(".load-cpu-*"))
+        try:
+            if files:
+                self.keys.append(("LOAD_CPU_S", "%.3f" % sum(float(f.read_text()) for f in files)))
+        except (OSError, ValueError):
+            pass
+        for f in files:
+            f.unlink()
+        rundir.append_env(ctx.dir / "scenario.env", self.keys)
+
+
+MEASURES = [Usage(), Stack(), Metrics()]
 
 
 def call(hook, ctx):

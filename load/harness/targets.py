@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections import namedtuple
 
+from compare_options import pools
 from loads import free_port
 
 Server = namedtuple("Server", "argv ready metrics env")
@@ -24,15 +25,16 @@ METRICS_ALSO = r"metrics also on (http://\S*/metrics)"
 def c_servers(sc, opt, d):
     """bin/blocking or bin/evented with the run's options, on 127.0.0.1:0."""
     b = opt.bin
+    threads, helpers = pools(opt, sc.users)
     if sc.world == "blocking":
-        argv = [b + "/blocking", "--listen", "127.0.0.1:0", "--threads", opt.threads,
-                "--helpers", opt.helpers, "--task-ms", opt.task_ms,
+        argv = [b + "/blocking", "--listen", "127.0.0.1:0", "--threads", threads,
+                "--helpers", helpers, "--task-ms", opt.task_ms, "--task-cpu-ms", opt.task_cpu_ms,
                 "--metrics-listen", "127.0.0.1:0"]
     else:
         argv = [b + "/evented", "--listen", "127.0.0.1:0", "--workers", opt.workers,
-                "--task-ms", opt.task_ms]
-    return Server(argv, READY, METRICS_ALSO,
-                  {"THREADS": opt.threads, "HELPERS": opt.helpers, "WORKERS": opt.workers})
+                "--task-ms", opt.task_ms, "--task-cpu-ms", opt.task_cpu_ms,
+                "--offload-threads", opt.offload_threads]
+    return Server(argv, READY, METRICS_ALSO, {"THREADS": threads, "HELPERS": helpers, "WORKERS": opt.workers})
 
 
 # The original ran `fastapi run --workers 2 app.py`: uvicorn with two worker
