@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """measure.py — the parameters of a run that the model needs, read off the running
-server rather than guessed: which worker process holds how many users, the order in
-which a worker serves its waiting requests, and the server's CPU per request.
+server rather than guessed: which worker process holds how many users and the order
+in which a worker serves its waiting requests.
 Python 3 standard library only; Linux /proc.
 
     measure.py workers PGID                 the server's worker processes (one pid a line)
@@ -9,16 +9,20 @@ Python 3 standard library only; Linux /proc.
                                             PID, comma-separated in the order given
     measure.py cpu PGID                     CPU seconds (user + system) of the group so far
     measure.py order DIR                    the service order the peer's order logs show
-    measure.py record DIR --users N --connections A,B --cpu-start S --cpu-end S
-                                            append SPLIT, ORDER, SERVER_CPU_MS (and the
-                                            evidence for each) to DIR/scenario.env
+    measure.py record DIR --users N --connections A,B
+                                            append SPLIT and ORDER (and the evidence for
+                                            each) to DIR/scenario.env
+
+The server's CPU per request is calibrate.py's (one request alone, before the
+load) and usage.py's (under load).
 
 Exit: 0 ok, 1 nothing to measure from, 2 bad usage or unreadable input.
 """
-import csv
 import glob
 import os
 import sys
+
+from usage import group_cpu_s, group_pids
 
 # Below this a request did not really wait for a thread: the handoff from the event
 # loop to a threadpool thread alone takes some hundreds of microseconds.
@@ -28,24 +32,6 @@ WAITED_NS = 2_000_000
 # the loop's other work, some milliseconds on a loaded loop. Measured on a smoke run
 # (LIFO): 81% of all waiting pairs started newest first, 96% of those 20 ms apart.
 ORDER_GAP_NS = 20_000_000
-
-
-def group_pids(pgid):
-    """Every live process whose process group is pgid."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue  # gone meanwhile
-        # the command name (field 2) may hold spaces: split after its ')'
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid:
-            pids.append(int(entry))
-    return sorted(pids)
 
 
 def cmdline(pid):
@@ -63,19 +49,6 @@ def workers(pgid):
     pids = group_pids(pgid)
     spawned = [p for p in pids if "spawn_main" in cmdline(p)]
     return spawned or [p for p in pids if p == pgid] or pids
-
-
-def cpu_seconds(pgid):
-    """utime + stime of every process in the group, all threads included."""
-    ticks = 0
-    for pid in group_pids(pgid):
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # stat fields 14 and 15
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def socket_inodes(pid):
@@ -179,15 +152,7 @@ def scaled_split(users, counts):
     return split
 
 
-def aggregated_requests(stats_csv):
-    with open(stats_csv, newline="") as f:
-        for row in csv.DictReader(f):
-            if row.get("Name") == "Aggregated":
-                return int(row["Request Count"])
-    raise ValueError("%s: no Aggregated row" % stats_csv)
-
-
-def record(directory, users, conns, cpu_start, cpu_end):
+def record(directory, users, conns):
     lines = []
     counts = [int(c) for c in conns.split(",")] if conns else []
     split = scaled_split(users, counts) if counts else None
@@ -203,13 +168,6 @@ def record(directory, users, conns, cpu_start, cpu_end):
         lines.append("ORDER=%s" % order)
         lines.append("ORDER_PAIRS=%d" % pairs)
         lines.append("ORDER_NEWEST_FIRST=%d" % inverted)
-    stats = os.path.join(directory, "load_stats.csv")
-    if os.path.exists(stats):
-        reqs = aggregated_requests(stats)
-        cpu = cpu_end - cpu_start
-        lines.append("SERVER_CPU_S=%.2f" % cpu)
-        if reqs > 0:
-            lines.append("SERVER_CPU_MS=%.3f" % (cpu * 1e3 / reqs))
     with open(os.path.join(directory, "scenario.env"), "a") as f:
         for line in lines:
             f.write(line + "\n")
@@ -231,7 +189,7 @@ def main(argv):
         elif cmd == "connections" and len(args) >= 2:
             print(",".join(map(str, connections(int(args[0]), [int(p) for p in args[1:]]))))
         elif cmd == "cpu" and len(args) == 1:
-            print("%.2f" % cpu_seconds(int(args[0])))
+            print("%.2f" % group_cpu_s(int(args[0])))
         elif cmd == "order" and len(args) == 1:
             pairs = inverted = 0
             for rows in read_order_logs(args[0]).values():
@@ -241,9 +199,8 @@ def main(argv):
             print("%s %d pairs waited together, %d started newest first"
                   % (order or "unknown", pairs, inverted))
             return 0 if order else 1
-        elif cmd == "record" and len(args) == 9 and args[1::2] == [
-                "--users", "--connections", "--cpu-start", "--cpu-end"]:
-            return record(args[0], int(args[2]), args[4], float(args[6]), float(args[8]))
+        elif cmd == "record" and len(args) == 5 and args[1::2] == ["--users", "--connections"]:
+            return record(args[0], int(args[2]), args[4])
         else:
             return usage("bad command line: %s" % " ".join(argv[1:]))
     except (OSError, ValueError) as e:

@@ -11,6 +11,7 @@ A measure writes its files into ctx.dir and appends its figures to
 ctx.dir/scenario.env (rundir.append_env; a later line of a key wins).
 Adding a measure is one class and one line in MEASURES.
 """
+import math
 import sys
 import time
 import urllib.request
@@ -19,8 +20,11 @@ from pathlib import Path
 import rundir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import measure  # noqa: E402  (#15's readings of /proc: workers, connections, CPU, order)
-import usage  # noqa: E402  (#14's: CPU, memory, threads, what others took)
+import calibrate  # noqa: E402  (one request alone: the model's CPU per request)
+import measure  # noqa: E402  (readings of /proc: workers, connections, order)
+import readings  # noqa: E402
+import stats  # noqa: E402
+import usage  # noqa: E402  (CPU, memory, threads, what others took)
 
 
 class Metrics:
@@ -40,6 +44,24 @@ class Metrics:
             path.write_text("# scrape of %s failed: %s\n" % (ctx.metrics_url, e))
 
 
+class Calibrate:
+    """SERVER_CPU_MS, the model's CPU per request: the server's CPU over a
+    second of the route's requests sent one at a time with ?ms=0 before the
+    load starts (load/harness/calibrate.py says why not the run's own), with
+    CALIBRATION_REQUESTS and CALIBRATION_MS, their median round trip. A
+    server that fails them is left for the load to show; no key is written."""
+
+    def begin(self, ctx):
+        try:
+            c = calibrate.calibrate("%s%s?ms=0" % (ctx.host, ctx.scenario.path), ctx.server.pid)
+        except OSError as e:
+            print("compare: %s: calibration failed: %s" % (ctx.dir, e), file=sys.stderr)
+            return
+        rundir.append_env(ctx.dir / "scenario.env", [
+            ("SERVER_CPU_MS", "%.3f" % c.cpu_ms), ("CALIBRATION_REQUESTS", c.requests),
+            ("CALIBRATION_MS", "%.3f" % c.latency_ms)])
+
+
 class Stack:
     """The parameters the model takes from every run, read off the running
     server (load/harness/measure.py): its worker processes, each one's share
@@ -50,7 +72,6 @@ class Stack:
 
     def begin(self, ctx):
         self.pids = measure.workers(ctx.server.pid)
-        self.cpu0 = round(measure.cpu_seconds(ctx.server.pid), 2)
         self.conns = ""
 
     def loaded(self, ctx):
@@ -58,7 +79,6 @@ class Stack:
         self.conns = ",".join(map(str, measure.connections(int(ctx.port), self.pids)))
 
     def end(self, ctx):
-        cpu1 = round(measure.cpu_seconds(ctx.server.pid), 2)
         env = ctx.dir / "scenario.env"
         if ctx.target == "fastapi":
             threads = sum(int(p.read_text() or 0) for p in ctx.dir.glob("threads-*.txt"))
@@ -66,7 +86,7 @@ class Stack:
         # One process: the split is the whole; nothing to tell the model.
         conns = self.conns if len(self.pids) > 1 else ""
         try:
-            measure.record(str(ctx.dir), ctx.scenario.users, conns, self.cpu0, cpu1)
+            measure.record(str(ctx.dir), ctx.scenario.users, conns)
         except (OSError, ValueError) as e:
             print("compare: %s: measure.py record failed: %s" % (ctx.dir, e), file=sys.stderr)
 
@@ -75,17 +95,22 @@ class Usage:
     """What the server and the load generator used (load/harness/usage.py):
     SERVER_RSS_KB and SERVER_THREADS under full load; OTHER_CPU_S, what every
     other process (the generator, other builds) took of the machine's cores
-    while the server ran, over WINDOW_S seconds, from a third of the run on;
-    LOAD_CPU_S, the generator processes' CPU, summed. Appended after
+    while the server ran, over WINDOW_S seconds, from a third of the run on,
+    and SERVER_CPU_LOADED_MS, the server's CPU per request over that window
+    (its CPU rate over the load generator's completion rate there), beside
+    the calibrated SERVER_CPU_MS; LOAD_CPU_S, the generator processes' CPU,
+    summed. Appended after
     measure.py's keys (its readers expect them right after TARGET); a figure
     that cannot be read is left out."""
 
     def begin(self, ctx):
-        self.keys, self.snap0 = [], None
+        self.keys, self.snap0, self.snap1 = [], None, None
 
     def _snap(self, ctx):
         try:
-            return usage.machine_busy_s(), usage.proc_cpu_s(ctx.server.pid), time.monotonic()
+            # the whole group: uvicorn's workers are its supervisor's children
+            return (usage.machine_busy_s(), usage.group_cpu_s(ctx.server.pid), time.monotonic(),
+                    time.time())
         except (OSError, ValueError):
             return None
 
@@ -97,9 +122,20 @@ class Usage:
             self.keys += zip(("SERVER_RSS_KB", "SERVER_THREADS"), usage.mem(ctx.server.pid))
         except (OSError, ValueError, KeyError):
             pass
-        snap1 = self._snap(ctx)
+        self.snap1 = snap1 = self._snap(ctx)
         if self.snap0 and snap1:
-            self.keys += zip(("OTHER_CPU_S", "WINDOW_S"), ("%.3f" % x for x in usage.others(self.snap0, snap1)))
+            self.keys += zip(("OTHER_CPU_S", "WINDOW_S"),
+                             ("%.3f" % x for x in usage.others(self.snap0[:3], snap1[:3])))
+
+    def end(self, ctx):
+        # the load has written its last history row
+        if not (self.snap0 and self.snap1):
+            return
+        history = readings.locust_history(ctx.dir / "load_stats_history.csv")
+        rate = stats.rate_between(history, self.snap0[3], self.snap1[3])
+        ms = stats.cpu_per_request_ms(self.snap1[1] - self.snap0[1], self.snap1[2] - self.snap0[2], rate)
+        if not math.isnan(ms):
+            self.keys.append(("SERVER_CPU_LOADED_MS", "%.3f" % ms))
 
     def stopped(self, ctx):
         files = sorted(ctx.dir.glob(".load-cpu-*"))
@@ -113,7 +149,7 @@ class Usage:
         rundir.append_env(ctx.dir / "scenario.env", self.keys)
 
 
-MEASURES = [Usage(), Stack(), Metrics()]
+MEASURES = [Calibrate(), Usage(), Stack(), Metrics()]
 
 
 def call(hook, ctx):

@@ -92,6 +92,21 @@ def locust_csv(path, name="Aggregated", column="Requests/s"):
     return NAN
 
 
+def locust_history(path, name="Aggregated"):
+    """(Timestamp, Total Request Count) of each row of Locust's --csv history
+    file (PREFIX_stats_history.csv) whose Name is name."""
+    import csv
+    points = []
+    try:
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                if row.get("Name") == name:
+                    points.append((num(row.get("Timestamp")), num(row.get("Total Request Count"))))
+    except OSError:
+        pass
+    return points
+
+
 def callgrind_total(path):
     """Instructions (Ir) a callgrind profile counted."""
     m = re.search(r"^(?:summary|totals):\s+(\d+)", text(path), re.M)

@@ -56,6 +56,25 @@ def per_cpu_second(rate, secs, cpu_ms):
     return ratio(num(rate) * num(secs) * 1000, cpu_ms)
 
 
+def rate_between(points, t0, t1):
+    """The rate of a cumulative count over [t0, t1]: points are (time, count)
+    pairs (a Locust history's Timestamp and Total Request Count), and the
+    rate is taken between the first and the last point inside the window, so
+    it is the count's own slope there, not a guess at its edges. NaN with
+    fewer than two points inside."""
+    inside = sorted((num(t), num(c)) for t, c in points if t0 <= num(t) <= t1)
+    if len(inside) < 2:
+        return NAN
+    (ta, ca), (tb, cb) = inside[0], inside[-1]
+    return ratio(cb - ca, tb - ta)
+
+
+def cpu_per_request_ms(cpu_s, secs, rate):
+    """Milliseconds of CPU per request: cpu_s used over secs seconds while
+    requests completed at rate per second."""
+    return ratio(ratio(num(cpu_s) * 1000, secs), rate)
+
+
 def meets(x, goal, op):
     """True/False whether x meets `op goal` (op ">=" or "<="); None unknown."""
     x = num(x)

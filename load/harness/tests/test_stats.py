@@ -38,6 +38,21 @@ class StatsTest(unittest.TestCase):
         self.assertAlmostEqual(stats.per_cpu_second(1000, 5, 2500), 2000)
         self.assertTrue(math.isnan(stats.per_cpu_second(1000, 5, 0)))
 
+    def test_rate_between_is_the_slope_inside_the_window(self):
+        # a history row a second: 100/s, then the load stops counting at t=15
+        points = [(t, 100 * t) for t in range(0, 16)] + [(16, 1500), (17, 1500)]
+        self.assertAlmostEqual(stats.rate_between(points, 4.5, 12.2), 100.0)
+        # rows outside the window do not count; the strings a CSV gives do
+        self.assertAlmostEqual(stats.rate_between([("5", "500"), ("8", "800")], 5, 8), 100.0)
+        self.assertTrue(math.isnan(stats.rate_between(points, 4.2, 4.9)))  # no row inside
+        self.assertTrue(math.isnan(stats.rate_between([(5, 10)], 0, 10)))   # one row
+
+    def test_cpu_per_request(self):
+        # 1.8 s of CPU in 9 s while 200 requests a second completed: 1 ms each
+        self.assertAlmostEqual(stats.cpu_per_request_ms(1.8, 9, 200), 1.0)
+        self.assertTrue(math.isnan(stats.cpu_per_request_ms(1.8, 9, float("nan"))))
+        self.assertTrue(math.isnan(stats.cpu_per_request_ms(1.8, 0, 200)))
+
     def test_meets(self):
         self.assertIs(stats.meets(0.9, 0.9, ">="), True)
         self.assertIs(stats.meets(0.89, 0.9, ">="), False)
