@@ -2,7 +2,7 @@
 LOAD_SRC := load/main.c load/runner.c load/response.c load/output.c load/histogram.c \
 	load/locust_msg.c load/worker.c
 LOAD_OBJ := $(LOAD_SRC:%.c=build/%.o)
-LOAD_LIBS := -lhttp_parser -lzmq -lmsgpackc
+LOAD_LIBS := -lhttp_parser -lzmq -lmsgpackc -lcjson
 
 PROGRAMS += bin/load
 bin/load: $(LOAD_OBJ) $(SHARED_OBJ)
@@ -18,6 +18,7 @@ build/tests/test_histogram: build/san/tests/test_histogram.o build/san/load/hist
 
 INTEGRATION_TESTS += build/tests/it_load
 build/tests/it_load: build/san/tests/it_load.o
+build/tests/it_load: LDLIBS += -lcjson -lm
 
 # bin/load --worker under Debian's real Locust master
 INTEGRATION_TESTS += build/tests/it_worker

@@ -1,5 +1,6 @@
 #include "output.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,137 +358,180 @@ void output_tick(struct output *out, const struct run_stats *s, long t)
 
 /* ----------------------------------------------------------------- JSON */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void json_num(FILE *f, double x)
+/* Numbers go in as raw text: floats in Python's repr (what Locust writes),
+ * counts as exact 64-bit integers (cJSON's own numbers are doubles). */
+static cJSON *json_float(double x)
 {
 	char buf[40];
 	locust_repr_float(buf, sizeof buf, x);
-	fputs(buf, f);
+	return cJSON_CreateRaw(buf);
 }
 
-static void json_hist(FILE *f, const char *key, const struct histogram *h)
+static cJSON *json_count(uint64_t n)
 {
-	fprintf(f, "\"%s\":{\"min\":%llu,\"mean\":", key, (unsigned long long)(h->total ? h->min : 0));
-	json_num(f, histogram_mean(h));
-	for (int i = 0; i < LOCUST_NPCT - 1; i++)
-		fprintf(f, ",\"%s\":%llu", json_pct_key[i],
-			(unsigned long long)histogram_percentile(h, json_pct[i]));
-	fprintf(f, ",\"max\":%llu}", (unsigned long long)h->max);
+	char buf[24];
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)n);
+	return cJSON_CreateRaw(buf);
 }
 
+/* cJSON_AddItemToObject takes a NULL item as a failure and leaves it to the
+ * caller, so each add records it once and the document is checked at the end. */
+static void add(cJSON *obj, const char *key, cJSON *item, int *ok)
+{
+	if (!item || !cJSON_AddItemToObject(obj, key, item)) {
+		cJSON_Delete(item);
+		*ok = 0;
+	}
+}
+
+static void push(cJSON *arr, cJSON *item, int *ok)
+{
+	if (!item || !cJSON_AddItemToArray(arr, item)) {
+		cJSON_Delete(item);
+		*ok = 0;
+	}
+}
+
+static cJSON *json_hist(const struct histogram *h, int *ok)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o) {
+		*ok = 0;
+		return NULL;
+	}
+	add(o, "min", json_count(h->total ? h->min : 0), ok);
+	add(o, "mean", json_float(histogram_mean(h)), ok);
+	for (int i = 0; i < LOCUST_NPCT - 1; i++)
+		add(o, json_pct_key[i], json_count(histogram_percentile(h, json_pct[i])), ok);
+	add(o, "max", json_count(h->max), ok);
+	return o;
+}
+
+/* One endpoint's (or the total's) counts and histograms into obj. */
+static void json_entry(cJSON *obj, const struct ep_stats *e, int open, int *ok)
+{
+	add(obj, "requests", json_count(e->reqs), ok);
+	add(obj, "failures", json_count(e->fails), ok);
+	add(obj, "latency_us", json_hist(&e->lat, ok), ok);
+	if (open)
+		add(obj, "service_us", json_hist(&e->svc, ok), ok);
+}
+
+static cJSON *json_params(const struct output *out, int open, int *ok)
+{
+	const struct load_config *c = out->o.cfg;
+	cJSON *p = cJSON_CreateObject(), *classes = cJSON_CreateArray();
+	if (!p)
+		*ok = 0;
+	add(p, "users", json_count((uint64_t)c->users), ok);
+	add(p, "spawn_rate", json_float(c->spawn_rate), ok);
+	add(p, "run_time_s", json_float(c->run_time_s), ok);
+	add(p, "host", cJSON_CreateString(c->url_base), ok);
+	for (int i = 0; classes && i < out->o.n_classes; i++)
+		push(classes, cJSON_CreateString(out->o.classes[i]), ok);
+	add(p, "classes", classes, ok);
+	add(p, "wait_min_s", json_float(c->wait_min_s), ok);
+	add(p, "wait_max_s", json_float(c->wait_max_s), ok);
+	add(p, "rate", open ? json_float(c->rate) : cJSON_CreateNull(), ok);
+	add(p, "threads", json_count((uint64_t)c->threads), ok);
+	add(p, "timeout_s", c->timeout_s > 0 ? json_float(c->timeout_s) : cJSON_CreateNull(), ok);
+	return p;
+}
+
+static cJSON *json_series(const struct output *out, int *ok)
+{
+	cJSON *arr = cJSON_CreateArray();
+	if (!arr)
+		*ok = 0;
+	for (long i = 0; arr && i < out->n_series; i++) {
+		const struct series_point *p = &out->series[i];
+		cJSON *o = cJSON_CreateObject();
+		if (o) {
+			add(o, "t", json_count((uint64_t)p->t), ok);
+			add(o, "users", json_count(p->users), ok);
+			add(o, "rps", json_float(p->rps), ok);
+			add(o, "fps", json_float(p->fps), ok);
+			add(o, "p50_ms", json_float(p->p50), ok);
+			add(o, "p95_ms", json_float(p->p95), ok);
+			add(o, "p99_ms", json_float(p->p99), ok);
+		}
+		push(arr, o, ok);
+	}
+	return arr;
+}
+
+/* load.json: the run as one document (params, totals, per name, errors, the
+ * per-second series), built with Debian's cJSON. */
 static int write_json(struct output *out, const struct run_stats *s, double duration)
 {
 	const struct load_config *c = out->o.cfg;
 	const struct ep_stats *t = out->total;
-	int open = c->rate > 0;
-	FILE *f = fopen(out->o.json_path, "w");
+	int open = c->rate > 0, ok = 1, rc = -1;
+	cJSON *doc = cJSON_CreateObject(), *names = cJSON_CreateArray(), *errs = cJSON_CreateArray();
+	char *text = NULL;
+	FILE *f = NULL;
 
-	if (f == NULL) {
-		fprintf(stderr, "bin/load: open %s: %s\n", out->o.json_path, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "{\"tool\":\"bin/load\",\"params\":{\"users\":%ld,\"spawn_rate\":", c->users);
-	json_num(f, c->spawn_rate);
-	fputs(",\"run_time_s\":", f);
-	json_num(f, c->run_time_s);
-	fputs(",\"host\":", f);
-	json_str(f, c->url_base);
-	fputs(",\"classes\":[", f);
-	for (int i = 0; i < out->o.n_classes; i++) {
-		if (i)
-			fputc(',', f);
-		json_str(f, out->o.classes[i]);
-	}
-	fputs("],\"wait_min_s\":", f);
-	json_num(f, c->wait_min_s);
-	fputs(",\"wait_max_s\":", f);
-	json_num(f, c->wait_max_s);
-	fputs(",\"rate\":", f);
+	if (!doc)
+		ok = 0;
+	add(doc, "tool", cJSON_CreateString("bin/load"), &ok);
+	add(doc, "params", json_params(out, open, &ok), &ok);
+	add(doc, "start_unix", json_count((uint64_t)out->o.wall_start), &ok);
+	add(doc, "duration_s", json_float(duration), &ok);
+	add(doc, "sent", json_count(s->sent), &ok);
+	add(doc, "requests", json_count(t->reqs), &ok);
+	add(doc, "failures", json_count(t->fails), &ok);
+	add(doc, "unfinished", json_count(s->unfinished), &ok);
+	add(doc, "rps", json_float(duration > 0 ? (double)t->reqs / duration : 0.0), &ok);
 	if (open)
-		json_num(f, c->rate);
-	else
-		fputs("null", f);
-	fprintf(f, ",\"threads\":%d,\"timeout_s\":", c->threads);
-	if (c->timeout_s > 0)
-		json_num(f, c->timeout_s);
-	else
-		fputs("null", f);
-	fprintf(f, "},\"start_unix\":%ld,\"duration_s\":", out->o.wall_start);
-	json_num(f, duration);
-	fprintf(f, ",\"sent\":%llu,\"requests\":%llu,\"failures\":%llu,\"unfinished\":%llu,\"rps\":",
-		(unsigned long long)s->sent, (unsigned long long)t->reqs,
-		(unsigned long long)t->fails, (unsigned long long)s->unfinished);
-	json_num(f, duration > 0 ? (double)t->reqs / duration : 0.0);
+		add(doc, "late_at_stop", json_count(s->late), &ok);
+	add(doc, "latency_us", json_hist(&t->lat, &ok), &ok);
 	if (open)
-		fprintf(f, ",\"late_at_stop\":%llu", (unsigned long long)s->late);
-	fputc(',', f);
-	json_hist(f, "latency_us", &t->lat);
-	if (open) {
-		fputc(',', f);
-		json_hist(f, "service_us", &t->svc);
-	}
-	fputs(",\"by_name\":[", f);
-	for (int k = 0; k < c->n_ep; k++) {
-		const struct ep_stats *e = &s->ep[out->order[k]];
-		if (k)
-			fputc(',', f);
-		fputs("{\"method\":\"GET\",\"name\":", f);
-		json_str(f, c->ep[out->order[k]].name);
-		fprintf(f, ",\"requests\":%llu,\"failures\":%llu,", (unsigned long long)e->reqs,
-			(unsigned long long)e->fails);
-		json_hist(f, "latency_us", &e->lat);
-		if (open) {
-			fputc(',', f);
-			json_hist(f, "service_us", &e->svc);
+		add(doc, "service_us", json_hist(&t->svc, &ok), &ok);
+	for (int k = 0; names && k < c->n_ep; k++) {
+		cJSON *o = cJSON_CreateObject();
+		if (o) {
+			add(o, "method", cJSON_CreateString("GET"), &ok);
+			add(o, "name", cJSON_CreateString(c->ep[out->order[k]].name), &ok);
+			json_entry(o, &s->ep[out->order[k]], open, &ok);
 		}
-		fputc('}', f);
+		push(names, o, &ok);
 	}
-	fputs("],\"errors\":[", f);
-	for (int i = 0; i < s->n_err; i++) {
-		if (i)
-			fputc(',', f);
-		fputs("{\"method\":\"GET\",\"name\":", f);
-		json_str(f, c->ep[s->err[i].ep].name);
-		fputs(",\"error\":", f);
-		json_str(f, s->err[i].text);
-		fprintf(f, ",\"occurrences\":%llu}", (unsigned long long)s->err[i].n);
+	add(doc, "by_name", names, &ok);
+	for (int i = 0; errs && i < s->n_err; i++) {
+		cJSON *o = cJSON_CreateObject();
+		if (o) {
+			add(o, "method", cJSON_CreateString("GET"), &ok);
+			add(o, "name", cJSON_CreateString(c->ep[s->err[i].ep].name), &ok);
+			add(o, "error", cJSON_CreateString(s->err[i].text), &ok);
+			add(o, "occurrences", json_count(s->err[i].n), &ok);
+		}
+		push(errs, o, &ok);
 	}
-	fputs("],\"series\":[", f);
-	for (long i = 0; i < out->n_series; i++) {
-		const struct series_point *p = &out->series[i];
-		fprintf(f, "%s{\"t\":%ld,\"users\":%llu,\"rps\":", i ? "," : "", p->t,
-			(unsigned long long)p->users);
-		json_num(f, p->rps);
-		fputs(",\"fps\":", f);
-		json_num(f, p->fps);
-		fputs(",\"p50_ms\":", f);
-		json_num(f, p->p50);
-		fputs(",\"p95_ms\":", f);
-		json_num(f, p->p95);
-		fputs(",\"p99_ms\":", f);
-		json_num(f, p->p99);
-		fputc('}', f);
+	add(doc, "errors", errs, &ok);
+	add(doc, "series", json_series(out, &ok), &ok);
+	if (!ok || !(text = cJSON_PrintUnformatted(doc))) {
+		fprintf(stderr, "bin/load: %s: building the JSON document: out of memory\n",
+			out->o.json_path);
+		goto done;
 	}
-	fputs("]}\n", f);
+	if (!(f = fopen(out->o.json_path, "w"))) {
+		fprintf(stderr, "bin/load: open %s: %s\n", out->o.json_path, strerror(errno));
+		goto done;
+	}
+	if (fputs(text, f) < 0 || fputc('\n', f) == EOF) {
+		fprintf(stderr, "bin/load: write %s: %s\n", out->o.json_path, strerror(errno));
+		fclose(f);
+		goto done;
+	}
 	if (fclose(f) != 0) {
 		fprintf(stderr, "bin/load: write %s: %s\n", out->o.json_path, strerror(errno));
-		return -1;
+		goto done;
 	}
-	return 0;
+	rc = 0;
+done:
+	free(text);
+	cJSON_Delete(doc);
+	return rc;
 }
 
 int output_finish(struct output *out, const struct run_stats *s, int64_t end_ns)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *read_all(const char *path, size_t *len)
+char *csv_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -107,7 +107,7 @@ int csv_load(struct csv *c, const char *path, char *err, size_t cap)
 	size_t len = 0, nrows = 0, nfields = 0;
 	memset(c, 0, sizeof *c);
 	snprintf(c->path, sizeof c->path, "%s", path);
-	c->text = read_all(path, &len);
+	c->text = csv_read_file(path, &len);
 	if (!c->text) {
 		snprintf(err, cap, "%s: %s", path, strerror(errno));
 		return -1;

@@ -25,6 +25,10 @@ struct csv {
 	char **fields;        /* every row's field pointers, in one array */
 };
 
+/* The whole file, NUL-terminated (its length in *len), to free(); NULL with
+ * errno set when it cannot be opened or read. */
+char *csv_read_file(const char *path, size_t *len);
+
 /* Reads and splits path. An empty file is an error; so is an unclosed quote. */
 int csv_load(struct csv *c, const char *path, char *err, size_t cap);
 void csv_free(struct csv *c);

@@ -7,11 +7,12 @@ REPORT_LIB_SRC := reports/model.c reports/prediction.c reports/csv.c reports/run
 	reports/report.c
 REPORT_OBJ := $(REPORT_LIB_SRC:%.c=build/%.o) build/reports/main.o
 REPORT_SAN_OBJ := $(REPORT_LIB_SRC:%.c=build/san/%.o)
+REPORT_LIBS := -lm -lcjson
 
 PROGRAMS += bin/report
 bin/report: $(REPORT_OBJ) $(SHARED_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lm
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(REPORT_LIBS)
 
 UNIT_TESTS += build/tests/test_model
 build/tests/test_model: build/san/tests/test_model.o build/san/reports/model.o $(SHARED_SAN_OBJ)
@@ -39,7 +40,7 @@ predict: bin/report
 UNIT_TESTS += build/tests/test_report_input
 build/tests/test_report_input: build/san/tests/test_report_input.o build/san/reports/csv.o \
 	build/san/reports/run_dir.o build/san/reports/model.o $(SHARED_SAN_OBJ)
-build/tests/test_report_input: LDLIBS += -lm
+build/tests/test_report_input: LDLIBS += $(REPORT_LIBS)
 build/san/tests/test_report_input.o: CPPFLAGS += -Ireports
 
 INTEGRATION_TESTS += build/tests/it_report

@@ -1,5 +1,6 @@
 #include "run_dir.h"
 
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -339,34 +340,52 @@ static void read_console(struct measured *m, const char *path)
 		memcpy(row->pct, pct, sizeof pct);
 }
 
-/* load.json is bin/load's own; only two figures Locust's CSVs lack are read. */
-static long json_number(const char *text, const char *key)
+/* A count of load.json's top level: a non-negative integer, else -1. */
+static long json_count(const cJSON *doc, const char *key)
 {
-	char pat[64];
-	snprintf(pat, sizeof pat, "\"%s\":", key);
-	const char *p = strstr(text, pat);
-	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble != floor(v->valuedouble))
+		return -1;
+	return (long)v->valuedouble;
 }
 
+/* load.json is bin/load's own; only two figures Locust's CSVs lack are read. */
 static int read_json(struct measured *m, const char *path, char *err, size_t cap)
 {
-	char buf[4096];
-	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0;
+	cJSON *doc = NULL;
+	int rc = -1;
+
 	m->sent = m->unfinished = -1;
-	if (!f)
-		return 0; /* optional: real Locust writes none */
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	m->sent = json_number(buf, "sent");
-	m->unfinished = json_number(buf, "unfinished");
-	/* present but without them: truncated or not bin/load's, not to be guessed around */
-	if (m->sent < 0 || m->unfinished < 0) {
-		snprintf(err, cap, "%s:1: no \"sent\" and \"unfinished\" counts (truncated, or not "
-			 "bin/load's JSON)", path);
+	if (!(text = csv_read_file(path, &len))) {
+		if (errno == ENOENT)
+			return 0; /* optional: real Locust writes none */
+		snprintf(err, cap, "%s: read: %s", path, strerror(errno));
 		return -1;
 	}
-	return 0;
+	if (!(doc = cJSON_ParseWithLength(text, len))) {
+		/* cJSON says where it stopped; a line number is what an editor wants */
+		const char *at = cJSON_GetErrorPtr();
+		int line = 1;
+		for (const char *p = text; at && p < at && p < text + len; p++)
+			line += *p == '\n';
+		snprintf(err, cap, "%s:%d: not JSON (truncated, or not bin/load's)", path, line);
+		goto done;
+	}
+	m->sent = json_count(doc, "sent");
+	m->unfinished = json_count(doc, "unfinished");
+	/* present but without them: not bin/load's, not to be guessed around */
+	if (m->sent < 0 || m->unfinished < 0) {
+		snprintf(err, cap, "%s:1: no \"sent\" and \"unfinished\" counts (not bin/load's "
+			 "JSON)", path);
+		goto done;
+	}
+	rc = 0;
+done:
+	cJSON_Delete(doc);
+	free(text);
+	return rc;
 }
 
 /* The server's own view of time from its /metrics scrape: the evented timers'

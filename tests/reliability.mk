@@ -75,7 +75,7 @@ $(ASAN_BIN)/load: $(LOAD_SRC:%.c=build/san/%.o) $(SHARED_SAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) $(LOAD_LIBS)
 $(ASAN_BIN)/report: $(REPORT_SAN_OBJ) build/san/reports/main.o $(SHARED_SAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lm
+	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) $(REPORT_LIBS)
 
 build/tsan/%.o: %.c | deps
 	@mkdir -p $(@D)
