@@ -23,6 +23,8 @@ struct db_pool {
 	int nfree;
 	struct waiter *head, *tail;
 	PGconn **conn;          /* per slot; NULL until connected */
+	pthread_t warmer;
+	int warming;            /* the warmer thread was started (joined at close) */
 	struct pg_stats stats;
 };
 
@@ -33,26 +35,66 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* A new connection, or NULL with the 503 reason in why. */
+/* A new connection, or NULL with the 503 reason in why. Its first query
+ * (the task's, 0 ms) runs here: a new backend spends milliseconds of the
+ * database's CPU loading its caches on it, which no request should pay. */
 static PGconn *connect_slot(struct db_pool *p, char *why, size_t cap)
 {
+	static const char *const zero[PG_TASK_NPARAMS] = { "0", "0" };
 	PGconn *c = PQconnectdbParams(p->ci->keys, p->ci->values, 1);
+	PGresult *res;
+	int32_t value;
 
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
-		pg_connect_error(c, why, cap);
+		pg_conn_error(c, "database unreachable", why, cap);
 		PQfinish(c);
 		return NULL;
 	}
 	pg_quiet(c);
+	res = PQexecParams(c, PG_TASK_SQL, PG_TASK_NPARAMS, NULL, zero, NULL, NULL, 0);
+	if (pg_task_result(res, c, p->query_timeout_ms, &value, why, cap) != 0) {
+		PQclear(res);
+		PQfinish(c);
+		return NULL;
+	}
+	PQclear(res);
 	pg_stats_count(&p->stats.connects, 1);
 	return c;
+}
+
+/* Opens every connection once, so the first requests do not pay for a
+ * backend's start: the slots are taken like any task's (requests that come
+ * meanwhile wait their turn) and given back when all are open. A database
+ * that is not up is only a warning (see docs/RELIABILITY.md); its slots
+ * connect on use. */
+static void *warm(void *arg)
+{
+	struct db_pool *p = arg;
+	char why[PG_WHY_MAX];
+	int taken = 0, *slots = malloc(sizeof *slots * (size_t)p->size);
+
+	for (; slots != NULL && taken < p->size; taken++) {
+		int slot = db_pool_take(p);
+		slots[taken] = slot;
+		if (p->conn[slot] == NULL)
+			p->conn[slot] = connect_slot(p, why, sizeof why);
+		if (p->conn[slot] == NULL) {
+			fprintf(stderr, "blocking: --db '%s': %s; serving 503 until it answers\n",
+				p->ci->db, why);
+			taken++;
+			break;
+		}
+	}
+	while (taken > 0)
+		db_pool_give(p, slots[--taken]);
+	free(slots);
+	return NULL;
 }
 
 struct db_pool *db_pool_open(const struct pg_conninfo *ci, int size, long query_timeout_ms)
 {
 	struct db_pool *p = calloc(1, sizeof *p);
-	char why[PG_WHY_MAX];
-	int failed = 0;
+	int rc;
 
 	if (p == NULL)
 		goto fail;
@@ -64,20 +106,16 @@ struct db_pool *db_pool_open(const struct pg_conninfo *ci, int size, long query_
 	if (p->free_slots == NULL || p->conn == NULL)
 		goto fail;
 	pthread_mutex_init(&p->lock, NULL);
-	/* Opened now, so the first requests do not pay for a backend's start;
-	 * a database that is not up yet is only a warning (see docs/RELIABILITY.md). */
-	for (int i = size - 1; i >= 0; i--) {
+	for (int i = size - 1; i >= 0; i--)
 		p->free_slots[p->nfree++] = i;
-		if (failed)
-			continue;
-		p->conn[i] = connect_slot(p, why, sizeof why);
-		if (p->conn[i] == NULL) {
-			fprintf(stderr, "blocking: --db '%s': %s; serving 503 until it answers\n",
-				ci->db, why);
-			failed = 1;
-		}
-	}
 	p->stats.size = size;
+	/* In the background: hundreds of backends take seconds to start, and the
+	 * server answers (503s, /metrics) meanwhile. */
+	rc = pthread_create(&p->warmer, NULL, warm, p);
+	if (rc != 0)
+		fprintf(stderr, "blocking: pthread_create (db pool warm-up): %s; connecting on use\n",
+			strerror(rc));
+	p->warming = rc == 0;
 	return p;
 fail:
 	fprintf(stderr, "blocking: db pool of %d: out of memory\n", size);
@@ -89,7 +127,7 @@ fail:
 	return NULL;
 }
 
-static int acquire(struct db_pool *p)
+int db_pool_take(struct db_pool *p)
 {
 	struct waiter w = { .slot = -1 };
 	int64_t t0;
@@ -119,7 +157,7 @@ static int acquire(struct db_pool *p)
 	return w.slot;
 }
 
-static void release(struct db_pool *p, int slot)
+void db_pool_give(struct db_pool *p, int slot)
 {
 	struct waiter *w;
 
@@ -157,12 +195,16 @@ static int alive(PGconn *c)
 	return PQconsumeInput(c) && PQstatus(c) == CONNECTION_OK;
 }
 
-int db_pool_task(struct db_pool *p, int32_t arg, long ms, int32_t *value, char *why,
+int db_pool_task(struct db_pool *p, int slot, int32_t arg, long ms, int32_t *value, char *why,
 		 size_t cap)
 {
 	struct pg_task_params params;
-	int slot = acquire(p), status, fresh;
-	PGconn *c = p->conn[slot];
+	int own = slot < 0, status, fresh;
+	PGconn *c;
+
+	if (own)
+		slot = db_pool_take(p);
+	c = p->conn[slot];
 	PGresult *res;
 
 	pg_task_params(&params, arg, ms);
@@ -204,7 +246,8 @@ int db_pool_task(struct db_pool *p, int32_t arg, long ms, int32_t *value, char *
 		if (status == 504)
 			pg_stats_count(&p->stats.timeouts, 1);
 	}
-	release(p, slot);
+	if (own)
+		db_pool_give(p, slot);
 	return status;
 }
 
@@ -217,6 +260,8 @@ void db_pool_close(struct db_pool *p)
 {
 	if (p == NULL)
 		return;
+	if (p->warming)
+		pthread_join(p->warmer, NULL);
 	for (int i = 0; i < p->size; i++)
 		PQfinish(p->conn[i]);
 	pthread_mutex_destroy(&p->lock);

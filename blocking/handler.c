@@ -1,6 +1,7 @@
 #include "handler.h"
 
 #include "cpu_task.h"
+#include "db_pool.h"
 #include "helper_pool.h"
 #include "query.h"
 #include "routes.h"
@@ -103,16 +104,21 @@ static int run_plan(const struct route *r, const struct handler_config *cfg, lon
 	struct helper_job jobs[ROUTE_MAX_TASKS];
 	struct task tasks[ROUTE_MAX_TASKS];
 	int32_t prev = 1;
+	int slot;
 
 	for (int i = 0; i < r->tasks; i++)
-		tasks[i] = (struct task){ .db = cfg->db, .ms = ms,
+		tasks[i] = (struct task){ .db = cfg->db, .slot = -1, .ms = ms,
 					  .arg = r->plan == PLAN_THREAD_FANOUT ? i : i + 1 };
 	switch (r->plan) {
 	case PLAN_SEQUENTIAL:
 	case PLAN_DEPENDENT:
+		/* One connection for the whole request, as `with pool.connection()`
+		 * (none for pure CPU work, which never queries). */
+		slot = cfg->db && !(r->cpu != CPU_NONE && ms == 0) ? db_pool_take(cfg->db) : -1;
 		for (int i = 0; i < r->tasks; i++) {
 			if (r->plan == PLAN_DEPENDENT)
 				tasks[i].arg = prev;
+			tasks[i].slot = slot;
 			if (r->cpu != CPU_NONE && ms == 0)
 				tasks[i].value = tasks[i].arg; /* pure work: nothing to wait for */
 			else if (task_run(&tasks[i]) != 0)
@@ -121,6 +127,8 @@ static int run_plan(const struct route *r, const struct handler_config *cfg, lon
 				cpu_task_run(cpu_ms);
 			prev = tasks[i].value;
 		}
+		if (slot >= 0)
+			db_pool_give(cfg->db, slot);
 		break;
 	case PLAN_THREAD_FANOUT:
 		for (int i = 0; i < r->tasks; i++)

@@ -28,7 +28,7 @@ int task_run(struct task *t)
 	t->status = 0;
 	t->value = t->arg;
 	if (t->db != NULL)
-		t->status = db_pool_task(t->db, t->arg, t->ms, &t->value, t->why, sizeof t->why);
+		t->status = db_pool_task(t->db, t->slot, t->arg, t->ms, &t->value, t->why, sizeof t->why);
 	else if (task_sleep(t->ms) < 0) {
 		snprintf(t->why, sizeof t->why, "nanosleep: %s", strerror(errno));
 		t->status = 500;

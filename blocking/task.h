@@ -27,6 +27,7 @@ void task_sleep_job(void *arg);
  * status, see pg_task.h) and why. */
 struct task {
 	struct db_pool *db;
+	int slot;               /* a connection the request holds, -1: take one */
 	long ms;
 	int32_t arg, value;
 	int status;

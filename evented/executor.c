@@ -4,17 +4,20 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #define ALL(r) ((uint8_t)((1u << (r)->tasks) - 1))
 
 static void on_task(struct timer *t);
 static void on_offloaded(struct offload_job *job);
+static void on_query(struct db_wait *w, int status, int32_t value, const char *why);
 
 void exec_init(struct exec *ex, struct loop *l, struct offload *pool, struct metrics *m,
-	       exec_done_fn on_done)
+	       struct db_pool *db, exec_done_fn on_done)
 {
 	ex->loop = l;
+	ex->db = db;
 	ex->pool = pool;
 	ex->offloaded = ex->cancelled = 0;
 	ex->metrics = m;
@@ -24,6 +27,7 @@ void exec_init(struct exec *ex, struct loop *l, struct offload *pool, struct met
 	for (int i = 0; i < ROUTE_MAX_TASKS; i++) {
 		timer_init(&ex->task[i].timer, on_task);
 		ex->task[i].job.done = on_offloaded;
+		ex->task[i].wait = (struct db_wait){ .done = on_query };
 		ex->task[i].index = (uint8_t)i;
 	}
 }
@@ -77,7 +81,41 @@ static int work(struct exec *ex, int i)
 	return 1;
 }
 
-/* Starts every task the plan allows; returns -1 if a timer could not be queued. */
+/* Does task i wait as a query? Every task with a db pool, but a CPU route's
+ * pure work (?ms=0), which has nothing to wait for. */
+static int queries(const struct exec *ex)
+{
+	return ex->db != NULL && !(ex->route->cpu != CPU_NONE && ex->task_ns == 0);
+}
+
+/* Hands task i's query to the pool; -1 (ex->status set) when it failed at once. */
+static int submit(struct exec *ex, int i)
+{
+	struct db_wait *w = &ex->task[i].wait;
+	const struct route *r = ex->route;
+	int in_order = r->plan == PLAN_SEQUENTIAL || r->plan == PLAN_DEPENDENT;
+
+	w->arg = ex->task[i].value;
+	w->ms = (long)(ex->task_ns / 1000000);
+	/* In-order plans keep one connection for the request, as a handler that
+	 * takes one from the pool for its whole body: task i runs on task i-1's. */
+	w->slot = NULL;
+	if (in_order && i > 0) {
+		w->slot = ex->task[i - 1].wait.slot;
+		ex->task[i - 1].wait.slot = NULL;
+	}
+	w->keep = in_order && i < r->tasks - 1;
+	ex->running++;
+	ex->status = db_pool_submit(ex->db, w, ex->why, sizeof ex->why);
+	if (ex->status != 0) {
+		ex->running--;
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts every task the plan allows; returns -1 (ex->status set) if a timer
+ * could not be queued or a query failed at once. */
 static int schedule(struct exec *ex)
 {
 	for (int i = 0; i < ex->route->tasks; i++) {
@@ -85,6 +123,11 @@ static int schedule(struct exec *ex)
 			continue;
 		ex->task[i].value = argument(ex, i);
 		ex->started |= (uint8_t)(1u << i);
+		if (queries(ex)) {
+			if (submit(ex, i) < 0)
+				return -1;
+			continue;
+		}
 		if (ex->task_ns == 0) {
 			if (!work(ex, i))
 				continue;
@@ -92,8 +135,11 @@ static int schedule(struct exec *ex)
 			i = -1; /* a finished task may unblock an earlier index: rescan */
 			continue;
 		}
-		if (loop_timer_after(ex->loop, &ex->task[i].timer, ex->task_ns) < 0)
+		if (loop_timer_after(ex->loop, &ex->task[i].timer, ex->task_ns) < 0) {
+			ex->status = 503;
+			snprintf(ex->why, sizeof ex->why, "out of memory");
 			return -1;
+		}
 		ex->running++;
 		metrics_add(&ex->metrics->timers_pending, 1);
 	}
@@ -108,7 +154,8 @@ static void task_done(struct exec *ex, int i)
 		return;
 	}
 	if (schedule(ex) < 0) {
-		/* Out of memory mid-plan: finish without the rest rather than hang. */
+		/* Out of memory (or a query failed at once) mid-plan: finish
+		 * without the rest rather than hang. */
 		exec_cancel(ex);
 		ex->on_done(ex);
 	}
@@ -141,6 +188,52 @@ static void on_offloaded(struct offload_job *job)
 	task_done(ex, task->index);
 }
 
+/* A task's query finished (or failed). The row must hand back the argument. */
+static void on_query(struct db_wait *w, int status, int32_t value, const char *why)
+{
+	struct exec_task *task = (struct exec_task *)((char *)w - offsetof(struct exec_task, wait));
+	struct exec *ex = (struct exec *)((char *)(task - task->index) - offsetof(struct exec, task));
+
+	ex->running--;
+	if (status == 0 && value != task->value) {
+		status = 500;
+		snprintf(ex->why, sizeof ex->why, "task %d was given %d and returned %d",
+			 task->index + 1, (int)task->value, (int)value);
+	} else if (status != 0) {
+		snprintf(ex->why, sizeof ex->why, "%s", why);
+	}
+	if (status != 0) {
+		/* One failed task fails the request: the others are not waited for. */
+		ex->status = status;
+		exec_cancel(ex);
+		ex->on_done(ex);
+		return;
+	}
+	if (work(ex, task->index))
+		task_done(ex, task->index);
+}
+
+/* /async_blocking with the postgres backend: blocking queries in the loop. */
+static void blocking_queries(struct exec *ex)
+{
+	int32_t value;
+
+	for (int i = 0; i < ex->route->tasks; i++) {
+		ex->task[i].value = argument(ex, i);
+		ex->status = db_pool_exec_blocking(ex->db, ex->task[i].value,
+						   (long)(ex->task_ns / 1000000), &value, ex->why,
+						   sizeof ex->why);
+		if (ex->status != 0)
+			return;
+		if (value != ex->task[i].value) {
+			ex->status = 500;
+			snprintf(ex->why, sizeof ex->why, "task %d was given %d and returned %d",
+				 i + 1, (int)ex->task[i].value, (int)value);
+			return;
+		}
+	}
+}
+
 static void sleep_ns(int64_t ns)
 {
 	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
@@ -154,12 +247,17 @@ int exec_start(struct exec *ex, const struct route *r, long ms, long cpu_ms)
 	ex->task_ns = (int64_t)ms * 1000000;
 	ex->cpu_ms = cpu_ms;
 	ex->started = ex->done = ex->running = ex->cancelled = 0;
+	ex->status = 0;
 	if (r->plan == PLAN_BLOCKING_LOOP) {
-		/* The deliberate mistake: time.sleep() in an async def. Every other
-		 * connection and timer on this worker waits until we return. */
-		for (int i = 0; i < r->tasks; i++)
-			if (ex->task_ns > 0)
-				sleep_ns(ex->task_ns);
+		/* The deliberate mistake: time.sleep() in an async def, or a
+		 * blocking driver call. Every other connection and timer on this
+		 * worker waits until we return. */
+		if (ex->db != NULL)
+			blocking_queries(ex);
+		else
+			for (int i = 0; i < r->tasks; i++)
+				if (ex->task_ns > 0)
+					sleep_ns(ex->task_ns);
 		/* The loop's cached time stood still while we slept; what follows
 		 * (this connection's idle deadline) must not start in the past. */
 		ex->loop->now = loop_clock();
@@ -180,6 +278,8 @@ void exec_cancel(struct exec *ex)
 			loop_timer_cancel(ex->loop, &ex->task[i].timer);
 			metrics_add(&ex->metrics->timers_pending, -1);
 		}
+		if (ex->db != NULL && (ex->task[i].wait.queued || ex->task[i].wait.slot != NULL))
+			db_pool_cancel(ex->db, &ex->task[i].wait);
 	}
 	ex->running = 0;
 	ex->cancelled = ex->offloaded > 0;

@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "http_conn.h"
+#include "pg_task.h"
 #include "routes.h"
 #include "server.h"
 
@@ -20,11 +21,16 @@
 
 #define PROG "evented"
 #define MAX_WORKERS 64
+#define DEFAULT_POOL 100
+#define MAX_POOL 10000
+#define DEFAULT_QUERY_TIMEOUT_MS 30000
 
 static void usage(void)
 {
 	printf("usage: bin/evented [--listen HOST:PORT] [--workers N] [--task-ms MS]\n"
 	       "                   [--task-cpu-ms MS] [--offload-threads N] [--max-conns N] [--header-timeout-ms MS] [--idle-timeout-ms MS]\n"
+	       "                   [--backend sleep|postgres] [--db CONNINFO] [--pool N]\n"
+	       "                   [--query-timeout MS]\n"
 	       "\n"
 	       "The async world: N single-threaded epoll loops, each task a timer in the\n"
 	       "loop's min-heap, one timerfd per loop armed for the earliest deadline.\n"
@@ -43,6 +49,16 @@ static void usage(void)
 	       "  --header-timeout-ms MS   close a connection whose request head is not complete\n"
 	       "                           this long after it began (default 10000)\n"
 	       "  --idle-timeout-ms MS     close a keep-alive connection idle this long (default 60000)\n"
+	       "  --backend sleep|postgres what a task is: a timer, or one query that spends the\n"
+	       "                           task's time in PostgreSQL (pg_sleep), through libpq's\n"
+	       "                           asynchronous API in the loop (default sleep)\n"
+	       "  --db CONNINFO            libpq conninfo or URI of the database (default: libpq's\n"
+	       "                           defaults, PGHOST and friends)\n"
+	       "  --pool N                 connections per worker, 1..%d (default %d); a task\n"
+	       "                           waits for one in FIFO order when all are taken, and a\n"
+	       "                           gathered plan takes one per task it runs at once\n"
+	       "  --query-timeout MS       statement_timeout of each query, 0 none (default %d):\n"
+	       "                           a query past it is answered 504\n"
 	       "  --help                   this text\n"
 	       "\n"
 	       "Workers are threads of one process, each with its own listening socket bound\n"
@@ -53,7 +69,8 @@ static void usage(void)
 	       "\n"
 	       "Routes (from the route table; ?ms=N sets the task duration, 0..%ld):\n",
 	       MAX_WORKERS, ROUTE_DEFAULT_TASK_MS, ROUTE_MS_MAX, ROUTE_DEFAULT_TASK_CPU_MS,
-	       ROUTE_CPU_MS_MAX, OFFLOAD_MAX_THREADS, ROUTE_MS_MAX);
+	       ROUTE_CPU_MS_MAX, OFFLOAD_MAX_THREADS, MAX_POOL, DEFAULT_POOL,
+	       DEFAULT_QUERY_TIMEOUT_MS, ROUTE_MS_MAX);
 	for (size_t i = 0; i < routes_count; i++)
 		if (routes[i].world == WORLD_EVENTED)
 			printf("  GET %-20s %s\n", routes[i].path, routes[i].about);
@@ -63,6 +80,8 @@ static void usage(void)
 	       "Errors answer a JSON {\"error\": \"...\"} body and close: 431 head over %d bytes\n"
 	       "or %d header fields, 400 bad syntax, Content-Length with Transfer-Encoding or bad ms/cpu_ms,\n"
 	       "405 method not GET/HEAD, 413 body over %d bytes, 404 unknown path, 505 not HTTP/1.x.\n"
+	       "With --backend postgres: 503 (connection kept) while the database is unreachable\n"
+	       "(the server starts anyway and reconnects on use), 504 a query past --query-timeout.\n"
 	       "SIGINT/SIGTERM: stop accepting, answer every request in flight, close idle\n"
 	       "connections, exit 0. Prints \"listening on http://HOST:PORT\" when ready.\n"
 	       "Exit status: 0 after a drain, 1 an event loop failed, 2 bad usage or setup\n"
@@ -115,6 +134,10 @@ int main(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "header-timeout-ms", required_argument, NULL, 'H' },
 		{ "idle-timeout-ms", required_argument, NULL, 'I' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "query-timeout", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -126,7 +149,13 @@ int main(int argc, char **argv)
 		.max_conns = 100000,
 		.header_timeout_ms = 10000,
 		.idle_timeout_ms = 60000,
+		.pool = DEFAULT_POOL,
+		.query_timeout_ms = DEFAULT_QUERY_TIMEOUT_MS,
 	};
+	enum pg_backend backend = BACKEND_SLEEP;
+	static struct pg_conninfo conninfo;
+	const char *db = "";
+	char why[PG_WHY_MAX];
 	static struct worker *workers[MAX_WORKERS];
 	static struct metrics *all[MAX_WORKERS];
 	struct sockaddr_in bound;
@@ -153,6 +182,15 @@ int main(int argc, char **argv)
 		case 'm': cfg.max_conns = cli_flag_long(PROG, "--max-conns", optarg, 1, 10000000); break;
 		case 'H': cfg.header_timeout_ms = cli_flag_long(PROG, "--header-timeout-ms", optarg, 1, 3600000); break;
 		case 'I': cfg.idle_timeout_ms = cli_flag_long(PROG, "--idle-timeout-ms", optarg, 1, 3600000); break;
+		case 'b':
+			if (pg_backend_parse(optarg, &backend) < 0)
+				cli_die_usage(PROG, "--backend is sleep or postgres, not '%s'", optarg);
+			break;
+		case 'd': db = optarg; break;
+		case 'p': cfg.pool = cli_flag_long(PROG, "--pool", optarg, 1, MAX_POOL); break;
+		case 'Q':
+			cfg.query_timeout_ms = cli_flag_long(PROG, "--query-timeout", optarg, 0, 3600000);
+			break;
 		case 'h': usage(); return 0;
 		default:
 			cli_die_usage(PROG, "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -160,6 +198,12 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cli_die_usage(PROG, "unexpected argument '%s'", argv[optind]);
+	if (backend == BACKEND_POSTGRES) {
+		if (pg_conninfo_init(&conninfo, db, cfg.query_timeout_ms, "lab-evented", why,
+				     sizeof why) < 0)
+			cli_die_usage(PROG, "--db '%s': %s", db, why);
+		cfg.db = &conninfo;
+	}
 	if (routes_count + 2 > METRICS_ROUTES) {
 		fprintf(stderr, "%s: route table too big for metrics (%zu routes)\n", PROG, routes_count);
 		return 2;
@@ -205,6 +249,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (cfg.db != NULL)
+		fprintf(stderr, "%s: backend postgres: pool %ld per worker x %d, query timeout %ld ms, "
+			"db '%s'\n", PROG, cfg.pool, cfg.workers, cfg.query_timeout_ms, db);
 	inet_ntop(AF_INET, &cfg.addr.sin_addr, host, sizeof host);
 	printf("listening on http://%s:%d\n", host, ntohs(cfg.addr.sin_port));
 	fflush(stdout);

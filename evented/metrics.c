@@ -5,7 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static const int statuses[METRICS_STATUSES] = { 200, 400, 404, 405, 408, 413, 431, 503, 505 };
+static const int statuses[METRICS_STATUSES] = { 200, 400, 404, 405, 408, 413, 431, 500,
+								  503, 504, 505 };
 
 /* Upper bounds in ns: a well-behaved loop lands in the first few (tens of µs);
  * /async_blocking pushes its neighbours' timers into the last ones. */
@@ -130,6 +131,12 @@ size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 		"their tasks slept (timers cancelled, nothing written).\n"
 		"# TYPE evented_requests_abandoned_total counter\nevented_requests_abandoned_total %llu\n",
 	    (unsigned long long)abandoned);
+	if (LOAD(&w[0]->db.size) > 0) {
+		const struct pg_stats *db[n];
+		for (int i = 0; i < n; i++)
+			db[i] = &w[i]->db;
+		pg_stats_render(&o, "evented", db, n);
+	}
 	textbuf_printf(&o, "# HELP evented_workers Event loops serving the port.\n"
 		"# TYPE evented_workers gauge\nevented_workers %d\n", n);
 	return textbuf_len(&o);

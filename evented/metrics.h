@@ -9,13 +9,14 @@
 #ifndef METRICS_H
 #define METRICS_H
 
+#include "pg_task.h"
 #include "routes.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define METRICS_ROUTES 16  /* route table slots, then "/metrics", then "other" */
-#define METRICS_STATUSES 9 /* 200 400 404 405 408 413 431 503 505 */
+#define METRICS_STATUSES 11 /* 200 400 404 405 408 413 431 500 503 504 505 */
 #define METRICS_BUCKETS 17 /* timer lateness upper bounds, +Inf kept apart */
 
 struct metrics {
@@ -28,6 +29,7 @@ struct metrics {
 	int64_t lateness_max_ns;
 	uint64_t accept_pauses;      /* accept stopped for descriptor exhaustion or --max-conns */
 	uint64_t abandoned;          /* requests whose client hung up before the answer */
+	struct pg_stats db;          /* the worker's connection pool (size 0: none) */
 };
 
 static inline void metrics_add(int64_t *gauge, int64_t delta)

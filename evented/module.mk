@@ -1,12 +1,12 @@
 # evented/: bin/evented, the epoll server, and its tests.
 EVENTED_SRC := evented/loop.c evented/http_conn.c evented/executor.c evented/offload.c \
-	evented/metrics.c evented/server.c evented/main.c
+	evented/metrics.c evented/server.c evented/main.c evented/db_pool.c shared/pg_task.c
 EVENTED_OBJ := $(EVENTED_SRC:%.c=build/%.o)
 
 PROGRAMS += bin/evented
 bin/evented: $(EVENTED_OBJ) $(SHARED_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lhttp_parser
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lhttp_parser $(PG_LIBS)
 
 UNIT_TESTS += build/tests/test_http_conn
 build/tests/test_http_conn: build/san/tests/test_http_conn.o build/san/evented/http_conn.o \

@@ -216,23 +216,32 @@ static void respond_error(struct conn *c, int status, const char *why, int slot)
 
 /* ---- requests ---- */
 
+/* The route's body, or the JSON error of a plan that failed (the database
+ * unreachable or too slow): an answer like any other, so the connection stays. */
 static void finish_request(struct conn *c)
 {
 	struct worker *w = c->w;
 	const struct http_req *req = &c->http.req;
 	const char *body = req->route->body;
-
+	int status = c->exec.status ? c->exec.status : 200;
+	char error[PG_WHY_MAX + 64];
+	size_t len = strlen(body);
 	const struct canned *k;
 
 	c->in_flight = 0;
 	metrics_add(&w->metrics.requests_in_flight, -1);
-	if (!req->head && req->keep_alive && !w->draining && !req->http10 &&
-	    (k = canned_for(w, req->route)) != NULL)
-		respond_canned(c, k);
-	else
-		respond(c, 200, "application/json", body, strlen(body), req->head,
+	if (status != 200) {
+		len = http_error_body(error, sizeof error, c->exec.why);
+		respond(c, status, "application/json", error, len, req->head,
 			req->keep_alive && !w->draining, req->http10);
-	metrics_request(&w->metrics, metrics_slot(req->route, 0), 200);
+	} else if (!req->head && req->keep_alive && !w->draining && !req->http10 &&
+		   (k = canned_for(w, req->route)) != NULL) {
+		respond_canned(c, k);
+	} else {
+		respond(c, 200, "application/json", body, len, req->head,
+			req->keep_alive && !w->draining, req->http10);
+	}
+	metrics_request(&w->metrics, metrics_slot(req->route, 0), status);
 }
 
 static void on_exec_done(struct exec *ex)
@@ -277,14 +286,9 @@ static int start_request(struct conn *c)
 	c->in_flight = 1;
 	metrics_add(&w->metrics.requests_in_flight, 1);
 	rc = exec_start(&c->exec, req->route, req->ms, req->cpu_ms);
-	if (rc == 1) {
+	if (rc != 0) {
+		/* Done at once: ms=0, the blocking plan, or a failure (status set). */
 		finish_request(c);
-		return 1;
-	}
-	if (rc < 0) {
-		c->in_flight = 0;
-		metrics_add(&w->metrics.requests_in_flight, -1);
-		respond_error(c, 503, "out of memory", metrics_slot(req->route, 0));
 		return 1;
 	}
 	c->state = BUSY;
@@ -553,7 +557,8 @@ static void conn_open(struct worker *w, int fd)
 	c->events = EPOLLIN | EPOLLRDHUP;
 	timer_init(&c->timer, on_conn_timer);
 	http_conn_init(&c->http, w->cfg->task_ms, w->cfg->task_cpu_ms);
-	exec_init(&c->exec, &w->loop, &w->offload, &w->metrics, on_exec_done);
+	exec_init(&c->exec, &w->loop, &w->offload, &w->metrics, w->cfg->db ? &w->db : NULL,
+		  on_exec_done);
 	if (loop_watch(&w->loop, &c->io, c->events) < 0) {
 		close(fd);
 		free(c);
@@ -699,6 +704,9 @@ int worker_listen(struct worker *w, const struct server_config *cfg, int id,
 			strerror(errno));
 		goto fail;
 	}
+	if (cfg->db != NULL && db_pool_init(&w->db, &w->loop, cfg->db, (int)cfg->pool,
+					    cfg->query_timeout_ms, &w->metrics.db, id) < 0)
+		goto fail;
 	if (listen(w->listen_io.fd, 65535) < 0) { /* the kernel caps it at somaxconn */
 		fprintf(stderr, "evented: listen %s:%d: %s\n", host, ntohs(cfg->addr.sin_port),
 			strerror(errno));
@@ -721,6 +729,7 @@ fail:
 	if (w->wake_io.fd >= 0)
 		close(w->wake_io.fd);
 	w->listen_io.fd = w->wake_io.fd = -1;
+	db_pool_free(&w->db);
 	loop_free(&w->loop);
 	free(w->canned);
 	w->canned = NULL;
@@ -761,6 +770,7 @@ void *worker_run(void *arg)
 	if (w->listen_io.fd >= 0)
 		close(w->listen_io.fd);
 	close(w->wake_io.fd);
+	db_pool_free(&w->db);
 	loop_free(&w->loop);
 	free(w->canned);
 	w->canned = NULL;

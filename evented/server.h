@@ -20,9 +20,11 @@
 #ifndef SERVER_H
 #define SERVER_H
 
+#include "db_pool.h"
 #include "loop.h"
 #include "metrics.h"
 #include "offload.h"
+#include "pg_task.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -37,6 +39,9 @@ struct server_config {
 	long max_conns;         /* per worker */
 	long header_timeout_ms;
 	long idle_timeout_ms;
+	const struct pg_conninfo *db; /* --backend postgres; NULL: tasks are timers */
+	long pool;                    /* connections per worker */
+	long query_timeout_ms;
 };
 
 #define SERVER_READ_BUF 65536
@@ -68,6 +73,7 @@ struct worker {
 	struct conn *dead;           /* closed this batch, freed after it */
 	long nconns;
 	struct metrics metrics;
+	struct db_pool db;           /* this loop's connections, with --backend postgres */
 	pthread_t thread;
 	int64_t date_sec;            /* the Date header, formatted once a second */
 	char date[40];

@@ -80,10 +80,12 @@ void pg_quiet(PGconn *c)
 	PQsetNoticeProcessor(c, drop_notice, NULL);
 }
 
-int pg_connect_error(const PGconn *conn, char *why, size_t cap)
+int pg_conn_error(const PGconn *conn, const char *prefix, char *why, size_t cap)
 {
-	one_line(why, cap, "database unreachable: ",
-		 conn ? PQerrorMessage(conn) : "out of memory");
+	char head[64];
+
+	snprintf(head, sizeof head, "%s: ", prefix);
+	one_line(why, cap, head, conn ? PQerrorMessage(conn) : "out of memory");
 	return 503;
 }
 

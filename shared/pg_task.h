@@ -83,8 +83,9 @@ int pg_task_result(const PGresult *res, const PGconn *conn, long query_timeout_m
  * the next query's error. */
 void pg_quiet(PGconn *c);
 
-/* The status for a connection that could not be made (503) and its reason. */
-int pg_connect_error(const PGconn *conn, char *why, size_t cap);
+/* 503, with "PREFIX: libpq's message" in why: for a connection that could not
+ * be made ("database unreachable") or was lost ("database connection lost"). */
+int pg_conn_error(const PGconn *conn, const char *prefix, char *why, size_t cap);
 
 static inline void pg_stats_add(int64_t *gauge, int64_t delta)
 {

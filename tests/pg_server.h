@@ -12,6 +12,8 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 struct side {
 	const char *prog;     /* "blocking" */
@@ -21,6 +23,7 @@ struct side {
 
 static const struct side sides[] = {
 	{ "blocking", "blocking", WORLD_BLOCKING },
+	{ "evented", "evented", WORLD_EVENTED },
 };
 #define NSIDES (sizeof sides / sizeof sides[0])
 
@@ -42,8 +45,12 @@ static int teardown_own(void **state)
 	return 0;
 }
 
+static double series(const struct side *s, const char *name);
+
 /* Starts s's server against db with --pool pool, 100 ms tasks, and one more
- * flag when extra_flag is not NULL. Returns proc_start's result. */
+ * flag when extra_flag is not NULL; against the test's own cluster, waits
+ * (up to 20 s) until the pool has opened every connection, as make compare
+ * does, so timings start with the pool ready. Returns proc_start's result. */
 static int start_side(const struct side *s, const char *db, const char *pool,
 		      const char *extra_flag, const char *extra_value)
 {
@@ -65,7 +72,14 @@ static int start_side(const struct side *s, const char *db, const char *pool,
 	if (extra_flag)
 		argv[n++] = (char *)extra_flag, argv[n++] = (char *)extra_value;
 	argv[n] = NULL;
-	return proc_start(&own, argv);
+	if (proc_start(&own, argv) < 0)
+		return -1;
+	for (int i = 0; i < 400 && db == pg.conninfo; i++) {
+		if (series(s, "db_connects_total") >= atoi(pool))
+			break;
+		usleep(50 * 1000);
+	}
+	return 0;
 }
 
 /* PREFIX_name from the running server's /metrics, -1 when absent. */

@@ -190,12 +190,59 @@ static void slow_query_gets_504(void **state)
 	}
 }
 
+/* Clients that hang up while their queries run or wait for a connection: the
+ * queries finish without them, every connection comes back, none leaks. */
+static void hangups_leave_the_pool_whole(void **state)
+{
+	char req[256], path[256];
+	static struct http_resp r;
+	int fds[8];
+	(void)state;
+
+	for (size_t k = 0; k < NSIDES; k++) {
+		const struct side *s = &sides[k];
+		double in_use, waiters;
+
+		assert_int_equal(start_side(s, pg.conninfo, "2", NULL, NULL), 0);
+		snprintf(req, sizeof req, "GET %s?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n",
+			 route_with(s->world, PLAN_SEQUENTIAL)->path);
+		for (int i = 0; i < 8; i++) {
+			fds[i] = http_connect(own.port);
+			assert_true(fds[i] >= 0);
+			assert_int_equal(http_send(fds[i], req, strlen(req)), 0);
+		}
+		usleep(150 * 1000);
+		for (int i = 0; i < 8; i++)
+			close(fds[i]);
+		/* The two running queries end within 300 ms; the waiters' queries
+		 * (evented drops them, blocking's threads run them out) after. */
+		for (int i = 0; i < 100; i++) {
+			in_use = series(s, "db_pool_in_use");
+			waiters = series(s, "db_pool_waiters");
+			if (in_use == 0 && waiters == 0)
+				break;
+			usleep(50 * 1000);
+		}
+		snprintf(path, sizeof path, "%s?ms=10", route_with(s->world, PLAN_SEQUENTIAL)->path);
+		assert_int_equal(http_get(own.port, path, &r, 10000), 0);
+		rel_record(s->prog, "8 clients hang up mid-query on a pool of 2", 8,
+			   "pool back to %.0f in use, %.0f waiting; %.0f connects in all; next "
+			   "request %d", in_use, waiters, series(s, "db_connects_total"), r.status);
+		assert_int_equal(in_use, 0);
+		assert_int_equal(waiters, 0);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(series(s, "db_connects_total"), 2);
+		assert_int_equal(proc_stop(&own, SIGTERM, 10000), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(unreachable_at_start_answers_503, teardown_own),
 		cmocka_unit_test_teardown(stopped_mid_run_503_then_reconnects, teardown_own),
 		cmocka_unit_test_teardown(slow_query_gets_504, teardown_own),
+		cmocka_unit_test_teardown(hangups_leave_the_pool_whole, teardown_own),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown_cluster);
 }

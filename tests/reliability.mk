@@ -69,7 +69,7 @@ $(ASAN_BIN)/blocking: $(BLOCKING_SAN_OBJ) $(SHARED_SAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lcivetweb $(PG_LIBS)
 $(ASAN_BIN)/evented: $(EVENTED_SRC:%.c=build/san/%.o) $(SHARED_SAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lhttp_parser
+	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lhttp_parser $(PG_LIBS)
 $(ASAN_BIN)/load: $(LOAD_SRC:%.c=build/san/%.o) $(SHARED_SAN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) $(LOAD_LIBS)
@@ -88,7 +88,7 @@ $(TSAN_BIN)/load: $(LOAD_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/tsan/%.o
 	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) $(LOAD_LIBS)
 $(TSAN_BIN)/evented: $(EVENTED_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/tsan/%.o)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) -lhttp_parser
+	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) -lhttp_parser $(PG_LIBS)
 # The TSan folder also needs the programs that are not TSan-built: the plain ones.
 $(TSAN_BIN)/report: $(TSAN_BIN)/%: bin/%
 	@mkdir -p $(@D)
