@@ -265,8 +265,11 @@ struct sweep_route {
 	double users[RUN_DIR_MAX_SCENARIOS], m_avg[RUN_DIR_MAX_SCENARIOS],
 		m_rps[RUN_DIR_MAX_SCENARIOS], s_avg[RUN_DIR_MAX_SCENARIOS],
 		s_rps[RUN_DIR_MAX_SCENARIOS];
+	/* what a thread costs: resident KiB per user and the server's threads,
+	 * NAN where the run did not record them */
+	double kib_per_user[RUN_DIR_MAX_SCENARIOS], threads[RUN_DIR_MAX_SCENARIOS];
 	double cu[200], cr[200], cx[200];
-	int nc;
+	int nc, has_memory;
 };
 
 static int sweep_collect(const struct run_dir *rd, const struct prediction *pred,
@@ -293,6 +296,9 @@ static int sweep_collect(const struct run_dir *rd, const struct prediction *pred
 		r->m_rps[r->n] = m->rps;
 		r->s_avg[r->n] = p->reqs ? p->sum_ms / (double)p->reqs : NAN;
 		r->s_rps[r->n] = p->rps;
+		r->kib_per_user[r->n] = s->rss_kb >= 0 ? s->rss_kb / s->users : NAN;
+		r->threads[r->n] = s->server_threads >= 0 ? s->server_threads : NAN;
+		r->has_memory |= s->rss_kb >= 0;
 		r->n++;
 		int max_users = 1;
 		for (int j = 0; j < r->n; j++)
@@ -313,6 +319,38 @@ static int sweep_collect(const struct run_dir *rd, const struct prediction *pred
 	return nsw;
 }
 
+/* sweep_mem.svg: each route's resident memory per user against users, its
+ * threads on the right-hand axis: a thread per user beside a loop's
+ * connections. Returns 1 when drawn, 0 when no scenario recorded memory. */
+static int sweep_memory(struct sweep_route *sw, int nsw, int w, const char *dir)
+{
+	struct svg_series ser[SWEEP_MAX_ROUTES][2];
+	struct svg_panel pan[SWEEP_MAX_ROUTES];
+	static char title[SWEEP_MAX_ROUTES][300];
+	int any = 0;
+	for (int k = 0; k < nsw; k++) {
+		struct sweep_route *r = &sw[k];
+		any |= r->has_memory;
+		ser[k][0] = (struct svg_series){ "resident KiB per user", SVG_MEASURED, 0, 2, 0,
+						 r->users, r->kib_per_user, (size_t)r->n };
+		ser[k][1] = (struct svg_series){ "server threads", SVG_USERS, 0, 2, 1, r->users,
+						 r->threads, (size_t)r->n };
+		snprintf(title[k], sizeof title[k], "%s: server memory per user against users",
+			 r->route->path);
+		/* log users: 100 to 10,000 users spread evenly */
+		pan[k] = (struct svg_panel){ title[k], { "users", 0, 0, 1 },
+					     { "KiB per user", 0, 0, 0 },
+					     { "threads", 0, 0, 0 }, ser[k], 2 };
+	}
+	if (!any)
+		return 0;
+	FILE *f = open_in(dir, "sweep_mem.svg");
+	if (!f)
+		return -1;
+	svg_lines(f, "server memory per user and threads against users", pan, (size_t)nsw, w);
+	return fclose(f) == 0 ? 1 : -1;
+}
+
 static int sweep(const struct run_dir *rd, const struct prediction *pred, const char *dir)
 {
 	static struct sweep_route sw[SWEEP_MAX_ROUTES];
@@ -329,11 +367,12 @@ static int sweep(const struct run_dir *rd, const struct prediction *pred, const 
 		FILE *f = open_in(dir, name);
 		if (!f)
 			return -1;
-		fprintf(f, "# %s: users measured_avg_ms measured_rps simulated_avg_ms simulated_rps\n",
-			r->route->path);
+		fprintf(f, "# %s: users measured_avg_ms measured_rps simulated_avg_ms simulated_rps "
+			"kib_per_user server_threads\n", r->route->path);
 		for (int j = 0; j < r->n; j++)
-			fprintf(f, "%g %.6g %.6g %.6g %.6g\n", r->users[j], r->m_avg[j], r->m_rps[j],
-				r->s_avg[j], r->s_rps[j]);
+			fprintf(f, "%g %.6g %.6g %.6g %.6g %.6g %.6g\n", r->users[j], r->m_avg[j],
+				r->m_rps[j], r->s_avg[j], r->s_rps[j], r->kib_per_user[j],
+				r->threads[j]);
 		if (fclose(f) != 0)
 			return -1;
 		for (int c = 0; c < 2; c++) {
@@ -366,7 +405,8 @@ static int sweep(const struct run_dir *rd, const struct prediction *pred, const 
 		if (fclose(f) != 0)
 			return -1;
 	}
-	return 2;
+	int mem = sweep_memory(sw, nsw, w, dir);
+	return mem < 0 ? -1 : 2 + mem;
 }
 
 int charts_draw(const struct run_dir *rd, const struct prediction *pred, const char *dir)

@@ -10,6 +10,8 @@
  *   sweep_lat.svg, sweep_rps.svg  latency and throughput against users, a panel
  *                 per route, with the model's curves (only when the run has
  *                 SWEEP=1 scenarios; sweepK.dat)
+ *   sweep_mem.svg the same routes' resident memory per user and threads
+ *                 against users (when the sweep recorded SERVER_RSS_KB)
  * Running bin/report on the run folder again redraws them.
  *
  * charts_draw returns how many charts it drew, or -1 when a file could not be

@@ -605,6 +605,8 @@ static void write_markdown(FILE *f, const struct run_dir *rd, const struct predi
 			"![throughput vs users](charts/sweep_rps.svg)\n\n");
 	if (has_memory(rd)) {
 		fprintf(f, "## What a thread costs: server memory under load\n\n");
+		if (sweeps && exists(charts, "sweep_mem.svg"))
+			fprintf(f, "![memory per user vs users](charts/sweep_mem.svg)\n\n");
 		memory_table(f, rd, 0);
 	}
 	for (size_t i = 0; i < rd->n; i++) {
@@ -759,6 +761,8 @@ static void write_html(FILE *f, const struct run_dir *rd, const struct predictio
 	}
 	if (has_memory(rd)) {
 		fputs("<h2>What a thread costs: server memory under load</h2>\n", f);
+		if (sweeps && exists(charts, "sweep_mem.svg"))
+			html_svg(f, charts, "sweep_mem.svg");
 		memory_table(f, rd, 1);
 	}
 	for (size_t i = 0; i < rd->n; i++) {
