@@ -57,6 +57,10 @@ static void usage(FILE *f)
 		"                     among the processes, a queue each  [one queue]\n"
 		"  --order O          fifo, lifo (anyio's thread limiter) or random:\n"
 		"                     the order a process serves its waiters  [fifo]\n"
+		"  --pool N           --backend postgres: connections (blocking: in all;\n"
+		"                     evented: per worker)        [0: never binds]\n"
+		"  --query-ms MS      one query's round trip, added to each task   [0]\n"
+		"  --max-connections N  PostgreSQL's cap on every connection  [0: none]\n"
 
 		"  --help             this text\n"
 		"\n"
@@ -120,7 +124,7 @@ int main(int argc, char **argv)
 {
 	enum { O_PREDICT = 256, O_USERS, O_RATE, O_TIME, O_TASK, O_THREADS, O_HELPERS,
 	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_CPU, O_CORES, O_OFFLOAD,
-	       O_HELP };
+	       O_POOL, O_QUERY_MS, O_MAX_CONNS, O_HELP };
 	static const struct option opts[] = {
 		{ "predict", no_argument, NULL, O_PREDICT },
 		{ "users", required_argument, NULL, O_USERS },
@@ -138,6 +142,9 @@ int main(int argc, char **argv)
 		{ "task-cpu-ms", required_argument, NULL, O_CPU },
 		{ "cores", required_argument, NULL, O_CORES },
 		{ "offload-threads", required_argument, NULL, O_OFFLOAD },
+		{ "pool", required_argument, NULL, O_POOL },
+		{ "query-ms", required_argument, NULL, O_QUERY_MS },
+		{ "max-connections", required_argument, NULL, O_MAX_CONNS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -176,6 +183,11 @@ int main(int argc, char **argv)
 		case O_CPU: sc.cpu_ms = parse_double("--task-cpu-ms", optarg, 0, ROUTE_CPU_MS_MAX); break;
 		case O_CORES: sc.cores = parse_int("--cores", optarg, 1, 4096); break;
 		case O_OFFLOAD: sc.offload_threads = parse_int("--offload-threads", optarg, 1, 4096); break;
+		case O_POOL: sc.pool = parse_int("--pool", optarg, 0, 1000000); break;
+		case O_QUERY_MS: sc.query_ms = parse_double("--query-ms", optarg, 0, 1e6); break;
+		case O_MAX_CONNS:
+			sc.max_connections = parse_int("--max-connections", optarg, 0, 1000000);
+			break;
 		case O_HELP: usage(stdout); return 0;
 		default:
 			cli_die_usage(prog, "unknown or incomplete option \"%s\"", argv[optind - 1]);

@@ -38,9 +38,13 @@ static double request_cpu_ms(const struct model_scenario *sc, double *route_cpu)
 static double waits_ms(const struct model_scenario *sc)
 {
 	const struct route *r = sc->route;
+	/* with a database a task that waits is a query: its round trip too
+	 * (a CPU route's pure work, wait 0, sends none) */
 	if (r->cpu != CPU_NONE)
-		return r->tasks * sc->wait_ms + sc->overhead_ms;
-	return route_critical_tasks(r, sc->helpers) * sc->task_ms + sc->overhead_ms;
+		return r->tasks * (sc->wait_ms + (sc->wait_ms > 0 ? sc->query_ms : 0)) +
+		       sc->overhead_ms;
+	return route_critical_tasks(r, sc->helpers) * (sc->task_ms + sc->query_ms) +
+	       sc->overhead_ms;
 }
 
 double model_service_ms(const struct model_scenario *sc)
@@ -49,11 +53,31 @@ double model_service_ms(const struct model_scenario *sc)
 	return waits_ms(sc) + request_cpu_ms(sc, &route_cpu);
 }
 
+int model_conns_per_request(const struct route *r)
+{
+	int per = r->plan == PLAN_GATHER || r->plan == PLAN_THREAD_FANOUT ? r->concurrency : 1;
+	if (r->plan == PLAN_DATAFLOW) {
+		per = 0; /* the tasks that need nothing start together */
+		for (int i = 0; i < r->tasks; i++)
+			per += r->deps[i] == 0;
+	}
+	if (per > r->tasks)
+		per = r->tasks;
+	return per < 1 ? 1 : per;
+}
+
 int model_capacity(const struct model_scenario *sc, int *unbounded)
+{
+	return model_capacity_pool(sc, unbounded, NULL);
+}
+
+int model_capacity_pool(const struct model_scenario *sc, int *unbounded, int *pool_binds)
 {
 	const struct route *r = sc->route;
 	int c;
 	*unbounded = 0;
+	if (pool_binds)
+		*pool_binds = 0;
 	if (r->world == WORLD_BLOCKING) {
 		c = sc->threads;
 		/* A fanned-out request holds min(tasks, concurrency) helpers at once;
@@ -71,6 +95,23 @@ int model_capacity(const struct model_scenario *sc, int *unbounded)
 	} else {
 		c = sc->users;   /* timers hold no server: every user is served at once */
 		*unbounded = 1;
+	}
+	if (sc->pool > 0 && r->plan != PLAN_BLOCKING_LOOP) {
+		/* Every connection is a PostgreSQL backend: the cap holds for the
+		 * event loop as much as for threads. (The blocking mistake runs one
+		 * query at a time per worker whatever the pool.) */
+		long conns = r->world == WORLD_BLOCKING ? sc->pool : (long)sc->pool * sc->workers;
+		if (sc->max_connections > 0 && conns > sc->max_connections)
+			conns = sc->max_connections;
+		long by_pool = conns / model_conns_per_request(r);
+		if (by_pool < 1)
+			by_pool = 1;
+		if (by_pool < c) {
+			c = (int)by_pool;
+			*unbounded = 0;
+			if (pool_binds)
+				*pool_binds = 1;
+		}
 	}
 	return c < 1 ? 1 : c;
 }
@@ -135,6 +176,12 @@ int model_process_capacity(const struct model_scenario *sc, int p, int *unbounde
 	one.helpers = sc->helpers > 0 ? share(sc->helpers, sc->nsplit, p) : sc->helpers;
 	one.workers = share(sc->workers, sc->nsplit, p);
 	one.users = sc->split[p];
+	/* blocking's one pool and PostgreSQL's cap are shared like threads; an
+	 * evented pool is per worker already */
+	if (sc->route->world == WORLD_BLOCKING && sc->pool > 0)
+		one.pool = share(sc->pool, sc->nsplit, p);
+	if (sc->max_connections > 0)
+		one.max_connections = share(sc->max_connections, sc->nsplit, p);
 	return model_capacity(&one, unbounded);
 }
 
@@ -181,14 +228,20 @@ int model_network_of(const struct model_scenario *sc, struct model_network *net)
 	cpu = request_cpu_ms(sc, &route_cpu);
 	net->think_ms = (sc->wait_min_s + sc->wait_max_s) / 2 * 1e3;
 	add_station(net, "waits", MODEL_DELAY, 0, waits_ms(sc));
-	int cap = model_capacity(sc, &unbounded);
+	int pool_binds, cap = model_capacity_pool(sc, &unbounded, &pool_binds);
 	if (r->world == WORLD_BLOCKING || r->plan == PLAN_BLOCKING_LOOP) {
 		/* held from the request's start to its end, CPU included */
 		net->cap = cap;
-		net->cap_name = r->world == WORLD_BLOCKING ? "threads" : "the loop";
+		net->cap_name = pool_binds ? "the pool" :
+			r->world == WORLD_BLOCKING ? "threads" : "the loop";
 		if (cpu > 0)
 			add_station(net, "CPU", MODEL_QUEUE, cores, cpu);
 		return 0;
+	}
+	if (pool_binds) {
+		/* database connections held for the whole request, as threads are */
+		net->cap = cap;
+		net->cap_name = "the pool";
 	}
 	/* An event loop runs one callback at a time: CPU inside it is a queue with
 	 * one server per worker (each on a core of its own while workers <= cores).
@@ -372,7 +425,7 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 		out->service_ms += net->st[k].demand_ms;
 	out->think_ms = z;
 	out->cpu_ms = request_cpu_ms(sc, &route_cpu);
-	out->capacity = model_capacity(sc, &out->unbounded);
+	out->capacity = model_capacity_pool(sc, &out->unbounded, &out->pool_binds);
 
 	if (sc->nsplit <= 1) {
 		x = network_x(net, n);
@@ -441,7 +494,16 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 			 "callback at a time" : strcmp(s->name, "the pool") == 0 ?
 			 "from the offload pool's threads" : "from the cores",
 			 s->servers, s->servers, s->demand_ms);
-	} else if (out->bound == MODEL_BOUND_USERS && out->unbounded)
+	} else if (out->bound == MODEL_BOUND_CAPACITY && out->pool_binds)
+		snprintf(out->why, sizeof out->why,
+			 "the pool binds: %d users queue for connections enough for %d requests "
+			 "at once (%d per request), each held %.0f ms", n, out->capacity,
+			 model_conns_per_request(r), out->service_ms);
+	else if (out->bound == MODEL_BOUND_USERS && out->pool_binds)
+		snprintf(out->why, sizeof out->why,
+			 "users bind: %d users never fill the connections for %d requests at once",
+			 n, out->capacity);
+	else if (out->bound == MODEL_BOUND_USERS && out->unbounded)
 		snprintf(out->why, sizeof out->why,
 			 "users bind: timers hold no thread, so all %d users are served at once", n);
 	else if (out->bound == MODEL_BOUND_USERS)

@@ -83,6 +83,12 @@ struct model_scenario {
 	double server_cpu_ms; /* measured server CPU per request, route's included
 	                       * (SERVER_CPU_MS); < 0: unknown, the route's CPU only */
 	int offload_threads;  /* evented world: offload pool threads per worker */
+	/* --backend postgres (all 0 for the sleep backend): a request holds one
+	 * connection per task it runs at once, for its whole visit */
+	int pool;             /* connections: blocking's one pool, evented's per worker;
+			       * 0: large enough never to bind */
+	double query_ms;      /* one query's round trip beside its task's time (QUERY_RTT_MS) */
+	int max_connections;  /* PostgreSQL's cap on all of them (0: none) */
 	/* Users per worker process, as measured (their sum is users). nsplit <= 1:
 	 * one queue for the whole server. Otherwise threads, helpers (blocking) or
 	 * workers (evented) are divided evenly among nsplit processes, each with
@@ -131,6 +137,7 @@ struct model_steady {
 	double r_ms;          /* R */
 	enum model_bound bound;
 	const char *binding;  /* "users", "threads", "the loop", "the pool", "CPU" */
+	int pool_binds;       /* C is the connection pool's (or max_connections'), not threads' */
 	double cpu_ms;        /* CPU per request the model charges (route + overhead) */
 	double util[MODEL_MAX_STATIONS]; /* per station of the network: X D / servers */
 	struct model_network net;
@@ -159,13 +166,22 @@ struct model_run {
 	int seconds;          /* length of the two arrays above: ceil(run_time_s) */
 };
 
-/* Service time S of one request in ms: critical-path tasks x task_ms + overhead. */
+/* Service time S of one request in ms: critical-path tasks x (task_ms +
+ * query_ms) + overhead, and the CPU. */
 double model_service_ms(const struct model_scenario *sc);
 
 /* Capacity C: blocking = threads (fan-out also bounded by helpers / tasks at
  * once); evented = users (timers never hold a server) except the blocking-loop
- * mistake, where each worker serves one request at a time: C = workers. */
+ * mistake, where each worker serves one request at a time: C = workers.
+ * With a pool, C is also at most the connections (blocking: pool; evented:
+ * pool x workers; both capped by max_connections) over the connections one
+ * request holds at once (model_conns_per_request); *pool_binds (may be NULL)
+ * says the pool is what sets C. */
 int model_capacity(const struct model_scenario *sc, int *unbounded);
+int model_capacity_pool(const struct model_scenario *sc, int *unbounded, int *pool_binds);
+
+/* Connections one request of r holds at once: one per task it runs at once. */
+int model_conns_per_request(const struct route *r);
 
 /* The scenario as a network of stations (see the top). Returns 0, or -1
  * (EINVAL) for a scenario with no route. */

@@ -25,16 +25,20 @@ comma := ,
 # SPLIT=A,B users per worker process, ORDER=fifo|lifo|random: see bin/report --help)
 # `make predict PROFILE=seed` (or quick, smoke; any of USERS= SPAWN_RATE= RUN_TIME=
 # TASK_MS= THREADS= WORKERS= overrides): the tables the load tests should print.
+# BACKEND=postgres adds QUERY_MS per task (default 0.3: a ?ms=0 query round trip
+# measured on the lab's machine; make compare measures its own) and POOL=N the
+# connection pool (blocking: in all; evented: per worker).
 .PHONY: predict
 predict: bin/report
 	@$(if $(PROFILE_$(PROFILE)_USERS),,echo "make predict: unknown PROFILE=$(PROFILE) (quick, seed, smoke, c10k)" >&2; exit 2;)
-	@echo "make predict: PROFILE=$(PROFILE) users=$(call profile_get,USERS) spawn_rate=$(call profile_get,SPAWN_RATE)/s run_time=$(call profile_get,RUN_TIME)s task_ms=$(call profile_get,TASK_MS) threads=$(call profile_get,THREADS) workers=$(call profile_get,WORKERS)"
+	@echo "make predict: PROFILE=$(PROFILE) users=$(call profile_get,USERS) spawn_rate=$(call profile_get,SPAWN_RATE)/s run_time=$(call profile_get,RUN_TIME)s task_ms=$(call profile_get,TASK_MS) threads=$(call profile_get,THREADS) workers=$(call profile_get,WORKERS)$(if $(filter postgres,$(BACKEND)), backend=postgres pool=$(or $(POOL),unbounded) query_ms=$(or $(QUERY_MS),0.3))"
 	@bin/report --predict --users $(call profile_get,USERS) \
 		--spawn-rate $(call profile_get,SPAWN_RATE) --run-time $(call profile_get,RUN_TIME) \
 		--task-ms $(call profile_get,TASK_MS) --threads $(if $(filter users,$(call profile_get,THREADS)),$(call profile_get,USERS),$(call profile_get,THREADS)) \
 		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) \
 		$(if $(SPLIT),--split $(SPLIT)) $(if $(ORDER),--order $(ORDER)) \
 		--task-cpu-ms $(call profile_get,TASK_CPU_MS) --cores $(shell nproc) \
+		$(if $(filter postgres,$(BACKEND)),--query-ms $(or $(QUERY_MS),0.3) $(if $(POOL),--pool $(POOL))) \
 		$(or $(CLASSES),$(subst $(comma), ,$(SCENARIOS)))
 
 UNIT_TESTS += build/tests/test_report_input

@@ -86,6 +86,17 @@ void prediction_print(FILE *f, const struct prediction *p)
 			fprintf(f, "%s%d", i ? "/" : " ", p->sc.nsplit > 1 ? p->sc.split[i] : p->sc.users);
 		fprintf(f, ", waiters served %s\n", model_order_name(p->sc.order));
 	}
+	if (p->sc.pool > 0 || p->sc.query_ms > 0) {
+		fprintf(f, "    postgres: ");
+		if (p->sc.pool > 0)
+			fprintf(f, "pool %d%s, ", p->sc.pool,
+				r->world == WORLD_EVENTED ? " per worker" : "");
+		else
+			fprintf(f, "pool never binds, ");
+		fprintf(f, "%d connection%s per request, query round trip %.3f ms\n",
+			model_conns_per_request(r), model_conns_per_request(r) == 1 ? "" : "s",
+			p->sc.query_ms);
+	}
 	locust_print_stats(f, &p->row, 1, &p->total);
 	fputc('\n', f);
 	locust_print_percentiles(f, &p->row, 1, &p->total);

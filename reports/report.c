@@ -239,6 +239,20 @@ static void tell(const struct scenario *s, const struct prediction *p, struct co
 	const struct model_steady *st = &p->steady;
 	const struct route *r = s->route;
 	double tasks_ms = r->tasks * s->task_ms;
+	if (st->pool_binds && st->bound == MODEL_BOUND_CAPACITY) {
+		int conns = s->pool * (r->world == WORLD_EVENTED ? s->workers : 1);
+		snprintf(c->story, sizeof c->story,
+			 "The pool binds: each task is a PostgreSQL query on a connection from the "
+			 "pool, and %d connection%s (pool %d%s) serve %d request%s at once (%d "
+			 "each). %s or not, %d users queue for them: throughput is C/S = %.2f "
+			 "req/s and latency about N*S/C = %.0f ms. The pool is the new thread pool.",
+			 conns, conns == 1 ? "" : "s", s->pool,
+			 r->world == WORLD_EVENTED ? " per worker" : "", st->capacity,
+			 st->capacity == 1 ? "" : "s", model_conns_per_request(r),
+			 r->world == WORLD_EVENTED ? "Event loop" : "Threads", s->users, st->x_per_s,
+			 st->r_ms);
+		return;
+	}
 	if (r->cpu != CPU_NONE) {
 		tell_cpu(s, p, c);
 		return;
@@ -930,6 +944,9 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		sc.order = s->order;
 		sc.cores = s->cores;
 		sc.offload_threads = s->offload_threads;
+		sc.pool = s->pool;
+		sc.query_ms = s->query_ms;
+		sc.max_connections = s->max_connections;
 		sc.cpu_ms = s->task_cpu_ms;
 		sc.server_cpu_ms = s->server_cpu_ms;
 		if (prediction_make(&pred[made], &sc) < 0) {

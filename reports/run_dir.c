@@ -454,6 +454,31 @@ static int load_measured(const struct env *e, struct scenario *s, char *err, siz
 	return env_number(e, "SERVER_CPU_MS", -1, &s->server_cpu_ms, err, cap) < 0 ? -1 : 0;
 }
 
+/* BACKEND (sleep or postgres, optional); with postgres POOL (required),
+ * QUERY_RTT_MS and MAX_CONNECTIONS (optional, 0). A sleep run keeps pool 0. */
+static int load_backend(const struct env *e, struct scenario *s, char *err, size_t cap)
+{
+	int line = 0;
+	const char *backend = env_get(e, "BACKEND", &line);
+	double v;
+
+	if (!backend || strcmp(backend, "sleep") == 0)
+		return 0;
+	if (strcmp(backend, "postgres") != 0) {
+		snprintf(err, cap, "%s:%d: BACKEND: expected sleep or postgres, found \"%s\"",
+			 e->path, line, backend);
+		return -1;
+	}
+	if (env_number(e, "POOL", NAN, &v, err, cap) < 0)
+		return -1;
+	s->pool = (int)v;
+	if (env_number(e, "QUERY_RTT_MS", 0, &s->query_ms, err, cap) < 0 ||
+	    env_number(e, "MAX_CONNECTIONS", 0, &v, err, cap) < 0)
+		return -1;
+	s->max_connections = (int)v;
+	return 0;
+}
+
 static int load_scenario(struct scenario *s, char *err, size_t cap)
 {
 	char path[1100];
@@ -516,7 +541,7 @@ static int load_scenario(struct scenario *s, char *err, size_t cap)
 		snprintf(err, cap, "%s: USERS must be at least 1", path);
 		return -1;
 	}
-	if (load_measured(&e, s, err, cap) < 0)
+	if (load_measured(&e, s, err, cap) < 0 || load_backend(&e, s, err, cap) < 0)
 		return -1;
 
 	snprintf(path, sizeof path, "%s/load_stats.csv", s->dir);

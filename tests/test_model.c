@@ -614,10 +614,91 @@ static void cpu_simulation_meets_mva(void **state)
 	}
 }
 
+/* With the postgres backend the pool is a server like threads: the tightest of
+ * threads, pool and max_connections, over the connections a request holds at
+ * once; each task's query round trip joins the service time. */
+static void the_pool_binds(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 250, 500, 1000, 15);
+	struct model_steady st;
+
+	sc.pool = 20;
+	sc.query_ms = 0.5;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 20); /* below 80 threads */
+	assert_true(st.pool_binds);
+	assert_string_equal(st.binding, "the pool");
+	assert_float_equal(st.service_ms, 3 * 250.5, 1e-9);
+	assert_float_equal(st.x_per_s, 20 / 0.7515, 1e-6);
+	assert_non_null(strstr(st.why, "the pool binds"));
+	sc.pool = 320;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 80); /* the threads bind again */
+	assert_false(st.pool_binds);
+	assert_string_equal(st.binding, "threads");
+	/* a fan-out holds a connection per helper task: 30 / 3 */
+	sc = scenario("SyncParallelUser", 250, 500, 1000, 15);
+	sc.pool = 30;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 10);
+
+	/* evented: pool per worker x workers / connections a request holds */
+	sc = scenario("AsyncIndependentUser", 250, 500, 1000, 15);
+	sc.pool = 20;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 40);
+	assert_false(st.unbounded);
+	assert_true(st.pool_binds);
+	assert_float_equal(st.x_per_s, 40 / 0.75, 1e-6);
+	sc = scenario("AsyncConcurrentUser", 250, 500, 1000, 15);
+	sc.pool = 3;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 2); /* 6 connections, 3 per request */
+	sc.pool = 1000;
+	sc.max_connections = 300;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 100); /* PostgreSQL's cap, not the pool */
+	/* a pool large enough leaves the users binding */
+	sc.max_connections = 0;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 500);
+	assert_int_equal(st.bound, MODEL_BOUND_USERS);
+	assert_false(st.pool_binds);
+	/* the blocking mistake is bound by its workers whatever the pool */
+	sc = scenario("AsyncBlockingUser", 250, 500, 1000, 15);
+	sc.pool = 1;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 2);
+	assert_false(st.pool_binds);
+}
+
+/* The simulation queues for the pool's connections as it does for threads:
+ * 40 connections, 751 ms each, 15 s: at most 40 x 15 / 0.751 requests, far
+ * below the ~9,500 the same users get from timers alone. */
+static void the_simulation_queues_for_the_pool(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("AsyncIndependentUser", 250, 500, 1000, 15);
+	struct model_run run, free_run;
+
+	sc.query_ms = 0.3;
+	assert_int_equal(model_simulate(&sc, &free_run), 0);
+	sc.pool = 20;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_true(run.reqs <= 40 * 15 / 0.7509 + 1);
+	assert_true(run.reqs >= 40 * (int)(14 / 0.7509));
+	assert_true(free_run.reqs > 9000);
+	model_run_free(&run);
+	model_run_free(&free_run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(few_users_are_served_at_once),
+		cmocka_unit_test(the_pool_binds),
+		cmocka_unit_test(the_simulation_queues_for_the_pool),
 		cmocka_unit_test(many_users_queue_for_threads),
 		cmocka_unit_test(wait_time_counts_in_the_user_bound),
 		cmocka_unit_test(plans_set_service_and_capacity),
