@@ -1,16 +1,36 @@
 """backends: what the servers' tasks wait on. A backend is started once per
-run, under the run's Procs (so it is stopped on every exit path with the
-rest); then, per scenario, it names the flags the server gets and the keys
-scenario.env records. `sleep` (the servers' timers) needs nothing. Adding a
-backend (a throwaway PostgreSQL cluster: start it, size each server's pool
-by the scenario) is one class and one line in BACKENDS.
+run, under the run's Procs, and stopped when the run ends (normally, on a
+failure or on Ctrl-C); per scenario it names the flags the server gets and the
+keys scenario.env records, and it may measure as a measure does (its begin,
+loaded... hooks run before the others'; see measures.py). `sleep` (the
+servers' timers) needs nothing; `postgres` is a throwaway PostgreSQL 15
+cluster (load/harness/pg_cluster.sh). Adding a backend is one class and one
+line in BACKENDS.
 """
+import math
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import calibrate
+import rundir
+
+PG_CLUSTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pg_cluster.sh")
+
+
+class BackendError(Exception):
+    """The backend could not start: the message says why."""
 
 
 class Sleep:
     """The default: each task is a timer or a nanosleep inside the server."""
 
-    def start(self, procs, run_dir, opt):
+    def start(self, procs, run_dir, opt, runs):
+        pass
+
+    def stop(self):
         pass
 
     def flags(self, sc, opt):
@@ -22,4 +42,167 @@ class Sleep:
         return {}
 
 
-BACKENDS = {"sleep": Sleep}
+# What a plan does with connections, as shared/routes.c's route_critical_tasks
+# and reports/model.c's model_conns_per_request say for the route table's
+# plans (bin/load --routes gives the plan's name): queries one request waits
+# for in a row, and connections it holds at once.
+IN_ORDER = ("sequential", "dependent", "blocking-loop")
+
+
+def critical_queries(route):
+    return route.tasks if route.plan in IN_ORDER else 1
+
+
+def conns_per_request(route):
+    return 1 if route.plan in IN_ORDER else route.tasks
+
+
+class Postgres:
+    """Each task one query on a private PostgreSQL 15: one cluster per run,
+    max_connections sized to the largest pool the run's servers open (plus
+    PostgreSQL's reserved slots and one for psql), its version and non-default
+    settings in the run folder (postgres.txt; PG_VERSION and MAX_CONNECTIONS in
+    run.env). Per scenario: --pool POOL (blocking: in all; evented: per worker),
+    or, without POOL, enough never to bind; before the load, a wait until the
+    pool has opened every connection (hundreds of backends start one by one),
+    then QUERY_RTT_MS, the ?ms=0 round trip per query on the request's critical
+    path (the model adds it to each task); under load, PostgreSQL's memory
+    (PG_PSS_KB over PG_PROCS processes)."""
+
+    WARM_TIMEOUT_S = 300
+    RESERVED = 10  # superuser_reserved_connections (3), psql, headroom
+
+    def __init__(self):
+        self.dir = self.conninfo = None
+        self.version = ""
+        self.max_connections = 0
+
+    # -- pool sizes
+    def pool(self, sc, opt):
+        if opt.pool:
+            return opt.pool
+        if sc.world == "blocking":
+            threads, helpers = pools_of(opt, sc.users)
+            return threads + helpers
+        # each worker's share of the users, x1.2 for an uneven spread over the
+        # SO_REUSEPORT sockets, times the connections a request holds
+        return math.ceil(sc.users * conns_per_request(sc.route) * 1.2 / opt.workers) + 4
+
+    def connections(self, sc, opt):
+        return self.pool(sc, opt) * (opt.workers if sc.world == "evented" else 1)
+
+    # -- the run
+    def start(self, procs, run_dir, opt, runs):
+        from scenarios import Scenario
+        most = max(self.connections(Scenario(r, u), opt) for _, r, u in runs)
+        self.max_connections = most + self.RESERVED
+        out = run_dir / "postgres.log"
+        # The watcher (our pid) stops the cluster even if this process is killed.
+        p = procs.run("postgres", [PG_CLUSTER, "start", self.max_connections, os.getpid()],
+                      log=out, stdout=run_dir / "postgres.conninfo", timeout=120)
+        info = (run_dir / "postgres.conninfo").read_text().strip()
+        (run_dir / "postgres.conninfo").unlink()
+        if p.returncode() != 0 or not info.startswith("host="):
+            raise BackendError("PostgreSQL did not start (max_connections=%d): see %s" % (
+                self.max_connections, out))
+        self.conninfo, self.dir = info, info.split()[0][len("host="):]
+        settings = subprocess.run([PG_CLUSTER, "settings", self.dir], capture_output=True,
+                                  text=True, timeout=60)
+        (run_dir / "postgres.txt").write_text(settings.stdout + settings.stderr)
+        first = settings.stdout.split("\n", 1)[0].split()
+        self.version = first[1] if len(first) > 1 and first[0] == "PostgreSQL" else "unknown"
+        rundir.append_env(run_dir / "run.env", [("BACKEND", "postgres"), ("PG_VERSION", self.version),
+                                                ("MAX_CONNECTIONS", self.max_connections)])
+        print("compare: PostgreSQL %s at %s, max_connections %d" % (
+            self.version, self.dir, self.max_connections), flush=True)
+
+    def stop(self):
+        if self.dir:
+            subprocess.run([PG_CLUSTER, "stop", self.dir], timeout=60)
+            self.dir = None
+
+    def flags(self, sc, opt):
+        return ["--backend", "postgres", "--db", self.conninfo, "--pool", self.pool(sc, opt)]
+
+    def env(self, sc, opt):
+        return {"BACKEND": "postgres", "POOL": self.pool(sc, opt), "PG_VERSION": self.version,
+                "MAX_CONNECTIONS": self.max_connections}
+
+    # -- measures (hooks called before measures.MEASURES')
+    def begin(self, ctx):
+        env = ctx.dir / "scenario.env"
+        want = self.connections(ctx.scenario, ctx.opt)
+        if not self._warm(ctx, want):
+            return
+        route = ctx.scenario.route
+        if route.cpu != "none":  # pure CPU work (?ms=0) sends no query
+            rundir.append_env(env, [("QUERY_RTT_MS", "0.000")])
+            return
+        try:
+            c = calibrate.calibrate("%s%s?ms=0" % (ctx.host, ctx.scenario.path), ctx.server.pid)
+        except OSError as e:
+            print("compare: %s: query calibration failed: %s" % (ctx.dir, e), file=sys.stderr)
+            return
+        rundir.append_env(env, [("QUERY_RTT_MS", "%.3f" % (c.latency_ms / critical_queries(route)))])
+
+    def _warm(self, ctx, want):
+        """Waits until PREFIX_db_connects_total reaches want; False (said on
+        stderr) when it does not within WARM_TIMEOUT_S."""
+        name = "%s_db_connects_total" % ctx.scenario.world
+        seen, end = None, time.monotonic() + self.WARM_TIMEOUT_S
+        while time.monotonic() < end:
+            try:
+                with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
+                    seen = series(r.read().decode(), name)
+            except OSError as e:
+                seen = "no answer (%s)" % e
+            if isinstance(seen, float) and seen >= want:
+                return True
+            time.sleep(0.1)
+        print("compare: %s: %s %s, wanted %d within %d s" % (
+            ctx.dir, name, seen, want, self.WARM_TIMEOUT_S), file=sys.stderr)
+        return False
+
+    def loaded(self, ctx):
+        procs = cluster_pids(self.dir)
+        rundir.append_env(ctx.dir / "scenario.env", [
+            ("PG_PROCS", len(procs)), ("PG_PSS_KB", sum(pss_kb(p) for p in procs))])
+
+
+def pools_of(opt, users):
+    from compare_options import pools
+    return pools(opt, users)
+
+
+def series(text, name):
+    """A Prometheus series' value from /metrics text, or None."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def cluster_pids(cluster_dir):
+    """The postmaster and its children (every backend), or [] when down."""
+    try:
+        with open(os.path.join(cluster_dir, "data", "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        with open("/proc/%d/task/%d/children" % (postmaster, postmaster)) as f:
+            return [postmaster] + [int(p) for p in f.read().split()]
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def pss_kb(pid):
+    """Proportional resident memory (shared pages split among their users)."""
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+BACKENDS = {"sleep": Sleep, "postgres": Postgres}

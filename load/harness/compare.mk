@@ -13,6 +13,10 @@
 #                   `make predict` reads the same variable)
 #   USERS_LIST=...  the sweep's user counts
 #   RUNS_DIR=DIR    where run folders go (default reports/runs)
+#   BACKEND=postgres  each task a query on a private PostgreSQL 15 cluster the run
+#                   starts and stops (default sleep)
+#   POOL=N          with BACKEND=postgres: the servers' --pool (blocking: in all;
+#                   evented: per worker); default large enough never to bind
 
 # A profile may name its own (c10k does); the command line overrides it.
 SCENARIOS ?= $(PROFILE_$(PROFILE)_SCENARIOS)
@@ -24,6 +28,8 @@ HELPERS ?= $(PROFILE_$(PROFILE)_HELPERS)
 WAIT ?=
 USERS_LIST ?= $(or $(PROFILE_$(PROFILE)_USERS_LIST),50 100 200 500 1000 2000)
 RUNS_DIR ?= reports/runs
+BACKEND ?= sleep
+POOL ?=
 
 compare_flags = --profile $(PROFILE) \
 	--users $(call profile_get,USERS) --spawn-rate $(call profile_get,SPAWN_RATE) \
@@ -34,7 +40,7 @@ compare_flags = --profile $(PROFILE) \
 	$(if $(SCENARIOS),--scenarios '$(SCENARIOS)') --load '$(LOAD)' --runs-dir '$(RUNS_DIR)' \
 	$(if $(filter-out 0,$(LOCUST_WORKERS)),--locust-workers $(LOCUST_WORKERS)) \
 	$(if $(LOAD_WORKERS),--load-workers $(LOAD_WORKERS)) \
-	--target '$(TARGET)'
+	--target '$(TARGET)' --backend '$(BACKEND)' $(if $(POOL),--pool '$(POOL)')
 
 # Refuses a profile that reports/profiles.mk does not define.
 compare_check = @$(if $(PROFILE_$(PROFILE)_USERS),true,\

@@ -48,10 +48,12 @@ def scenario_env(sc, opt, sweeping, server, extra, target):
             + list(extra.items()) + [("TARGET", target)])
 
 
-def run_scenario(procs, opt, sc, d, server, flags, target):
+def run_scenario(procs, opt, sc, d, server, backend, target):
     """One scenario: server, load, measures, stop. Returns None when it ran
     (failed requests are results), or why it failed to run."""
-    ctx = SimpleNamespace(dir=d, scenario=sc, opt=opt, target=target, load=None, helpers=[])
+    ctx = SimpleNamespace(dir=d, scenario=sc, opt=opt, target=target, load=None, helpers=[],
+                          backend=backend)
+    flags = backend.flags(sc, opt)
     try:
         ctx.server = procs.start("server", server.argv + flags, log=d / "server.log")
     except OSError as e:  # not executable, gone: this scenario cannot run
@@ -160,10 +162,10 @@ def main(argv):
     total, failed, begin = len(runs), 0, time.monotonic()
     say("compare: %d scenarios, profile %s, load %s, target %s, into %s" % (
         total, opt.profile, opt.load, opt.target, run_dir))
+    backend = backends.BACKENDS[opt.backend]()
     with Procs(env=mark) as procs:
         try:
-            backend = backends.BACKENDS[opt.backend]()
-            backend.start(procs, run_dir, opt)
+            backend.start(procs, run_dir, opt, runs)
             for index, (target, route, users) in enumerate(runs, 1):
                 elapsed = int(time.monotonic() - begin)
                 per_run = elapsed // (index - 1) if index > 1 else opt.run_time + 3
@@ -177,15 +179,22 @@ def main(argv):
                 server = targets.TARGETS[target](sc, opt, d)
                 rundir.write_env(d / "scenario.env", scenario_env(sc, opt, sweeping, server,
                                                                   backend.env(sc, opt), target))
-                why = run_scenario(procs, opt, sc, d, server, backend.flags(sc, opt), target)
+                why = run_scenario(procs, opt, sc, d, server, backend, target)
                 if why:
                     warn("%s: %s" % (label, why))
                     set_aside(d)
                     failed += 1
+        except backends.BackendError as e:
+            warn(str(e))
+            return 1
         except Interrupted as e:
             warn("interrupted, stopping what it started")
             procs.stop_all()
             return e.status
+        finally:
+            # after the servers (a backend outlives every scenario's server)
+            procs.stop_all()
+            backend.stop()
     say("compare: ran %d scenarios in %ds%s" % (total, time.monotonic() - begin,
                                                 ", %d failed to run" % failed if failed else ""))
     report_rc = subprocess.call([opt.bin + "/report", str(run_dir)])

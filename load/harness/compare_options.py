@@ -36,6 +36,11 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
   --load-workers N     with --load locust-master: bin/load --worker processes  [1]
   --sweep "N N ..."    run each scenario at each of these user counts
                        (folders NN-CLASS-uN, SWEEP=1); --users is then unused
+  --backend B          what a task is: sleep (a timer or nanosleep) or postgres
+                       (one query on a private PostgreSQL 15 cluster the run
+                       starts and stops; see load/harness/backends.py)  [sleep]
+  --pool N             with --backend postgres: the servers' --pool (blocking:
+                       in all; evented: per worker)  [large enough never to bind]
   --runs-dir DIR       where run folders go                       [reports/runs]
   --bin DIR            where the programs are                              [bin]
   --help               this text
@@ -46,7 +51,7 @@ Exit: 0 all scenarios ran, 1 a scenario failed to run or the report failed,
 
 DEFAULTS = {"profile": "quick", "users": "500", "spawn_rate": "1000", "run_time": "15",
             "task_ms": "250", "task_cpu_ms": "3", "offload_threads": "2", "threads": "80", "helpers": "", "workers": "2", "wait": "0",
-            "scenarios": "", "load": "bin/load", "locust_workers": "0", "load_workers": "", "target": "c", "sweep": "",
+            "scenarios": "", "load": "bin/load", "locust_workers": "0", "load_workers": "", "target": "c", "sweep": "", "backend": "sleep", "pool": "",
             "runs_dir": "reports/runs", "bin": "bin"}
 
 
@@ -108,8 +113,13 @@ def parse(argv):
         die_usage("--target must be c, fastapi or both, not '%s'" % o.target)
     o.targets = targets[o.target]
     o.sweep = [whole(u, "--sweep user counts", unit="whole numbers") for u in o.sweep.split()]
-    # Not a flag (yet): the sleep backend (backends.BACKENDS).
-    o.backend = "sleep"
+    if o.backend not in ("sleep", "postgres"):  # backends.BACKENDS
+        die_usage("--backend must be sleep or postgres, not '%s'" % o.backend)
+    if o.pool and o.backend != "postgres":
+        die_usage("--pool needs --backend postgres")
+    o.pool = whole(o.pool, "--pool") if o.pool else None
+    if o.backend == "postgres" and "fastapi" in o.targets:
+        die_usage("--backend postgres runs the C servers only (--target c)")
     return o
 
 

@@ -153,8 +153,10 @@ MEASURES = [Calibrate(), Usage(), Stack(), Metrics()]
 
 
 def call(hook, ctx):
-    """Runs every measure's `hook` (begin, loaded or end) that it has."""
-    for m in MEASURES:
+    """Runs every measure's `hook` (begin, loaded or end) that it has, the
+    run's backend's first (ctx.backend: a pool must be ready before the
+    calibration that uses it)."""
+    for m in [getattr(ctx, "backend", None)] + MEASURES:
         f = getattr(m, hook, None)
         if f:
             f(ctx)

@@ -1,10 +1,10 @@
 """scenarios: the route table as the harness sees it, from `bin/load --routes`
-(CLASS PATH WORLD PLAN TASKS, tab-separated): the one definition is
+(CLASS PATH WORLD PLAN TASKS CPU, tab-separated): the one definition is
 shared/routes.c; nothing here repeats it."""
 import subprocess
 from collections import namedtuple
 
-Route = namedtuple("Route", "cls path world plan tasks")
+Route = namedtuple("Route", "cls path world plan tasks cpu", defaults=("none",))
 
 
 def routes(bin_dir):
@@ -16,7 +16,7 @@ def routes(bin_dir):
     for line in out.splitlines():
         f = line.split("\t")
         if len(f) >= 5 and f[0]:
-            table.append(Route(f[0], f[1], f[2], f[3], int(f[4])))
+            table.append(Route(f[0], f[1], f[2], f[3], int(f[4]), *f[5:6]))
     return table
 
 
