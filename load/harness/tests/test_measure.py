@@ -1,0 +1,141 @@
+"""measure: the split of users over worker processes (read from /proc with real
+sockets of this test), the service order (from arrival and start stamps), the
+scaling of a split to the users, and the order logs' reader."""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import measure
+
+MS = 1_000_000  # nanoseconds
+
+
+def waiting_pairs(order, n=6, service=100):
+    """n requests, 30 ms apart, all queued behind one busy thread that frees
+    every `service` ms from t=1000 ms, started in `order` (fifo: oldest first,
+    lifo: newest first). Rows are (arrival_ns, start_ns)."""
+    arrivals = [k * 30 * MS for k in range(n)]
+    starts = [(1000 + k * service) * MS for k in range(n)]
+    if order == "lifo":
+        starts.reverse()
+    return list(zip(arrivals, starts))
+
+
+class ServiceOrderTest(unittest.TestCase):
+    def test_fifo_starts_the_older_first(self):
+        pairs, inverted = measure.service_order(waiting_pairs("fifo"))
+        self.assertEqual(pairs, 15)  # every pair of the six waited together
+        self.assertEqual(inverted, 0)
+        self.assertEqual(measure.classify(pairs, inverted), "fifo")
+
+    def test_lifo_starts_the_newer_first(self):
+        pairs, inverted = measure.service_order(waiting_pairs("lifo"))
+        self.assertEqual((pairs, inverted), (15, 15))
+        self.assertEqual(measure.classify(pairs, inverted), "lifo")
+
+    def test_rows_are_sorted_by_arrival_first(self):
+        rows = waiting_pairs("lifo")
+        self.assertEqual(measure.service_order(rows[::-1]), measure.service_order(rows))
+
+    def test_requests_that_did_not_wait_make_no_pair(self):
+        # each started 1 ms after it arrived: a free thread took it at once
+        rows = [(k * 30 * MS, k * 30 * MS + MS) for k in range(10)]
+        self.assertEqual(measure.service_order(rows), (0, 0))
+        self.assertIsNone(measure.classify(0, 0))
+
+    def test_arrivals_closer_than_the_gap_are_not_ordered(self):
+        # 10 ms apart: routing on a busy loop may have swapped their places in line
+        rows = [(0, 500 * MS), (10 * MS, 400 * MS)]
+        self.assertEqual(measure.service_order(rows), (0, 0))
+        rows = [(0, 500 * MS), (measure.ORDER_GAP_NS, 400 * MS)]
+        self.assertEqual(measure.service_order(rows), (1, 1))
+
+    def test_a_request_started_before_the_newer_arrived_makes_no_pair(self):
+        # the older one was already running when the newer came: they never waited together
+        rows = [(0, 100 * MS), (200 * MS, 300 * MS)]
+        self.assertEqual(measure.service_order(rows), (0, 0))
+
+    def test_a_random_pick_is_in_between(self):
+        self.assertEqual(measure.classify(100, 50), "random")
+        self.assertEqual(measure.classify(100, 80), "lifo")
+        self.assertEqual(measure.classify(100, 20), "fifo")
+        self.assertEqual(measure.classify(100, 21), "random")
+
+
+class SplitTest(unittest.TestCase):
+    def test_scaled_split_sums_to_the_users(self):
+        self.assertEqual(measure.scaled_split(500, [302, 198]), [302, 198])
+        self.assertEqual(measure.scaled_split(500, [150, 99]), [301, 199])
+        split = measure.scaled_split(10, [1, 1, 1])
+        self.assertEqual(sum(split), 10)
+        self.assertEqual(sorted(split), [3, 3, 4])
+        self.assertIsNone(measure.scaled_split(500, [0, 0]))
+
+    def test_established_connections_per_process_from_proc(self):
+        """Four connections to a listener of this process: one kept here,
+        three handed to a child; the listener and the client ends (other
+        local port) are not counted."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        port = srv.getsockname()[1]
+        clients, accepted = [], []
+        child = None
+        try:
+            for _ in range(4):
+                c = socket.create_connection(("127.0.0.1", port))
+                clients.append(c)
+                accepted.append(srv.accept()[0])
+            fds = [s.fileno() for s in accepted[1:]]
+            child = subprocess.Popen(
+                [sys.executable, "-c", "import sys; sys.stdin.read()"],
+                stdin=subprocess.PIPE, pass_fds=fds)
+            for s in accepted[1:]:
+                s.close()
+            me = os.getpid()
+            self.assertEqual(measure.connections(port, [child.pid, me]), [3, 1])
+            # the counts come in the order the pids are given
+            self.assertEqual(measure.connections(port, [me, child.pid]), [1, 3])
+        finally:
+            if child is not None:
+                child.stdin.close()
+                child.wait(timeout=10)
+            for s in clients + accepted + [srv]:
+                s.close()
+
+    def test_a_socket_two_processes_share_counts_once(self):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        port = srv.getsockname()[1]
+        c = socket.create_connection(("127.0.0.1", port))
+        a = srv.accept()[0]
+        child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                                 stdin=subprocess.PIPE, pass_fds=[a.fileno()])
+        try:
+            self.assertEqual(measure.connections(port, [os.getpid(), child.pid]), [1, 0])
+        finally:
+            child.stdin.close()
+            child.wait(timeout=10)
+            for s in (c, a, srv):
+                s.close()
+
+
+class OrderLogTest(unittest.TestCase):
+    def test_a_cut_off_last_line_is_skipped_a_bad_whole_line_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "order-42.tsv")
+            with open(path, "w") as f:
+                f.write("100\t200\n300\t400\n50")  # killed mid-line
+            self.assertEqual(measure.read_order_logs(d), {path: [(100, 200), (300, 400)]})
+            with open(path, "w") as f:
+                f.write("100\t200\nnot a stamp\n")
+            with self.assertRaisesRegex(ValueError, r"order-42\.tsv:2: expected"):
+                measure.read_order_logs(d)
+
+
+if __name__ == "__main__":
+    unittest.main()
