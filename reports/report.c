@@ -62,6 +62,32 @@ static double server_gap_ms(const struct scenario *s)
 	return -1;
 }
 
+/* A server that serves its waiters newest first (ORDER=lifo, measured): the
+ * table is the service order's, not the clock's. The users who kept cycling
+ * are the only ones Locust counted; Little's law on the measured table says
+ * how many that were. The tail beyond the model's is requests overtaken more
+ * than once: the simulation frees its threads in step, the real ones do not.
+ * Returns the length written. */
+static int lifo_verdict(const struct scenario *s, const struct prediction *p,
+			struct comparison *c)
+{
+	double in_service = c->m[F_RPS] * c->m[F_AVG] / 1e3;
+	int n = snprintf(c->verdict, sizeof c->verdict,
+			 "the service order, not lateness: the server served waiting requests "
+			 "newest first (lifo, as measured), so the users just answered went "
+			 "straight back to the head of the line and the others waited past the "
+			 "stop, never counted; by Little's law X R = %.0f of the %d users were "
+			 "in service in the measured table (%ld had a request counted in the "
+			 "model's run)", in_service, s->users, p->run.users_answered);
+	if ((size_t)n < sizeof c->verdict && c->flagged[F_P95] && c->m[F_P95] > c->p[F_P95])
+		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+			      "; the tail (p95 %.0f ms against %.0f) is requests overtaken by "
+			      "newer ones more than once: the model's threads free in step, so "
+			      "each cycling user waits one service, the real ones free out of step",
+			      c->m[F_P95], c->p[F_P95]);
+	return n;
+}
+
 /* Why measured and predicted differ: the likeliest cause, from the shape of the
  * gap (these are heuristics, and the text says "likely"). */
 static void judge(const struct scenario *s, const struct prediction *p, int by_locust,
@@ -87,6 +113,8 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "the model predicts no completed request in the window; any "
 			     "measured one means the server was faster than its modeled capacity");
+	} else if (p->sc.order == MODEL_ORDER_LIFO && p->steady.bound == MODEL_BOUND_CAPACITY) {
+		n = lifo_verdict(s, p, c);
 	} else if (c->flagged[F_REQS] && c->m[F_REQS] < c->p[F_REQS] && !c->flagged[F_RPS] &&
 		   !c->flagged[F_AVG] && c->p[F_REQS] - c->m[F_REQS] <= 1.5 * s->users) {
 		/* Only a request slower than its tasks pushes the last round out;
@@ -260,7 +288,20 @@ static void tell(const struct scenario *s, const struct prediction *p, struct co
 	switch (r->plan) {
 	case PLAN_SEQUENTIAL:
 	case PLAN_DEPENDENT:
-		if (r->world == WORLD_BLOCKING && st->bound == MODEL_BOUND_CAPACITY)
+		if (r->world == WORLD_BLOCKING && st->bound == MODEL_BOUND_CAPACITY &&
+		    p->sc.order == MODEL_ORDER_LIFO)
+			snprintf(c->story, sizeof c->story,
+				 "The sync world holds one of its %d threads for the whole %.0f ms "
+				 "of three tasks in a row, and %d users are more than %d threads: "
+				 "throughput is stuck at C/S = %.2f req/s, whatever the order. But "
+				 "this server hands a free thread to the newest waiter (lifo): the "
+				 "users just answered come straight back to the head of the line and "
+				 "cycle, the others wait past the stop and Locust never counts them. "
+				 "So the model gives its table a mean of %.0f ms where a FIFO line gives N*S/C "
+				 "= %.0f ms: the queue is as long, the table only looks better.",
+				 st->capacity, st->service_ms, s->users, st->capacity, st->x_per_s,
+				 p->total.reqs ? p->total.sum_ms / (double)p->total.reqs : 0, st->r_ms);
+		else if (r->world == WORLD_BLOCKING && st->bound == MODEL_BOUND_CAPACITY)
 			snprintf(c->story, sizeof c->story,
 				 "The sync world holds one of its %d threads for the whole %.0f ms "
 				 "of three tasks in a row. %d users are more than %d threads, so %d "

@@ -214,6 +214,32 @@ static void slow_requests_blame_whoever_was_late(void **state)
 	assert_non_null(strstr(out, "0.90 CPU-seconds per second (near a full core"));
 }
 
+/* A server that serves its waiters newest first (ORDER=lifo, as the harness
+ * measures FastAPI's thread pool): the verdict and the story tell the service
+ * order and Little's law, never timer lateness or the load generator. */
+static void a_lifo_run_is_explained_by_its_order(void **state)
+{
+	(void)state;
+	const char *bin = harness_bin("report");
+	const char *dir = copy_fixture("run");
+	const char *sc = "01-SyncBaselineUser";
+	assert_int_equal(sh("cd '%s' && rm -rf 02-* 03-* 04-* 05-* 06-* 07-* 08-* && "
+			    "printf 'TARGET=fastapi\nSPLIT=12,8\nORDER=lifo\n' >> %s/scenario.env",
+			    dir, sc), 0);
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_non_null(strstr(out, "lifo order"));
+	assert_non_null(strstr(out, "verdict: the service order, not lateness"));
+	assert_non_null(strstr(out, "by Little's law X R ="));
+	assert_null(strstr(out, "timer lateness"));
+	assert_null(strstr(out, "load generator"));
+	char path[600];
+	snprintf(path, sizeof path, "%s/REPORT.md", dir);
+	char *md = slurp(path);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "hands a free thread to the newest waiter (lifo)"));
+	free(md);
+}
+
 /* Bad input: exit 2, the file and line named, the earlier report untouched. */
 static void bad_input_writes_nothing(void **state)
 {
@@ -261,6 +287,7 @@ int main(void)
 		cmocka_unit_test(locust_csv_and_bin_load_layouts),
 		cmocka_unit_test(bad_input_writes_nothing),
 		cmocka_unit_test(slow_requests_blame_whoever_was_late),
+		cmocka_unit_test(a_lifo_run_is_explained_by_its_order),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
