@@ -28,11 +28,11 @@ static void on_slot_event(struct io *io, uint32_t events);
 
 static void unwatch(struct db_slot *s)
 {
-	struct epoll_event ev = { 0 };
 	if (s->io.fd < 0)
 		return;
-	/* Quietly: libpq may already have closed it, which dropped it from epoll. */
-	epoll_ctl(s->pool->loop->epfd, EPOLL_CTL_DEL, s->io.fd, &ev);
+	/* Quietly: libpq may already have closed it, which dropped it from epoll
+	 * (io_uring's poll holds the file until this removes it). */
+	loop_unwatch(s->pool->loop, &s->io);
 	s->io.fd = -1;
 	s->events = 0;
 }

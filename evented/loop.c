@@ -1,4 +1,5 @@
 #include "loop.h"
+#include "loop_uring.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,13 +29,19 @@ static void on_timerfd(struct io *io, uint32_t events)
 	l->armed = -2;
 }
 
-int loop_init(struct loop *l)
+int loop_init(struct loop *l, enum loop_engine engine)
 {
 	memset(l, 0, sizeof *l);
 	l->timer_io.fd = -1;
+	l->epfd = -1;
 	timer_heap_init(&l->timers);
 	l->armed = -1;
 	l->now = loop_clock();
+	if (engine == LOOP_URING) {
+		if (uring_init(l) < 0)
+			goto fail;
+		return 0;
+	}
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0) {
 		fprintf(stderr, "evented: epoll_create1: %s\n", strerror(errno));
@@ -56,6 +63,8 @@ fail:
 
 void loop_free(struct loop *l)
 {
+	if (l->uring)
+		uring_free(l);
 	if (l->timer_io.fd >= 0)
 		close(l->timer_io.fd);
 	if (l->epfd >= 0)
@@ -74,19 +83,45 @@ static int ctl(struct loop *l, int op, struct io *io, uint32_t events)
 	return 0;
 }
 
+const char *loop_engine_name(const struct loop *l)
+{
+	return l->uring ? "uring" : "epoll";
+}
+
 int loop_watch(struct loop *l, struct io *io, uint32_t events)
 {
+	if (l->uring)
+		return uring_watch(l, io, events, URING_POLL);
+	return ctl(l, EPOLL_CTL_ADD, io, events);
+}
+
+int loop_watch_stream(struct loop *l, struct io *io, uint32_t events)
+{
+	if (l->uring)
+		return uring_watch(l, io, events, URING_STREAM);
+	return ctl(l, EPOLL_CTL_ADD, io, events);
+}
+
+int loop_watch_listener(struct loop *l, struct io *io, uint32_t events)
+{
+	if (l->uring)
+		return uring_watch(l, io, events, URING_LISTENER);
 	return ctl(l, EPOLL_CTL_ADD, io, events);
 }
 
 int loop_modify(struct loop *l, struct io *io, uint32_t events)
 {
+	if (l->uring)
+		return uring_modify(l, io, events);
 	return ctl(l, EPOLL_CTL_MOD, io, events);
 }
 
 void loop_unwatch(struct loop *l, struct io *io)
 {
-	epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	if (l->uring)
+		uring_unwatch(l, io);
+	else
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
 }
 
 int loop_timer_at(struct loop *l, struct timer *t, int64_t deadline)
@@ -141,7 +176,7 @@ static void arm(struct loop *l)
 }
 
 /* Runs the timers due now, refreshing the cached clock first. */
-static int run_due(struct loop *l)
+int loop_run_due(struct loop *l)
 {
 	l->now = loop_clock();
 	if (timer_heap_next(&l->timers, l->now) != 0)
@@ -154,6 +189,8 @@ int loop_run_once(struct loop *l, int timeout_ms)
 	struct epoll_event ev[LOOP_MAX_EVENTS];
 	int n, handled;
 
+	if (l->uring)
+		return uring_run_once(l, timeout_ms);
 	arm(l);
 	n = epoll_wait(l->epfd, ev, LOOP_MAX_EVENTS, timeout_ms);
 	if (n < 0) {
@@ -171,8 +208,8 @@ int loop_run_once(struct loop *l, int timeout_ms)
 		 * due meanwhile would wait for all of it. Checking every
 		 * TIMER_CHECK_EVERY events bounds that wait (a vDSO clock read each). */
 		if ((i + 1) % TIMER_CHECK_EVERY == 0 && i + 1 < n)
-			handled += run_due(l);
+			handled += loop_run_due(l);
 	}
-	handled += run_due(l);
+	handled += loop_run_due(l);
 	return handled;
 }

@@ -133,7 +133,7 @@ static void flush(struct conn *c)
 	}
 	if (c->wlen == 0) {
 		for (;;) {
-			ssize_t n = send(c->io.fd, w->out, w->olen, MSG_NOSIGNAL);
+			ssize_t n = loop_send(&w->loop, &c->io, w->out, w->olen);
 			if (n >= 0) {
 				off = (size_t)n;
 				break;
@@ -377,7 +377,7 @@ static void conn_settle(struct conn *c)
 	} else if (c->close_after) {
 		/* Lingering close: FIN now, then read and drop what the client still
 		 * sends, so our answer is not lost to a reset (RFC 9112 §9.6). */
-		shutdown(c->io.fd, SHUT_WR);
+		loop_shutdown(&w->loop, &c->io);
 		c->state = LINGER;
 		set_events(c, EPOLLIN | EPOLLRDHUP);
 		if (c->state != CLOSED)
@@ -400,7 +400,7 @@ static void conn_settle(struct conn *c)
 static void conn_write(struct conn *c)
 {
 	while (c->woff < c->wlen) {
-		ssize_t n = send(c->io.fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+		ssize_t n = loop_send(&c->w->loop, &c->io, c->wbuf + c->woff, c->wlen - c->woff);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -432,7 +432,7 @@ static void conn_read(struct conn *c)
 	ssize_t n;
 
 	do
-		n = recv(c->io.fd, w->in, sizeof w->in, 0);
+		n = loop_recv(&w->loop, &c->io, w->in, sizeof w->in);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
@@ -518,8 +518,7 @@ static void conn_close(struct conn *c)
 	}
 	c->state = CLOSED;
 	loop_timer_cancel(&w->loop, &c->timer);
-	close(c->io.fd); /* also drops it from epoll: nobody else holds the file */
-	c->io.fd = -1;
+	loop_close(&w->loop, &c->io); /* also stops watching it */
 	free(c->pending);
 	free(c->wbuf);
 	c->pending = c->wbuf = NULL;
@@ -559,7 +558,7 @@ static void conn_open(struct worker *w, int fd)
 	http_conn_init(&c->http, w->cfg->task_ms, w->cfg->task_cpu_ms);
 	exec_init(&c->exec, &w->loop, &w->offload, &w->metrics, w->cfg->db ? &w->db : NULL,
 		  on_exec_done);
-	if (loop_watch(&w->loop, &c->io, c->events) < 0) {
+	if (loop_watch_stream(&w->loop, &c->io, c->events) < 0) {
 		close(fd);
 		free(c);
 		return;
@@ -586,7 +585,7 @@ static void on_accept(struct io *io, uint32_t events)
 			pause_accept(w, 2); /* resumed by the next close */
 			return;
 		}
-		fd = accept4(w->listen_io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = loop_accept(&w->loop, &w->listen_io);
 		if (fd >= 0) {
 			conn_open(w, fd);
 			continue;
@@ -627,8 +626,7 @@ static void start_drain(struct worker *w)
 	w->draining = 1;
 	if (w->listen_io.fd >= 0) {
 		loop_timer_cancel(&w->loop, &w->accept_timer);
-		close(w->listen_io.fd);
-		w->listen_io.fd = -1;
+		loop_close(&w->loop, &w->listen_io);
 	}
 	for (c = w->conns; c; c = next) {
 		next = c->next;
@@ -677,7 +675,7 @@ int worker_listen(struct worker *w, const struct server_config *cfg, int id,
 	}
 	for (size_t i = 0; i < routes_count; i++)
 		w->canned[i].date_sec = -1;
-	if (loop_init(&w->loop) < 0) {
+	if (loop_init(&w->loop, cfg->engine) < 0) {
 		free(w->canned);
 		w->canned = NULL;
 		return -1;
@@ -717,7 +715,7 @@ int worker_listen(struct worker *w, const struct server_config *cfg, int id,
 		fprintf(stderr, "evented: eventfd: %s\n", strerror(errno));
 		goto fail;
 	}
-	if (loop_watch(&w->loop, &w->listen_io, EPOLLIN) < 0 ||
+	if (loop_watch_listener(&w->loop, &w->listen_io, EPOLLIN) < 0 ||
 	    loop_watch(&w->loop, &w->wake_io, EPOLLIN) < 0)
 		goto fail;
 	if (offload_start(&w->offload, &w->loop, cfg->offload_threads) < 0)
@@ -768,7 +766,8 @@ void *worker_run(void *arg)
 	offload_stop(&w->offload);
 	free_dead(w, 1);
 	if (w->listen_io.fd >= 0)
-		close(w->listen_io.fd);
+		loop_close(&w->loop, &w->listen_io);
+	loop_unwatch(&w->loop, &w->wake_io);
 	close(w->wake_io.fd);
 	db_pool_free(&w->db);
 	loop_free(&w->loop);

@@ -8,6 +8,10 @@
  * FIN sent, input drained and dropped for a moment so the client reads the
  * answer instead of a reset.
  *
+ * Every socket call goes through the loop (loop_recv, loop_send, loop_accept,
+ * loop_shutdown, loop_close), so the same code runs on either I/O engine
+ * (--io epoll, the default, or --io uring; see loop.h).
+ *
  * A struct conn is the epoll data of its descriptor. Closing one closes the
  * descriptor, cancels its timers and unlinks it at once, but its memory is
  * freed only after the current batch of events, so a later event in the same
@@ -32,6 +36,7 @@
 
 struct server_config {
 	struct sockaddr_in addr;
+	enum loop_engine engine; /* --io epoll|uring */
 	int workers;
 	long task_ms;
 	long task_cpu_ms;       /* a CPU route's work per task */

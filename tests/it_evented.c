@@ -3,6 +3,11 @@
  * sleepers on one worker answered together, keep-alive, pipelining, every
  * error answer, timeouts, hang-ups mid-sleep, the /async_blocking stall,
  * descriptor exhaustion, and the SIGTERM drain.
+ *
+ * Built twice: build/tests/it_evented runs every case on the default engine
+ * (epoll); build/tests/it_evented_uring (-DIT_EVENTED_IO='"uring"') starts every
+ * server with --io uring and runs the cases that exercise what the io_uring
+ * engine does differently (receiving, sending, accepting, closing, timers).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,13 +34,39 @@
 
 static struct proc server; /* the shared one: 2 workers */
 
+/* argv with "--io IT_EVENTED_IO" after bin/evented's path, when built so. */
+static char *const *with_io(char *const argv[])
+{
+	static char *out[32];
+	const char *evented = harness_bin("evented");
+	size_t i = 0, j = 0;
+	for (; argv[i] != NULL && j + 3 < sizeof out / sizeof out[0]; i++) {
+		out[j++] = argv[i];
+#ifdef IT_EVENTED_IO
+		if (strcmp(argv[i], evented) == 0) {
+			out[j++] = "--io";
+			out[j++] = IT_EVENTED_IO;
+		}
+#else
+		(void)evented;
+#endif
+	}
+	out[j] = NULL;
+	return out;
+}
+
+static int start_argv(struct proc *p, char *const argv[])
+{
+	return proc_start(p, with_io(argv));
+}
+
 static int start(struct proc *p, const char *workers, const char *extra_flag,
 		 const char *extra_value)
 {
 	char *argv[] = { (char *)harness_bin("evented"), "--listen", "127.0.0.1:0",
 			 "--workers", (char *)workers, "--task-ms", "5000",
 			 (char *)extra_flag, (char *)extra_value, NULL };
-	return proc_start(p, argv);
+	return start_argv(p, argv);
 }
 
 static int setup(void **state)
@@ -352,7 +383,7 @@ static void header_and_idle_timeouts(void **state)
 		char *argv[] = { (char *)harness_bin("evented"), "--listen", "127.0.0.1:0",
 				 "--workers", "1", "--header-timeout-ms", "200",
 				 "--idle-timeout-ms", "300", NULL };
-		assert_int_equal(proc_start(&p, argv), 0);
+		assert_int_equal(start_argv(&p, argv), 0);
 	}
 	/* A head that never completes: closed after the header timeout. */
 	fd = http_connect(p.port);
@@ -591,7 +622,7 @@ static void stalled_loop_serves_heads_that_arrived_in_time(void **state)
 	{
 		char *argv[] = { (char *)harness_bin("evented"), "--listen", "127.0.0.1:0",
 				 "--workers", "1", "--header-timeout-ms", "200", NULL };
-		assert_int_equal(proc_start(&p, argv), 0);
+		assert_int_equal(start_argv(&p, argv), 0);
 	}
 	fd = http_connect(p.port); /* accepted now: its header clock starts */
 	usleep(50000);
@@ -627,7 +658,7 @@ static void out_of_descriptors_then_recovers(void **state)
 				 "--listen", "127.0.0.1:0", "--workers", "1", NULL };
 		if (access(argv[0], X_OK) != 0)
 			skip();
-		assert_int_equal(proc_start(&p, argv), 0);
+		assert_int_equal(start_argv(&p, argv), 0);
 	}
 	n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\n\r\n",
 		     path_ms(route_with(PLAN_GATHER), 0));
@@ -691,49 +722,70 @@ static void usage_errors_exit_2(void **state)
 {
 	static const char *bad[][3] = {
 		{ "--workers", "0", NULL }, { "--task-ms", "-1", NULL }, { "--listen", "nowhere", NULL },
-		{ "--bogus", NULL, NULL }, { "--max-conns", "x", NULL },
+		{ "--bogus", NULL, NULL }, { "--max-conns", "x", NULL }, { "--io", "kqueue", NULL },
 	};
 	struct proc p;
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char *argv[] = { (char *)harness_bin("evented"), (char *)bad[i][0],
 				 (char *)bad[i][1], NULL };
-		assert_int_equal(proc_spawn(&p, argv), 0);
+		assert_int_equal(proc_spawn(&p, with_io(argv)), 0);
 		assert_int_equal(proc_wait(&p, 5000), 2);
 	}
 	/* A port another server holds is refused, not silently shared. */
 	char busy[32];
 	snprintf(busy, sizeof busy, "127.0.0.1:%d", server.port);
 	char *again[] = { (char *)harness_bin("evented"), "--listen", busy, NULL };
-	assert_int_equal(proc_spawn(&p, again), 0);
+	assert_int_equal(proc_spawn(&p, with_io(again)), 0);
 	assert_int_equal(proc_wait(&p, 5000), 2);
 	char *help[] = { (char *)harness_bin("evented"), "--help", NULL };
 	assert_int_equal(proc_spawn(&p, help), 0);
 	assert_int_equal(proc_wait(&p, 5000), 0);
 }
 
+/* uring: 1 for the cases build/tests/it_evented_uring runs too: what the
+ * io_uring engine does its own way (timers as the wait's timeout, multishot
+ * recv and accept, queued sends and their back-pressure, the lingering close
+ * and a shutdown behind queued sends, a timeout looking at bytes not yet
+ * collected, pausing accept, the drain). */
+static const struct {
+	struct CMUnitTest test;
+	int uring;
+} cases[] = {
+	{ cmocka_unit_test(every_route_body_and_timing), 1 },
+	{ cmocka_unit_test(head_and_metrics), 1 },
+	{ cmocka_unit_test(keep_alive), 1 },
+	{ cmocka_unit_test(pipelining_answers_in_order), 1 },
+	{ cmocka_unit_test(partial_writes_resume), 1 },
+	{ cmocka_unit_test(every_error_answer), 1 },
+	{ cmocka_unit_test(thousand_sleepers_on_one_worker), 0 },
+	{ cmocka_unit_test(header_and_idle_timeouts), 0 },
+	{ cmocka_unit_test(hang_up_mid_sleep_frees_everything), 1 },
+	{ cmocka_unit_test(max_conns_holds_the_rest_in_the_backlog), 1 },
+	{ cmocka_unit_test(async_blocking_stalls_the_worker), 0 },
+	{ cmocka_unit_test(stalled_loop_serves_heads_that_arrived_in_time), 1 },
+	{ cmocka_unit_test(cpu_tasks_use_the_cpu_they_claim), 0 },
+	{ cmocka_unit_test(offload_leaves_the_loop_free), 0 },
+	{ cmocka_unit_test(hang_up_while_offloaded), 0 },
+	{ cmocka_unit_test(out_of_descriptors_then_recovers), 1 },
+	{ cmocka_unit_test(sigterm_drains), 1 },
+	{ cmocka_unit_test(usage_errors_exit_2), 1 },
+};
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(every_route_body_and_timing),
-		cmocka_unit_test(head_and_metrics),
-		cmocka_unit_test(keep_alive),
-		cmocka_unit_test(pipelining_answers_in_order),
-		cmocka_unit_test(partial_writes_resume),
-		cmocka_unit_test(every_error_answer),
-		cmocka_unit_test(thousand_sleepers_on_one_worker),
-		cmocka_unit_test(header_and_idle_timeouts),
-		cmocka_unit_test(hang_up_mid_sleep_frees_everything),
-		cmocka_unit_test(max_conns_holds_the_rest_in_the_backlog),
-		cmocka_unit_test(async_blocking_stalls_the_worker),
-		cmocka_unit_test(stalled_loop_serves_heads_that_arrived_in_time),
-		cmocka_unit_test(cpu_tasks_use_the_cpu_they_claim),
-		cmocka_unit_test(offload_leaves_the_loop_free),
-		cmocka_unit_test(hang_up_while_offloaded),
-		cmocka_unit_test(out_of_descriptors_then_recovers),
-		cmocka_unit_test(sigterm_drains),
-		cmocka_unit_test(usage_errors_exit_2),
-	};
+	struct CMUnitTest tests[sizeof cases / sizeof cases[0]];
+	size_t n = 0;
+#ifdef IT_EVENTED_IO
+	const int subset = 1;
+	const char *name = "it_evented --io " IT_EVENTED_IO;
+#else
+	const int subset = 0;
+	const char *name = "it_evented";
+#endif
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (!subset || cases[i].uring)
+			tests[n++] = cases[i].test;
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return _cmocka_run_group_tests(name, tests, n, setup, teardown);
 }

@@ -69,7 +69,7 @@ $(ASAN_BIN)/blocking: $(BLOCKING_SAN_OBJ) $(SHARED_SAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lcivetweb $(PG_LIBS)
 $(ASAN_BIN)/evented: $(EVENTED_SRC:%.c=build/san/%.o) $(SHARED_SAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lhttp_parser $(PG_LIBS)
+	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) -lhttp_parser $(PG_LIBS) -luring
 $(ASAN_BIN)/load: $(LOAD_SRC:%.c=build/san/%.o) $(SHARED_SAN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS) $(LOAD_LIBS)
@@ -88,7 +88,7 @@ $(TSAN_BIN)/load: $(LOAD_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/tsan/%.o
 	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) $(LOAD_LIBS)
 $(TSAN_BIN)/evented: $(EVENTED_SRC:%.c=build/tsan/%.o) $(SHARED_SRC:%.c=build/tsan/%.o)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) -lhttp_parser $(PG_LIBS)
+	$(CC) $(CFLAGS) $(TSAN) $^ -o $@ $(LDLIBS) -lhttp_parser $(PG_LIBS) -luring
 # The TSan folder also needs the programs that are not TSan-built: the plain ones.
 $(TSAN_BIN)/report: $(TSAN_BIN)/%: bin/%
 	@mkdir -p $(@D)
@@ -100,7 +100,7 @@ TSAN_PROGRAMS := $(addprefix $(TSAN_BIN)/,blocking load evented report)
 # module's own, without it_compare (it runs `make compare`, plain binaries).
 SANITIZE_TESTS := $(filter-out build/tests/it_compare,$(INTEGRATION_TESTS))
 TSAN_TESTS := $(filter build/tests/it_blocking build/tests/it_load build/tests/rel_load \
-	build/tests/rel_faults build/tests/it_evented,$(INTEGRATION_TESTS))
+	build/tests/rel_faults build/tests/it_evented build/tests/it_evented_uring,$(INTEGRATION_TESTS))
 
 # The sanitized runs, as tests/run.sh arguments: `make test` appends them to the
 # plain run (one closing line for all), `make test-sanitize` runs them alone.
