@@ -7,11 +7,11 @@ and optionally finish(b), run once after the last selected row that has it
 (the quick profile's rows, drawn from rows 7 and 8). Adding a row is a module here and
 a line in ALL.
 """
-from . import (blocking_vs_evented, c10k, evented_vs_nginx, load_vs_locust, load_vs_wrk, locust_worker,
-               quick, quick_fastapi, thread_cost, timer)
+from . import (blocking_vs_evented, c10k, evented_io, evented_vs_nginx, load_vs_locust, load_vs_wrk,
+               locust_worker, quick, quick_fastapi, thread_cost, timer)
 
 ALL = [load_vs_wrk, load_vs_locust, evented_vs_nginx, blocking_vs_evented, timer, c10k, quick,
-       quick_fastapi, locust_worker, thread_cost]
+       quick_fastapi, locust_worker, thread_cost, evented_io]
 
 
 def select(spec):
