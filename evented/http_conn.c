@@ -215,7 +215,7 @@ static size_t fast_head(struct http_conn *h, const char *data, size_t len)
 {
 	const char *p = data, *end = data + (len < FAST_HEAD_MAX ? len : FAST_HEAD_MAX);
 	const char *url, *url_end;
-	int head, http10, conn_close = 0, conn_keep = 0, conn_seen = 0;
+	int head, http10, conn_close = 0, conn_keep = 0;
 	unsigned fields = 0;
 
 	if ((size_t)(end - p) >= 4 && memcmp(p, "GET ", 4) == 0) {
@@ -249,19 +249,11 @@ static size_t fast_head(struct http_conn *h, const char *data, size_t len)
 		if (++fields > HTTP_FIELDS_MAX)
 			return 0;
 		if (HTTP_FIELD_IS(f.name, f.name_len, "connection")) {
-			if (conn_seen++)
+			if (http_field_connection(&f, &conn_close, &conn_keep) < 0)
 				return 0;
-			if (HTTP_FIELD_IS(f.value, f.value_len, "close"))
-				conn_close = 1;
-			else if (HTTP_FIELD_IS(f.value, f.value_len, "keep-alive"))
-				conn_keep = 1;
-			else
-				return 0;
-		} else if (HTTP_FIELD_IS(f.name, f.name_len, "proxy-connection") ||
-			   HTTP_FIELD_IS(f.name, f.name_len, "content-length") ||
-			   HTTP_FIELD_IS(f.name, f.name_len, "transfer-encoding") ||
-			   HTTP_FIELD_IS(f.name, f.name_len, "upgrade")) {
-			return 0;
+		} else if (http_field_reframes(&f) ||
+			   HTTP_FIELD_IS(f.name, f.name_len, "content-length")) {
+			return 0; /* a request with a body is not for the fast path */
 		}
 	}
 	/* What on_message_begin and on_headers_complete would have set. */

@@ -7,7 +7,7 @@
 int response_whole(const char *buf, size_t len, struct response *r)
 {
 	const char *p = buf, *end = buf + len, *head_end;
-	int http10, conn_close = 0, conn_keep = 0, conn_seen = 0, have_length = 0;
+	int http10, conn_close = 0, conn_keep = 0, have_length = 0;
 	uint64_t length = 0;
 
 	head_end = buf + (len < RESPONSE_HEAD_MAX ? len : RESPONSE_HEAD_MAX);
@@ -46,17 +46,9 @@ int response_whole(const char *buf, size_t len, struct response *r)
 				length = length * 10 + (uint64_t)(f.value[i] - '0');
 			}
 		} else if (HTTP_FIELD_IS(f.name, f.name_len, "connection")) {
-			if (conn_seen++)
+			if (http_field_connection(&f, &conn_close, &conn_keep) < 0)
 				return 0;
-			if (HTTP_FIELD_IS(f.value, f.value_len, "close"))
-				conn_close = 1;
-			else if (HTTP_FIELD_IS(f.value, f.value_len, "keep-alive"))
-				conn_keep = 1;
-			else
-				return 0;
-		} else if (HTTP_FIELD_IS(f.name, f.name_len, "transfer-encoding") ||
-			   HTTP_FIELD_IS(f.name, f.name_len, "upgrade") ||
-			   HTTP_FIELD_IS(f.name, f.name_len, "proxy-connection")) {
+		} else if (http_field_reframes(&f)) {
 			return 0;
 		}
 	}

@@ -71,4 +71,30 @@ static inline int http_field_is(const char *s, size_t len, const char *lower, si
 }
 #define HTTP_FIELD_IS(s, len, lit) http_field_is(s, len, lit, sizeof lit - 1)
 
+/* A Connection field read on a fast path: "close" or "keep-alive" sets *close
+ * or *keep; a second Connection field or any other value (a token list,
+ * "upgrade") returns -1, and the caller leaves the message to libhttp-parser. */
+static inline int http_field_connection(const struct http_field *f, int *close, int *keep)
+{
+	if (*close || *keep)
+		return -1;
+	if (HTTP_FIELD_IS(f->value, f->value_len, "close"))
+		*close = 1;
+	else if (HTTP_FIELD_IS(f->value, f->value_len, "keep-alive"))
+		*keep = 1;
+	else
+		return -1;
+	return 0;
+}
+
+/* Fields that change how a message is framed or what the connection becomes,
+ * which neither fast path handles: 1 for Transfer-Encoding, Upgrade and
+ * Proxy-Connection. */
+static inline int http_field_reframes(const struct http_field *f)
+{
+	return HTTP_FIELD_IS(f->name, f->name_len, "transfer-encoding") ||
+	       HTTP_FIELD_IS(f->name, f->name_len, "upgrade") ||
+	       HTTP_FIELD_IS(f->name, f->name_len, "proxy-connection");
+}
+
 #endif

@@ -51,6 +51,10 @@ int proc_stop(struct proc *p, int sig, int timeout_ms);
 int proc_wait(struct proc *p, int timeout_ms);
 
 /* A connected blocking TCP socket to 127.0.0.1:port, or -1. */
+/* A 127.0.0.1 port nobody listens on now (bound and released), for a
+ * program that must be told its port before it starts; -1 on failure. */
+int harness_free_port(void);
+
 int http_connect(int port);
 
 /* Writes all of buf (a raw request, any bytes). Returns 0 or -1. */

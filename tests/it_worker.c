@@ -37,21 +37,6 @@
 static char dir[64];
 static struct proc server;
 
-/* A port nobody listens on now (the master binds it a moment later). */
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 /* Starts `cmd` through sh's exec (so the pid is the program's), output to dir/log. */
 __attribute__((format(printf, 3, 4)))
 static void start(struct proc *p, const char *log, const char *fmt, ...)
@@ -117,7 +102,7 @@ static double answered(void)
 static void master_headless_sums_two_workers(void **state)
 {
 	struct proc master, w1, w2;
-	int port = free_port();
+	int port = harness_free_port();
 	unsigned long long r1, f1, u1, r2, f2, u2, total, fails;
 	double before = answered(), after;
 	char out[4096];
@@ -176,7 +161,7 @@ static int web_stats(int web, const char *expr, char *out, size_t cap)
 static void web_ui_lists_workers_and_outlives_a_killed_one(void **state)
 {
 	struct proc master, w1, w2;
-	int port = free_port(), web = free_port();
+	int port = harness_free_port(), web = harness_free_port();
 	char out[4096], req[512];
 	static struct http_resp resp_buf;
 	struct http_resp *resp = &resp_buf;
@@ -239,7 +224,7 @@ static void web_ui_lists_workers_and_outlives_a_killed_one(void **state)
 static void worker_exits_1_when_the_master_vanishes(void **state)
 {
 	struct proc master, w;
-	int port = free_port();
+	int port = harness_free_port();
 	double t0;
 	int rc;
 	(void)state;
@@ -265,7 +250,7 @@ static void worker_exits_1_when_the_master_vanishes(void **state)
 static void worker_exits_1_when_the_master_freezes(void **state)
 {
 	struct proc master, w;
-	int port = free_port();
+	int port = harness_free_port();
 	double t0, took;
 	(void)state;
 
@@ -290,7 +275,7 @@ static void worker_exits_1_when_the_master_freezes(void **state)
 static void live_serves_the_ui_until_ctrl_c(void **state)
 {
 	struct proc live;
-	int web = free_port(), fd;
+	int web = harness_free_port(), fd;
 	char bin[512], logs[128], out[4096], *slash;
 	(void)state;
 

@@ -23,20 +23,6 @@
 
 static char dir[64];
 
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static void start(struct proc *p, const char *log, const char *cmd)
 {
 	char full[1024];
@@ -74,7 +60,7 @@ static int run(const char *mode, int *master_rc)
 {
 	struct proc master, worker;
 	char cmd[512];
-	int port = free_port(), rc;
+	int port = harness_free_port(), rc;
 	double end = harness_now_ms() + 30000;
 
 	snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/data/misbehaving_master.py %d %s", port, mode);
