@@ -52,14 +52,18 @@ class Calibrate:
     server that fails them is left for the load to show; no key is written."""
 
     def begin(self, ctx):
+        self.keys = []
         try:
             c = calibrate.calibrate("%s%s?ms=0" % (ctx.host, ctx.scenario.path), ctx.server.pid)
         except OSError as e:
             print("compare: %s: calibration failed: %s" % (ctx.dir, e), file=sys.stderr)
             return
-        rundir.append_env(ctx.dir / "scenario.env", [
-            ("SERVER_CPU_MS", "%.3f" % c.cpu_ms), ("CALIBRATION_REQUESTS", c.requests),
-            ("CALIBRATION_MS", "%.3f" % c.latency_ms)])
+        self.keys = [("SERVER_CPU_MS", "%.3f" % c.cpu_ms), ("CALIBRATION_REQUESTS", c.requests),
+                     ("CALIBRATION_MS", "%.3f" % c.latency_ms)]
+
+    def end(self, ctx):
+        # after Stack's keys: readers of scenario.env expect those right after TARGET
+        rundir.append_env(ctx.dir / "scenario.env", self.keys)
 
 
 class Stack:
@@ -149,7 +153,7 @@ class Usage:
         rundir.append_env(ctx.dir / "scenario.env", self.keys)
 
 
-MEASURES = [Calibrate(), Usage(), Stack(), Metrics()]
+MEASURES = [Usage(), Stack(), Calibrate(), Metrics()]
 
 
 def call(hook, ctx):
