@@ -96,10 +96,11 @@ int model_capacity_pool(const struct model_scenario *sc, int *unbounded, int *po
 		c = sc->users;   /* timers hold no server: every user is served at once */
 		*unbounded = 1;
 	}
-	if (sc->pool > 0 && r->plan != PLAN_BLOCKING_LOOP) {
+	if (sc->pool > 0 && r->plan != PLAN_BLOCKING_LOOP && (r->cpu == CPU_NONE || sc->wait_ms > 0)) {
 		/* Every connection is a PostgreSQL backend: the cap holds for the
 		 * event loop as much as for threads. (The blocking mistake runs one
-		 * query at a time per worker whatever the pool.) */
+		 * query at a time per worker whatever the pool; a CPU route's pure
+		 * work, no wait, sends no query and holds no connection.) */
 		long conns = r->world == WORLD_BLOCKING ? sc->pool : (long)sc->pool * sc->workers;
 		if (sc->max_connections > 0 && conns > sc->max_connections)
 			conns = sc->max_connections;

@@ -665,6 +665,12 @@ static void the_pool_binds(void **state)
 	assert_int_equal(st.capacity, 500);
 	assert_int_equal(st.bound, MODEL_BOUND_USERS);
 	assert_false(st.pool_binds);
+	/* pure CPU work (no wait) sends no query: the pool holds nothing back */
+	sc = cpu_scenario(CPU_THREAD, 500, 10, 15);
+	sc.pool = 2;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 80);
+	assert_false(st.pool_binds);
 	/* the blocking mistake is bound by its workers whatever the pool */
 	sc = scenario("AsyncBlockingUser", 250, 500, 1000, 15);
 	sc.pool = 1;

@@ -8,10 +8,10 @@ and optionally finish(b), run once after the last selected row that has it
 a line in ALL.
 """
 from . import (blocking_vs_evented, c10k, evented_io, evented_vs_nginx, load_vs_locust, load_vs_wrk,
-               locust_worker, quick, quick_fastapi, thread_cost, timer)
+               locust_worker, postgres, quick, quick_fastapi, thread_cost, timer)
 
 ALL = [load_vs_wrk, load_vs_locust, evented_vs_nginx, blocking_vs_evented, timer, c10k, quick,
-       quick_fastapi, locust_worker, thread_cost, evented_io]
+       quick_fastapi, locust_worker, thread_cost, evented_io, postgres]
 
 
 def select(spec):
