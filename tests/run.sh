@@ -21,6 +21,7 @@ for t in "$@"; do
 	done
 	echo "=== $label"
 	tmp=$(mktemp)
+	began=$SECONDS
 	# Not a pipe: a server a test leaves behind would hold a pipe open and hang
 	# the runner; tail follows the file only while the test itself lives.
 	env "${env_now[@]}" timeout -k 10 "${TEST_TIMEOUT:-600}" "$t" >"$tmp" 2>&1 &
@@ -28,6 +29,7 @@ for t in "$@"; do
 	tail -n +1 -f --pid="$pid" "$tmp"
 	wait "$pid"
 	rc=$?
+	echo "--- $label: $((SECONDS - began)) s"
 	out=$(cat "$tmp")
 	rm -f "$tmp"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | awk '{s+=$1} END {print s+0}')
