@@ -2,48 +2,52 @@
 
 #include <stdlib.h>
 
+#define ARITY 4
+
 /* a fires before b: earlier deadline (signed difference, so the comparison
  * holds across wrap-around), then earlier insertion. */
-static int before(const struct timer *a, const struct timer *b)
+static int before(const struct timer_slot *a, const struct timer_slot *b)
 {
 	int64_t d = (int64_t)((uint64_t)a->deadline - (uint64_t)b->deadline);
 	return d < 0 || (d == 0 && a->seq < b->seq);
 }
 
-static void place(struct timer_heap *h, uint32_t i, struct timer *t)
+static void place(struct timer_heap *h, uint32_t i, struct timer_slot s)
 {
-	h->slot[i] = t;
-	t->index = i;
+	h->slot[i] = s;
+	s.t->index = i;
 }
 
 static void sift_up(struct timer_heap *h, uint32_t i)
 {
-	struct timer *t = h->slot[i];
+	struct timer_slot s = h->slot[i];
 	while (i > 0) {
-		uint32_t parent = (i - 1) / 2;
-		if (!before(t, h->slot[parent]))
+		uint32_t parent = (i - 1) / ARITY;
+		if (!before(&s, &h->slot[parent]))
 			break;
 		place(h, i, h->slot[parent]);
 		i = parent;
 	}
-	place(h, i, t);
+	place(h, i, s);
 }
 
 static void sift_down(struct timer_heap *h, uint32_t i)
 {
-	struct timer *t = h->slot[i];
+	struct timer_slot s = h->slot[i];
 	for (;;) {
-		uint32_t child = 2 * i + 1;
-		if (child >= h->len)
+		uint32_t first = ARITY * i + 1, best = first, end;
+		if (first >= h->len)
 			break;
-		if (child + 1 < h->len && before(h->slot[child + 1], h->slot[child]))
-			child++;
-		if (!before(h->slot[child], t))
+		end = first + ARITY < h->len ? first + ARITY : h->len;
+		for (uint32_t c = first + 1; c < end; c++)
+			if (before(&h->slot[c], &h->slot[best]))
+				best = c;
+		if (!before(&h->slot[best], &s))
 			break;
-		place(h, i, h->slot[child]);
-		i = child;
+		place(h, i, h->slot[best]);
+		i = best;
 	}
-	place(h, i, t);
+	place(h, i, s);
 }
 
 void timer_heap_init(struct timer_heap *h)
@@ -56,14 +60,14 @@ void timer_heap_init(struct timer_heap *h)
 void timer_heap_free(struct timer_heap *h)
 {
 	for (uint32_t i = 0; i < h->len; i++)
-		h->slot[i]->index = TIMER_IDLE;
+		h->slot[i].t->index = TIMER_IDLE;
 	free(h->slot);
 	timer_heap_init(h);
 }
 
 int timer_heap_reserve(struct timer_heap *h, uint32_t n)
 {
-	struct timer **slot;
+	struct timer_slot *slot;
 
 	if (n <= h->cap)
 		return 0;
@@ -82,7 +86,7 @@ int timer_heap_add(struct timer_heap *h, struct timer *t, int64_t deadline)
 		return -1;
 	t->deadline = deadline;
 	t->seq = h->seq++;
-	h->slot[h->len] = t;
+	h->slot[h->len] = (struct timer_slot){ deadline, t->seq, t };
 	t->index = h->len++;
 	sift_up(h, t->index);
 	return 0;
@@ -91,17 +95,17 @@ int timer_heap_add(struct timer_heap *h, struct timer *t, int64_t deadline)
 void timer_heap_cancel(struct timer_heap *h, struct timer *t)
 {
 	uint32_t i = t->index;
-	struct timer *last;
+	struct timer_slot last;
 
 	if (i == TIMER_IDLE)
 		return;
 	t->index = TIMER_IDLE;
 	last = h->slot[--h->len];
-	if (last == t)
+	if (last.t == t)
 		return;
 	/* The last timer fills the hole, then moves whichever way restores order. */
 	place(h, i, last);
-	if (i > 0 && before(last, h->slot[(i - 1) / 2]))
+	if (i > 0 && before(&last, &h->slot[(i - 1) / ARITY]))
 		sift_up(h, i);
 	else
 		sift_down(h, i);
@@ -112,7 +116,7 @@ int64_t timer_heap_next(const struct timer_heap *h, int64_t now)
 	int64_t d;
 	if (h->len == 0)
 		return -1;
-	d = (int64_t)((uint64_t)h->slot[0]->deadline - (uint64_t)now);
+	d = (int64_t)((uint64_t)h->slot[0].deadline - (uint64_t)now);
 	return d > 0 ? d : 0;
 }
 
@@ -127,8 +131,9 @@ size_t timer_heap_run(struct timer_heap *h, int64_t now)
 	 * unless a callback added a deadline in the past; that one, and any due
 	 * timer behind it, runs on the next pass (timer_heap_next() says 0). */
 	while (h->len > 0) {
-		struct timer *t = h->slot[0];
-		if ((int64_t)((uint64_t)t->deadline - (uint64_t)now) > 0 || t->seq >= first_new)
+		struct timer *t = h->slot[0].t;
+		if ((int64_t)((uint64_t)h->slot[0].deadline - (uint64_t)now) > 0 ||
+		    h->slot[0].seq >= first_new)
 			break;
 		timer_heap_cancel(h, t);
 		ran++;

@@ -169,7 +169,7 @@ static void zero_and_huge_deadlines(void **state)
 
 static void reserve_keeps_adds_from_allocating(void **state)
 {
-	struct timer **slot;
+	struct timer_slot *slot;
 	(void)state;
 	assert_int_equal(timer_heap_reserve(&heap, 10), 0);
 	slot = heap.slot;
