@@ -227,7 +227,9 @@ int model_network_of(const struct model_scenario *sc, struct model_network *net)
 		return -1;
 	}
 	cpu = request_cpu_ms(sc, &route_cpu);
-	net->think_ms = (sc->wait_min_s + sc->wait_max_s) / 2 * 1e3;
+	/* the answer's wait on the connection holds nothing, as think time does */
+	net->think_ms = (sc->wait_min_s + sc->wait_max_s) / 2 * 1e3 +
+		(sc->answer_ms > 0 ? sc->answer_ms : 0);
 	add_station(net, "waits", MODEL_DELAY, 0, waits_ms(sc));
 	int pool_binds, cap = model_capacity_pool(sc, &unbounded, &pool_binds);
 	if (r->world == WORLD_BLOCKING || r->plan == PLAN_BLOCKING_LOOP) {
@@ -235,8 +237,16 @@ int model_network_of(const struct model_scenario *sc, struct model_network *net)
 		net->cap = cap;
 		net->cap_name = pool_binds ? "the pool" :
 			r->world == WORLD_BLOCKING ? "threads" : "the loop";
-		if (cpu > 0)
+		if (cpu > 0 && sc->serial_cpu && cpu > route_cpu) {
+			/* the route's own CPU on the cores, the rest one at a time a process */
+			int procs = at_least_one(sc->workers);
+			if (route_cpu > 0)
+				add_station(net, "CPU", MODEL_QUEUE, cores, route_cpu);
+			add_station(net, procs <= cores ? "the GIL" : "CPU", MODEL_QUEUE,
+				    procs < cores ? procs : cores, cpu - route_cpu);
+		} else if (cpu > 0) {
 			add_station(net, "CPU", MODEL_QUEUE, cores, cpu);
+		}
 		return 0;
 	}
 	if (pool_binds) {
@@ -424,7 +434,7 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 	out->service_ms = 0;
 	for (int k = 0; k < net->n; k++)
 		out->service_ms += net->st[k].demand_ms;
-	out->think_ms = z;
+	out->think_ms = z - (sc->answer_ms > 0 ? sc->answer_ms : 0); /* the users' own */
 	out->cpu_ms = request_cpu_ms(sc, &route_cpu);
 	out->capacity = model_capacity_pool(sc, &out->unbounded, &out->pool_binds);
 
@@ -459,7 +469,7 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 		return -1;
 	}
 	out->x_per_s = x * 1e3;
-	out->r_ms = isinf(x) ? 0 : n / x - z;
+	out->r_ms = isinf(x) ? 0 : n / x - out->think_ms; /* the answer's wait included */
 	if (out->r_ms < out->service_ms)
 		out->r_ms = out->service_ms; /* rounding only: R never drops below one service */
 	for (int k = 0; k < net->n; k++)
@@ -628,8 +638,9 @@ void model_run_free(struct model_run *run)
 
 /* Token pools a request may queue for: the cap held through the whole request
  * (threads, the sleeping loop), one per worker process, served in the
- * scenario's order; and the loop and offload pool held through one CPU burst,
- * FIFO (the split does not divide them: the model keeps one of each). */
+ * scenario's order; the loop held through one CPU burst, FIFO, one per worker
+ * process (its share of the workers); and the offload pool, FIFO (the split
+ * does not divide it: the model keeps one). */
 enum { RES_CAP, RES_LOOP, RES_POOL, RES_NONE = -1 };
 
 struct tokens {
@@ -652,7 +663,8 @@ struct sim {
 	struct stage stage[MAX_STAGES];
 	int nstages;
 	struct tokens *procs;     /* RES_CAP: one per worker process */
-	struct tokens loop, pool;
+	struct tokens *loops;     /* RES_LOOP: one per worker process */
+	struct tokens pool;
 	int *proc_of;             /* per user: its process */
 	uint64_t order_rng;
 	struct event *ev, *cpu;   /* pending events; CPU jobs keyed by finish tag */
@@ -663,6 +675,9 @@ struct sim {
 	double *sent_at;          /* per user */
 	char *answered;           /* per user: a request of theirs was counted */
 	int *at;                  /* per user: the stage it is in */
+	char *holds;              /* per user: it holds its process's cap token */
+	int cap_from, cap_until;  /* the cap is taken before stage cap_from and given
+				   * back after stage cap_until */
 	size_t cap_ms;
 	struct model_run *out;
 };
@@ -679,6 +694,14 @@ static void add_stage(struct sim *m, double s, int cpu, int res)
 		m->stage[m->nstages++] = (struct stage){ s, cpu, res };
 }
 
+/* The answer's wait on the connection (answer_ms), last: the server is done,
+ * its thread given back. */
+static void add_answer(struct sim *m)
+{
+	if (m->sc->answer_ms > 0)
+		add_stage(m, m->sc->answer_ms / 1e3, 0, RES_NONE);
+}
+
 /* The request's steps. Without CPU work one wait of S, so the sleep routes
  * run exactly as the closed form says; a CPU route waits then burns CPU per
  * task; the server's measured overhead CPU closes the request, on the thread
@@ -691,6 +714,18 @@ static void plan_stages(struct sim *m)
 	int held = r->world == WORLD_BLOCKING || r->plan == PLAN_BLOCKING_LOOP;
 
 	m->nstages = 0;
+	m->cap_from = 0;
+	if (sc->serial_cpu && r->world == WORLD_BLOCKING && r->cpu == CPU_NONE && cpu > 0) {
+		/* FastAPI's sync route: a thread runs the endpoint (the waits) and is
+		 * given back when it returns; the worker's loop reads, routes and
+		 * answers, one request at a time. The model puts that CPU between
+		 * the thread's end and the user's next request joining the line. */
+		add_stage(m, waits_ms(sc) / 1e3, 0, RES_NONE);
+		add_stage(m, cpu / 1e3, 1, RES_LOOP);
+		m->cap_until = 0;
+		add_answer(m);
+		return;
+	}
 	if (r->cpu == CPU_NONE) {
 		add_stage(m, waits_ms(sc) / 1e3, 0, RES_NONE);
 	} else {
@@ -706,7 +741,10 @@ static void plan_stages(struct sim *m)
 		}
 	}
 	if (cpu - route_cpu > 0)
-		add_stage(m, (cpu - route_cpu) / 1e3, 1, held ? RES_NONE : RES_LOOP);
+		add_stage(m, (cpu - route_cpu) / 1e3, 1,
+			  held && !sc->serial_cpu ? RES_NONE : RES_LOOP);
+	m->cap_until = m->nstages - 1;
+	add_answer(m);
 }
 
 static void push_event(struct sim *m, double t, int user, int kind)
@@ -728,7 +766,8 @@ static void start_cpu(struct sim *m, int u)
 
 static struct tokens *tokens_of(struct sim *m, int res, int u)
 {
-	return res == RES_CAP ? &m->procs[m->proc_of[u]] : res == RES_LOOP ? &m->loop : &m->pool;
+	return res == RES_CAP ? &m->procs[m->proc_of[u]] :
+		res == RES_LOOP ? &m->loops[m->proc_of[u]] : &m->pool;
 }
 
 static int take(struct sim *m, int res, int u)
@@ -775,8 +814,10 @@ static int give_back(struct sim *m, int res, int u)
 	}
 	int next = next_in_line(t, res == RES_CAP ? m->sc->order : MODEL_ORDER_FIFO,
 				&m->order_rng);
-	if (res == RES_CAP)
+	if (res == RES_CAP) {
+		m->holds[next] = 1;
 		return run_stages(m, next);
+	}
 	start_cpu(m, next);
 	return 0;
 }
@@ -813,6 +854,9 @@ static int finish(struct sim *m, int u)
 		think += (m->sc->wait_max_s - m->sc->wait_min_s) *
 			(m->sc->seed ? uniform01(&m->rng) : 0.5);
 	push_event(m, done + think, u, EV_SEND);
+	if (!m->holds[u])
+		return 0;
+	m->holds[u] = 0;
 	return give_back(m, RES_CAP, u);
 }
 
@@ -821,6 +865,16 @@ static int run_stages(struct sim *m, int u)
 {
 	if (m->at[u] == m->nstages)
 		return finish(m, u);
+	if (m->holds[u] && m->at[u] == m->cap_until + 1) {
+		m->holds[u] = 0; /* given back mid-request: the rest needs no thread */
+		if (give_back(m, RES_CAP, u) < 0)
+			return -1;
+	}
+	if (!m->holds[u] && m->at[u] == m->cap_from) {
+		if (!take(m, RES_CAP, u))
+			return 0; /* in line: give_back() goes on from here */
+		m->holds[u] = 1;
+	}
 	const struct stage *st = &m->stage[m->at[u]];
 	if (!st->cpu)
 		push_event(m, m->now + st->s, u, EV_STAGE);
@@ -834,7 +888,7 @@ static int send_request(struct sim *m, int u)
 	m->out->sent++;
 	m->sent_at[u] = m->now;
 	m->at[u] = 0;
-	return take(m, RES_CAP, u) ? run_stages(m, u) : 0;
+	return run_stages(m, u);
 }
 
 /* User k, in spawn order, joins the process furthest below its share of the
@@ -876,7 +930,8 @@ static void sim_free(struct sim *m)
 {
 	free(m->procs ? m->procs[0].line : NULL); /* one block for every process's line */
 	free(m->procs);
-	free(m->loop.line);
+	free(m->loops ? m->loops[0].line : NULL);
+	free(m->loops);
 	free(m->pool.line);
 	free(m->proc_of);
 	free(m->ev);
@@ -884,6 +939,7 @@ static void sim_free(struct sim *m)
 	free(m->sent_at);
 	free(m->answered);
 	free(m->at);
+	free(m->holds);
 }
 
 /*
@@ -914,24 +970,30 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	m.order_rng = sc->seed ^ 0x5eed0f0adeull;
 	m.cores = at_least_one(sc->cores);
 	plan_stages(&m);
-	int nproc = sc->nsplit > 1 ? sc->nsplit : 1, *lines;
+	int nproc = sc->nsplit > 1 ? sc->nsplit : 1, *lines, *loop_lines;
 	out->seconds = (int)ceil(t_end);
 	m.procs = calloc((size_t)nproc, sizeof *m.procs);
 	lines = malloc(sizeof *lines * nu); /* the processes' lines, end to end */
 	m.proc_of = malloc(sizeof *m.proc_of * nu);
-	m.loop.line = malloc(sizeof *m.loop.line * nu);
+	m.loops = calloc((size_t)nproc, sizeof *m.loops);
+	loop_lines = malloc(sizeof *loop_lines * nu);
 	m.pool.line = malloc(sizeof *m.pool.line * nu);
 	m.ev = malloc(sizeof *m.ev * nu);
 	m.cpu = malloc(sizeof *m.cpu * nu);
 	m.sent_at = malloc(sizeof *m.sent_at * nu);
 	m.answered = calloc(nu, 1);
 	m.at = malloc(sizeof *m.at * nu);
+	m.holds = calloc(nu, 1);
 	out->ms = malloc(sizeof *out->ms * m.cap_ms);
 	out->done = malloc(sizeof *out->done * m.cap_ms);
 	out->done_per_s = calloc((size_t)out->seconds + 1, sizeof *out->done_per_s);
 	out->users_per_s = calloc((size_t)out->seconds + 1, sizeof *out->users_per_s);
-	if (!m.procs || !lines || !m.proc_of || !m.loop.line || !m.pool.line || !m.ev ||
-	    !m.cpu || !m.sent_at || !m.answered || !m.at || !out->ms || !out->done ||
+	if (m.loops)
+		m.loops[0].line = loop_lines;
+	else
+		free(loop_lines);
+	if (!m.procs || !lines || !m.proc_of || !m.loops || !loop_lines || !m.pool.line || !m.ev ||
+	    !m.cpu || !m.sent_at || !m.answered || !m.at || !m.holds || !out->ms || !out->done ||
 	    !out->done_per_s ||
 	    !out->users_per_s || assign_users(sc, m.proc_of) < 0) {
 		if (m.procs)
@@ -946,9 +1008,10 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		/* the cap holds no one back where it is not a server limit */
 		tokens_init(&m.procs[p], unb || !st.net.cap || c > users ? users : c, users,
 			    lines + at);
+		tokens_init(&m.loops[p], at_least_one(nproc > 1 ? share(sc->workers, nproc, p) :
+						      sc->workers), users, loop_lines + at);
 		at += users;
 	}
-	tokens_init(&m.loop, at_least_one(sc->workers), sc->users, m.loop.line);
 	tokens_init(&m.pool, at_least_one(sc->offload_threads) * at_least_one(sc->workers),
 		    sc->users, m.pool.line);
 	for (int k = 0; k < sc->users; k++) {

@@ -96,6 +96,19 @@ struct model_scenario {
 	int split[MODEL_SPLIT_MAX];
 	int nsplit;
 	enum model_order order;
+	/* 1: the server's own CPU per request (server_cpu_ms beyond the route's)
+	 * runs one request at a time in each worker process, in arrival order,
+	 * whatever thread the request holds: CPython's GIL, and the event loop
+	 * that parses and answers every request of a FastAPI worker, sync routes
+	 * included. 0: on the thread that holds the request, the cores shared
+	 * among all (C threads). */
+	int serial_cpu;
+	/* What the connection adds to each answer after the server is done with
+	 * it, in ms, measured (KEEPALIVE_MS beyond SERVER_CPU_MS): a wait that
+	 * holds no thread and no loop but is in every response time. uvicorn's
+	 * workers answer with Nagle's algorithm on, so the body waits for the
+	 * client's delayed ACK. 0: none. */
+	double answer_ms;
 };
 
 enum model_station_kind {

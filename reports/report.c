@@ -409,6 +409,8 @@ static void scenario_title(FILE *f, const struct scenario *s)
 		fprintf(f, ", %s order", model_order_name(s->order));
 	if (s->server_cpu_ms >= 0)
 		fprintf(f, ", %.2f ms server CPU/request", s->server_cpu_ms);
+	if (s->keepalive_ms >= 0)
+		fprintf(f, ", %.1f ms round trip on a kept-alive connection", s->keepalive_ms);
 }
 
 static void comparison_table(FILE *f, const struct comparison *c, const char *indent)
@@ -990,6 +992,11 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		sc.max_connections = s->max_connections;
 		sc.cpu_ms = s->task_cpu_ms;
 		sc.server_cpu_ms = s->server_cpu_ms;
+		/* CPython: a worker's own CPU runs one request at a time (the GIL) */
+		sc.serial_cpu = strcmp(s->target, "fastapi") == 0;
+		/* what a kept-alive connection added to a request alone, beyond its CPU */
+		if (s->keepalive_ms >= 0)
+			sc.answer_ms = fmax(0, s->keepalive_ms - fmax(0, s->server_cpu_ms));
 		if (prediction_make(&pred[made], &sc) < 0) {
 			fprintf(stderr, "report: %s/scenario.env: the model cannot run it: %s\n",
 				s->dir, strerror(errno));

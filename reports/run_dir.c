@@ -412,7 +412,7 @@ static void read_metrics(struct scenario *s, const char *path)
 
 /* --- the folder ----------------------------------------------------------- */
 
-/* TARGET, SPLIT, ORDER and SERVER_CPU_MS, each optional. */
+/* TARGET, SPLIT, ORDER, SERVER_CPU_MS and KEEPALIVE_MS, each optional. */
 static int load_measured(const struct env *e, struct scenario *s, char *err, size_t cap)
 {
 	struct model_scenario sc = { .users = s->users };
@@ -451,6 +451,8 @@ static int load_measured(const struct env *e, struct scenario *s, char *err, siz
 		}
 		s->order_measured = 1;
 	}
+	if (env_number(e, "KEEPALIVE_MS", -1, &s->keepalive_ms, err, cap) < 0)
+		return -1;
 	return env_number(e, "SERVER_CPU_MS", -1, &s->server_cpu_ms, err, cap) < 0 ? -1 : 0;
 }
 

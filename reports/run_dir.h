@@ -57,6 +57,8 @@ struct scenario {
 	enum model_order order;   /* ORDER */
 	int order_measured;
 	double server_cpu_ms;     /* SERVER_CPU_MS; -1 when not measured */
+	double keepalive_ms;      /* KEEPALIVE_MS: a ?ms=0 round trip on a kept-alive
+				   * connection, alone; -1 when not measured */
 	int cores, offload_threads;  /* CORES, OFFLOAD_THREADS */
 	double task_cpu_ms;          /* TASK_CPU_MS: a CPU route's work per task */
 	double load_cpu_s;           /* LOAD_CPU_S: the load generator's CPU; -1 unknown */

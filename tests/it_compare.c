@@ -382,6 +382,7 @@ static void make_compare_target_fastapi_measures_split_and_order(void **state)
 	assert_file_has(scen, "scenario.env", "TARGET=fastapi\nWORKERS=2\nTHREADS=80\n");
 	assert_file_has(scen, "scenario.env", "ORDER=lifo\n");
 	assert_file_has(scen, "scenario.env", "SERVER_CPU_MS=");
+	assert_file_has(scen, "scenario.env", "KEEPALIVE_MS=");
 	assert_file_has(scen, "load_stats.csv", ",/sync_baseline,");
 	/* SPLIT: two workers' users, summing to the 160 users */
 	snprintf(path, sizeof path, "%s/scenario.env", scen);
@@ -399,6 +400,7 @@ static void make_compare_target_fastapi_measures_split_and_order(void **state)
 	/* the report names what it predicted with */
 	assert_file_has(dir, "summary.txt", "FastAPI on uvicorn");
 	assert_file_has(dir, "summary.txt", "lifo order");
+	assert_file_has(dir, "summary.txt", "ms round trip on a kept-alive connection");
 	assert_non_null(strstr(out, "users per process"));
 	remove_runs(runs);
 }

@@ -328,6 +328,72 @@ static void an_uneven_split_keeps_the_count_and_grows_the_tail(void **state)
 	model_run_free(&b);
 }
 
+/* FastAPI's sync route on the quick profile: 2 x 40 threads, 250/250 users,
+ * 750 ms of sleeps and 1.45 ms of the server's own CPU a request, 15 s. On C
+ * threads that CPU is shared by processor sharing: a round's 80 requests
+ * finish it together, 80 x 1.45 / 2 = 58 ms late, round after round, and only
+ * 18 rounds fit. A Python worker (serial_cpu: the GIL, its event loop) answers
+ * one request at a time, which staggers the next round's starts: after the
+ * first round nobody waits for the CPU and 19 rounds fit, 1520 requests, as
+ * the real stack served them. Its threads are given back before the answer,
+ * so under LIFO the users just answered wait one service for the next round. */
+static void a_python_worker_answers_one_request_at_a_time(void **state)
+{
+	(void)state;
+	struct model_scenario c = scenario("SyncBaselineUser", 250, 500, 1000, 15);
+	c.server_cpu_ms = 1.45;
+	c.order = MODEL_ORDER_LIFO;
+	assert_int_equal(model_split_parse("250,250", &c), 0);
+	struct model_scenario py = c;
+	py.serial_cpu = 1;
+	struct model_steady st;
+	struct model_run a, b;
+	assert_int_equal(model_steady(&py, &st), 0);
+	assert_int_equal(st.net.n, 2);
+	assert_string_equal(st.net.st[1].name, "the GIL");
+	assert_int_equal(st.net.st[1].servers, 2);
+	assert_string_equal(st.binding, "threads");
+	assert_int_equal(model_simulate(&c, &a), 0);
+	assert_int_equal(model_simulate(&py, &b), 0);
+	assert_int_equal(a.reqs, 18 * 80);
+	assert_int_equal(b.reqs, 19 * 80);
+	assert_in_range((long)mean_ms(&b), 1400, 1550);
+	assert_true(b.users_answered < 200);
+	model_run_free(&a);
+	model_run_free(&b);
+}
+
+/* What a kept-alive connection adds to each answer (answer_ms: uvicorn's
+ * workers wait for the client's delayed ACK) is in every response time and
+ * every user's cycle, but holds no thread: 100 users on /async_concurrent
+ * (S = 100 ms) with 40 ms more per answer cycle in 140 ms, X = 100/0.14 s;
+ * 20 users on 8 threads of 300 ms still get 8/0.3 s, not 8/0.34 s. */
+static void the_answer_wait_holds_no_thread(void **state)
+{
+	(void)state;
+	struct model_scenario ev = scenario("AsyncConcurrentUser", 100, 100, 1000, 13.9);
+	struct model_steady st;
+	struct model_run run;
+	ev.answer_ms = 40;
+	assert_int_equal(model_steady(&ev, &st), 0);
+	assert_float_equal(st.x_per_s, 100 / 0.14, 1e-6);
+	assert_float_equal(st.r_ms, 140, 1e-6);
+	assert_float_equal(st.think_ms, 0, 1e-9);
+	assert_int_equal(model_simulate(&ev, &run), 0);
+	assert_int_equal(run.reqs, 100 * 99); /* 99 whole cycles of 140 ms in 13.9 s */
+	assert_float_equal(mean_ms(&run), 140, 1e-6);
+	model_run_free(&run);
+
+	struct model_scenario bl = scenario("SyncBaselineUser", 100, 20, 1000, 30);
+	bl.threads = 8;
+	bl.answer_ms = 40;
+	assert_int_equal(model_steady(&bl, &st), 0);
+	assert_float_equal(st.x_per_s, 8 / 0.3, 1e-6);
+	assert_int_equal(model_simulate(&bl, &run), 0);
+	assert_float_equal(run.rps, 8 / 0.3, 8 / 0.3 * 0.02);
+	model_run_free(&run);
+}
+
 /* One thread, three users sent at 0, S = 3 s, 30 s. FIFO takes turns: every
  * user waits for the two others (9 s). LIFO (anyio's CapacityLimiter) hands the
  * thread to the newest waiter: user 0 and user 2 take turns at 6 s each, and
@@ -720,6 +786,8 @@ int main(void)
 		cmocka_unit_test(even_split_of_a_saturated_pool_matches_one_queue),
 		cmocka_unit_test(an_uneven_split_keeps_the_count_and_grows_the_tail),
 		cmocka_unit_test(lifo_starves_a_user_that_fifo_serves),
+		cmocka_unit_test(a_python_worker_answers_one_request_at_a_time),
+		cmocka_unit_test(the_answer_wait_holds_no_thread),
 		cmocka_unit_test(splits_and_orders_parse_or_refuse),
 		cmocka_unit_test(mva_delay_station_alone),
 		cmocka_unit_test(mva_one_station),

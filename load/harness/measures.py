@@ -21,6 +21,7 @@ import rundir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import calibrate  # noqa: E402  (one request alone: the model's CPU per request)
+import keepalive  # noqa: E402  (what a kept-alive connection adds to each answer)
 import measure  # noqa: E402  (readings of /proc: workers, connections, order)
 import readings  # noqa: E402
 import stats  # noqa: E402
@@ -63,6 +64,30 @@ class Calibrate:
 
     def end(self, ctx):
         # after Stack's keys: readers of scenario.env expect those right after TARGET
+        rundir.append_env(ctx.dir / "scenario.env", self.keys)
+
+
+class KeepAlive:
+    """KEEPALIVE_MS, for the original stack: the median round trip of the
+    route's ?ms=0 requests one after another on one kept-alive connection,
+    before the load (load/harness/keepalive.py says why: uvicorn's workers
+    answer with Nagle's algorithm on). The model adds what it finds beyond the
+    server's CPU to every answer. The C servers set TCP_NODELAY (bin/blocking
+    does not keep connections alive at all): not measured."""
+
+    def begin(self, ctx):
+        self.keys = []
+        if ctx.target != "fastapi":
+            return
+        try:
+            ms = keepalive.round_trip_ms("%s%s?ms=0" % (ctx.host, ctx.scenario.path))
+        except OSError as e:
+            print("compare: %s: keep-alive round trip failed: %s" % (ctx.dir, e), file=sys.stderr)
+            return
+        self.keys = [("KEEPALIVE_MS", "%.3f" % ms)]
+
+    def end(self, ctx):
+        # after Stack's keys, as Calibrate's: readers expect those right after TARGET
         rundir.append_env(ctx.dir / "scenario.env", self.keys)
 
 
@@ -153,7 +178,7 @@ class Usage:
         rundir.append_env(ctx.dir / "scenario.env", self.keys)
 
 
-MEASURES = [Usage(), Stack(), Calibrate(), Metrics()]
+MEASURES = [Usage(), Stack(), Calibrate(), KeepAlive(), Metrics()]
 
 
 def call(hook, ctx):
