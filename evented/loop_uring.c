@@ -603,6 +603,17 @@ static unsigned reap(struct loop *l)
 
 /* ---- the loop.h calls ---- */
 
+/* The slot of a watched descriptor, or NULL (errno EBADF): a call on a
+ * descriptor the loop does not watch fails as the system call would. */
+static struct slot *watched(struct uring *u, int fd)
+{
+	if ((uint32_t)fd >= u->nslots || !(u->slot[fd].flags & F_USED) || u->slot[fd].io == NULL) {
+		errno = EBADF;
+		return NULL;
+	}
+	return &u->slot[fd];
+}
+
 static struct slot *slot_for(struct uring *u, int fd)
 {
 	if (fd < 0)
@@ -665,8 +676,12 @@ int uring_watch(struct loop *l, struct io *io, uint32_t events, enum uring_kind 
 int uring_modify(struct loop *l, struct io *io, uint32_t events)
 {
 	struct uring *u = l->uring;
-	struct slot *s = &u->slot[io->fd];
+	struct slot *s = watched(u, io->fd);
 
+	if (s == NULL) {
+		fprintf(stderr, "evented: io_uring modify fd %d: %s\n", io->fd, strerror(errno));
+		return -1;
+	}
 	s->interest = events;
 	arm(u, s, io->fd);
 	return 0;
@@ -693,9 +708,11 @@ void uring_unwatch(struct loop *l, struct io *io)
 ssize_t uring_recv(struct loop *l, struct io *io, void *buf, size_t len)
 {
 	struct uring *u = l->uring;
-	struct slot *s = &u->slot[io->fd];
+	struct slot *s = watched(u, io->fd);
 	size_t got = 0;
 
+	if (s == NULL)
+		return -1;
 	if (s->in_head < 0 && !(s->flags & F_EOF) && !s->err && (s->flags & F_ARMED)) {
 		/* Asked outside an event (a timeout looking at what arrived in time):
 		 * collect what the kernel already holds for us first. */
@@ -737,9 +754,11 @@ ssize_t uring_recv(struct loop *l, struct io *io, void *buf, size_t len)
 ssize_t uring_send(struct loop *l, struct io *io, const void *buf, size_t len)
 {
 	struct uring *u = l->uring;
-	struct slot *s = &u->slot[io->fd];
+	struct slot *s = watched(u, io->fd);
 	uint32_t room, n;
 
+	if (s == NULL)
+		return -1;
 	if (s->err) {
 		errno = s->err;
 		return -1;
@@ -788,10 +807,12 @@ ssize_t uring_send(struct loop *l, struct io *io, const void *buf, size_t len)
 
 int uring_accept(struct loop *l, struct io *io)
 {
-	struct slot *s = &l->uring->slot[io->fd];
-	struct acceptq *q = s->acc;
+	struct slot *s = watched(l->uring, io->fd);
+	struct acceptq *q = s ? s->acc : NULL;
 	int v;
 
+	if (s == NULL)
+		return -1;
 	if (q == NULL || q->head == q->len) {
 		errno = EAGAIN;
 		return -1;
@@ -808,8 +829,10 @@ int uring_accept(struct loop *l, struct io *io)
 
 int uring_shutdown(struct loop *l, struct io *io)
 {
-	struct slot *s = &l->uring->slot[io->fd];
+	struct slot *s = watched(l->uring, io->fd);
 
+	if (s == NULL)
+		return -1;
 	if (s->sending) {
 		s->flags |= F_SHUT; /* after what was queued */
 		return 0;
@@ -1030,6 +1053,9 @@ void uring_free(struct loop *l)
 		io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
 		reap(l);
 	}
+	/* The ring first: once it is gone no operation in flight can still read
+	 * a send buffer or write a receive buffer freed below. */
+	io_uring_queue_exit(&u->ring);
 	for (uint32_t fd = 0; fd < u->nslots; fd++) {
 		struct slot *s = &u->slot[fd];
 		if (s->flags & F_CLOSING)
@@ -1039,7 +1065,6 @@ void uring_free(struct loop *l)
 			slot_release(u, s, (int)fd);
 		}
 	}
-	io_uring_queue_exit(&u->ring);
 	munmap(u->br, BUF_COUNT * sizeof(struct io_uring_buf));
 	munmap(u->bufs, (size_t)BUF_COUNT * BUF_SIZE);
 	while (u->free_sends) {
