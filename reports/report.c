@@ -154,6 +154,10 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 				      ": other processes used %.2f of the %d cores while it ran, "
 				      "and the kernel shares the cores among every runnable "
 				      "thread, theirs included", s->cores - s->cores_free, s->cores);
+		/* the generator is the other process most often: name its share */
+		if (s->cores_free >= 0 && cores >= 0.1 && (size_t)n < sizeof c->verdict)
+			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+				      " (the load generator %.2f of them)", cores);
 	} else if (rr > 1 + TOLERANCE) {
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "more throughput than predicted: the server served more requests at "
