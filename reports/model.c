@@ -96,25 +96,41 @@ int model_capacity_pool(const struct model_scenario *sc, int *unbounded, int *po
 		c = sc->users;   /* timers hold no server: every user is served at once */
 		*unbounded = 1;
 	}
-	if (sc->pool > 0 && r->plan != PLAN_BLOCKING_LOOP && (r->cpu == CPU_NONE || sc->wait_ms > 0)) {
+	if (model_pool_requests(sc) < INFINITY) {
 		/* Every connection is a PostgreSQL backend: the cap holds for the
 		 * event loop as much as for threads. (The blocking mistake runs one
 		 * query at a time per worker whatever the pool; a CPU route's pure
 		 * work, no wait, sends no query and holds no connection.) */
-		long conns = r->world == WORLD_BLOCKING ? sc->pool : (long)sc->pool * sc->workers;
-		if (sc->max_connections > 0 && conns > sc->max_connections)
-			conns = sc->max_connections;
-		long by_pool = conns / model_conns_per_request(r);
-		if (by_pool < 1)
-			by_pool = 1;
+		double by_pool = model_pool_requests(sc);
 		if (by_pool < c) {
-			c = (int)by_pool;
+			c = (int)ceil(by_pool);
 			*unbounded = 0;
 			if (pool_binds)
 				*pool_binds = 1;
 		}
 	}
 	return c < 1 ? 1 : c;
+}
+
+double model_pool_requests(const struct model_scenario *sc)
+{
+	const struct route *r = sc->route;
+	if (sc->pool <= 0 || r->plan == PLAN_BLOCKING_LOOP || (r->cpu != CPU_NONE && sc->wait_ms <= 0))
+		return INFINITY;
+	long conns = r->world == WORLD_BLOCKING ? sc->pool : (long)sc->pool * sc->workers;
+	if (sc->max_connections > 0 && conns > sc->max_connections)
+		conns = sc->max_connections;
+	return (double)conns / model_conns_per_request(r);
+}
+
+/* A pool that serves a fractional number of requests at once (40 connections,
+ * 3 per gathered request: 13.3) is a cap of ceil(c) whose holders take
+ * ceil(c)/c as long: the same throughput c/S once it binds (its tasks take
+ * connections one by one, so the 14th request runs a third of its tasks). */
+static double pool_stretch(const struct model_scenario *sc)
+{
+	int unbounded, binds, c = model_capacity_pool(sc, &unbounded, &binds);
+	return binds ? c / model_pool_requests(sc) : 1;
 }
 
 int model_order_parse(const char *s, enum model_order *out)
@@ -230,7 +246,8 @@ int model_network_of(const struct model_scenario *sc, struct model_network *net)
 	/* the answer's wait on the connection holds nothing, as think time does */
 	net->think_ms = (sc->wait_min_s + sc->wait_max_s) / 2 * 1e3 +
 		(sc->answer_ms > 0 ? sc->answer_ms : 0);
-	add_station(net, "waits", MODEL_DELAY, 0, waits_ms(sc));
+	net->pool_stretch = pool_stretch(sc);
+	add_station(net, "waits", MODEL_DELAY, 0, waits_ms(sc) * net->pool_stretch);
 	int pool_binds, cap = model_capacity_pool(sc, &unbounded, &pool_binds);
 	if (r->world == WORLD_BLOCKING || r->plan == PLAN_BLOCKING_LOOP) {
 		/* held from the request's start to its end, CPU included */
@@ -434,6 +451,8 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 	out->service_ms = 0;
 	for (int k = 0; k < net->n; k++)
 		out->service_ms += net->st[k].demand_ms;
+	double held_ms = out->service_ms; /* what the cap's holder takes, stretch included */
+	out->service_ms -= net->st[0].demand_ms * (1 - 1 / net->pool_stretch);
 	out->think_ms = z - (sc->answer_ms > 0 ? sc->answer_ms : 0); /* the users' own */
 	out->cpu_ms = request_cpu_ms(sc, &route_cpu);
 	out->capacity = model_capacity_pool(sc, &out->unbounded, &out->pool_binds);
@@ -481,8 +500,8 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 	int station = -1;
 	out->bound = MODEL_BOUND_USERS;
 	out->binding = "users";
-	if (net->cap > 0 && bound_of(net->cap, out->service_ms) < best) {
-		best = bound_of(net->cap, out->service_ms);
+	if (net->cap > 0 && bound_of(net->cap, held_ms) < best) {
+		best = bound_of(net->cap, held_ms);
 		out->bound = MODEL_BOUND_CAPACITY;
 		out->binding = net->cap_name;
 	}
@@ -507,8 +526,8 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 			 s->servers, s->servers, s->demand_ms);
 	} else if (out->bound == MODEL_BOUND_CAPACITY && out->pool_binds)
 		snprintf(out->why, sizeof out->why,
-			 "the pool binds: %d users queue for connections enough for %d requests "
-			 "at once (%d per request), each held %.0f ms", n, out->capacity,
+			 "the pool binds: %d users queue for connections enough for %.4g requests "
+			 "at once (%d per request), each held %.0f ms", n, model_pool_requests(sc),
 			 model_conns_per_request(r), out->service_ms);
 	else if (out->bound == MODEL_BOUND_USERS && out->pool_binds)
 		snprintf(out->why, sizeof out->why,
@@ -727,7 +746,7 @@ static void plan_stages(struct sim *m)
 		return;
 	}
 	if (r->cpu == CPU_NONE) {
-		add_stage(m, waits_ms(sc) / 1e3, 0, RES_NONE);
+		add_stage(m, waits_ms(sc) * pool_stretch(sc) / 1e3, 0, RES_NONE);
 	} else {
 		if (sc->overhead_ms > 0)
 			add_stage(m, sc->overhead_ms / 1e3, 0, RES_NONE);

@@ -130,6 +130,9 @@ struct model_network {
 	struct model_station st[MODEL_MAX_STATIONS];
 	int n;
 	int cap;              /* requests inside the stations at once; 0 = no limit */
+	double pool_stretch;  /* >= 1: the waits' demand over S, for a pool whose
+			       * connections serve a fractional number of requests
+			       * (model_pool_requests) as a cap of ceil(c) */
 	const char *cap_name; /* what the cap is: "threads", "the loop" */
 };
 
@@ -192,6 +195,12 @@ double model_service_ms(const struct model_scenario *sc);
  * says the pool is what sets C. */
 int model_capacity(const struct model_scenario *sc, int *unbounded);
 int model_capacity_pool(const struct model_scenario *sc, int *unbounded, int *pool_binds);
+
+/* Requests the pool serves at once, connections / connections per request
+ * (fractional: a gathered request's tasks take connections one by one), or
+ * INFINITY when no pool is set or the route holds none (the blocking mistake,
+ * a CPU route's pure work). */
+double model_pool_requests(const struct model_scenario *sc);
 
 /* Connections one request of r holds at once: one per task it runs at once. */
 int model_conns_per_request(const struct route *r);

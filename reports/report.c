@@ -275,12 +275,12 @@ static void tell(const struct scenario *s, const struct prediction *p, struct co
 		int conns = s->pool * (r->world == WORLD_EVENTED ? s->workers : 1);
 		snprintf(c->story, sizeof c->story,
 			 "The pool binds: each task is a PostgreSQL query on a connection from the "
-			 "pool, and %d connection%s (pool %d%s) serve %d request%s at once (%d "
+			 "pool, and %d connection%s (pool %d%s) serve %.4g request%s at once (%d "
 			 "each). %s or not, %d users queue for them: throughput is C/S = %.2f "
 			 "req/s and latency about N*S/C = %.0f ms. The pool is the new thread pool.",
 			 conns, conns == 1 ? "" : "s", s->pool,
-			 r->world == WORLD_EVENTED ? " per worker" : "", st->capacity,
-			 st->capacity == 1 ? "" : "s", model_conns_per_request(r),
+			 r->world == WORLD_EVENTED ? " per worker" : "", model_pool_requests(&p->sc),
+			 model_pool_requests(&p->sc) == 1 ? "" : "s", model_conns_per_request(r),
 			 r->world == WORLD_EVENTED ? "Event loop" : "Threads", s->users, st->x_per_s,
 			 st->r_ms);
 		return;

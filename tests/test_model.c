@@ -708,6 +708,15 @@ static void the_pool_binds(void **state)
 	sc.pool = 30;
 	assert_int_equal(model_steady(&sc, &st), 0);
 	assert_int_equal(st.capacity, 10);
+	/* 20 / 3: the connections serve 6.67 requests' tasks at once, a cap of 7
+	 * held 7 / 6.67 as long, so X is 6.67 / S */
+	sc.pool = 20;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.capacity, 7);
+	assert_float_equal(model_pool_requests(&sc), 20 / 3.0, 1e-12);
+	assert_float_equal(st.service_ms, 250, 1e-9);
+	assert_float_equal(st.x_per_s, 20 / 3.0 / 0.25, 1e-6);
+	assert_non_null(strstr(st.why, "6.667 requests"));
 
 	/* evented: pool per worker x workers / connections a request holds */
 	sc = scenario("AsyncIndependentUser", 250, 500, 1000, 15);
