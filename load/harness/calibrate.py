@@ -24,7 +24,7 @@ import usage
 
 Calibration = namedtuple("Calibration", "requests cpu_ms latency_ms")
 
-MAX_S = 1.0
+MAX_S = 0.5
 MAX_REQUESTS = 200
 MIN_REQUESTS = 10
 WARM_UP = 3  # the first requests pay for lazy set-up (threads, pages, caches)

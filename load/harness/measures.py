@@ -46,7 +46,7 @@ class Metrics:
 
 
 class Calibrate:
-    """SERVER_CPU_MS, the model's CPU per request: the server's CPU over a
+    """SERVER_CPU_MS, the model's CPU per request: the server's CPU over half a
     second of the route's requests sent one at a time with ?ms=0 before the
     load starts (load/harness/calibrate.py says why not the run's own), with
     CALIBRATION_REQUESTS and CALIBRATION_MS, their median round trip. A

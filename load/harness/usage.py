@@ -76,7 +76,7 @@ def group_cpu_s(pgid):
 def group_cpu_ns(pgid):
     """The CPU time, in nanoseconds, of every live thread of every process in
     the group (/proc/PID/task/TID/schedstat, field 1): exact to the
-    nanosecond where ticks are 10 ms apart, for a calibration of a second. A
+    nanosecond where ticks are 10 ms apart, for a calibration of half a second. A
     thread that exits between two readings takes its time with it."""
     total = 0
     for pid in group_pids(pgid):
