@@ -22,7 +22,9 @@ build/san/tests/test_model.o: CPPFLAGS += -Ireports
 comma := ,
 
 # `make predict PROFILE=seed` (SCENARIOS=A,B or CLASSES="A B" to choose routes;
-# SPLIT=A,B users per worker process, ORDER=fifo|lifo|random: see bin/report --help)
+# SPLIT=A,B users per worker process, ORDER=fifo|lifo|random: see bin/report --help;
+# TARGET=fastapi SERVER_CPU_MS=MS ANSWER_MS=MS: the original stack as make compare
+# TARGET=fastapi measures it, see docs/ORIGINAL.md)
 # `make predict PROFILE=seed` (or quick, smoke; any of USERS= SPAWN_RATE= RUN_TIME=
 # TASK_MS= THREADS= WORKERS= overrides): the tables the load tests should print.
 # BACKEND=postgres adds QUERY_MS per task (default 0.3: a ?ms=0 query round trip
@@ -37,6 +39,8 @@ predict: bin/report
 		--task-ms $(call profile_get,TASK_MS) --threads $(if $(filter users,$(call profile_get,THREADS)),$(call profile_get,USERS),$(call profile_get,THREADS)) \
 		--workers $(call profile_get,WORKERS) $(if $(WAIT),--wait $(WAIT)) \
 		$(if $(SPLIT),--split $(SPLIT)) $(if $(ORDER),--order $(ORDER)) \
+		$(if $(filter fastapi,$(TARGET)),--target fastapi) \
+		$(if $(SERVER_CPU_MS),--server-cpu-ms $(SERVER_CPU_MS)) $(if $(ANSWER_MS),--answer-ms $(ANSWER_MS)) \
 		--task-cpu-ms $(call profile_get,TASK_CPU_MS) --cores $(shell nproc) \
 		$(if $(filter postgres,$(BACKEND)),--query-ms $(or $(QUERY_MS),0.3) $(if $(POOL),--pool $(POOL))) \
 		$(or $(CLASSES),$(subst $(comma), ,$(SCENARIOS)))

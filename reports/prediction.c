@@ -54,19 +54,23 @@ void prediction_print_served(FILE *f, const struct prediction *p, double x_per_s
 void prediction_print_closed_form(FILE *f, const struct prediction *p)
 {
 	const struct model_steady *st = &p->steady;
-	char cap[32];
+	char cap[32], answer[96] = "";
+	if (p->sc.answer_ms > 0) /* in R, outside S: it holds nothing */
+		snprintf(answer, sizeof answer, "; R includes %.1f ms each answer waits on its "
+			 "connection", p->sc.answer_ms);
 	if (st->unbounded)
 		snprintf(cap, sizeof cap, "unbounded");
 	else
 		snprintf(cap, sizeof cap, "%d", st->capacity);
 	if (st->cpu_ms > 0) /* MVA's figures with the CPU among the stations */
 		fprintf(f, "mean value analysis: S=%.1f ms (CPU %.2f ms on %d cores), Z=%.0f ms, "
-			"C=%s, N=%d: X=%.2f req/s, R=%.0f ms (%s)\n", st->service_ms, st->cpu_ms,
-			p->sc.cores, st->think_ms, cap, p->sc.users, st->x_per_s, st->r_ms, st->why);
+			"C=%s, N=%d: X=%.2f req/s, R=%.0f ms (%s%s)\n", st->service_ms, st->cpu_ms,
+			p->sc.cores, st->think_ms, cap, p->sc.users, st->x_per_s, st->r_ms, st->why,
+			answer);
 	else
 		fprintf(f, "closed form: S=%.0f ms, Z=%.0f ms, C=%s, N=%d: X=%.2f req/s, R=%.0f ms "
-			"(%s)\n", st->service_ms, st->think_ms, cap, p->sc.users, st->x_per_s,
-			st->r_ms, st->why);
+			"(%s%s)\n", st->service_ms, st->think_ms, cap, p->sc.users, st->x_per_s,
+			st->r_ms, st->why, answer);
 }
 
 void prediction_print(FILE *f, const struct prediction *p)
