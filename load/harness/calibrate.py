@@ -1,22 +1,32 @@
-"""calibrate: what one request of a scenario's route costs the server when it
-is alone, measured before the load starts, for the model to predict with.
+"""calibrate: what a request of a scenario's route costs the server, measured
+before the load starts, for the model to predict with.
 
 The run's own CPU per request cannot be the model's input: where the CPU
 binds, the run's throughput is the cores divided by it, so a prediction made
-from it would agree with the run by construction. A request alone, `?ms=0`
-(no waits, the route's CPU tasks at the server's default), one at a time on
-a fresh connection each as the load generator opens them, says what the
-route's work costs before anything queues.
+from it would agree with the run by construction. Requests sent before the
+load, `?ms=0` (no waits, the route's CPU tasks at the server's default), say
+what the route's work costs without looking at the run.
 
-    calibrate(url, pgid)  ->  Calibration(requests, cpu_ms, latency_ms)
+    calibrate(url, pgid, clients=1)  ->  Calibration(requests, cpu_ms, latency_ms)
+
+Each client is a thread with one HTTP/1.1 connection that it keeps alive
+while the server lets it (bin/blocking closes each: the client reconnects,
+as the load generator does), sending one request after another. One client
+gives a request alone: its round trip (latency_ms, the median) is what a
+query's overhead is read from. Several at once are how the load's users
+arrive: an event loop then serves many requests per turn and a CPython
+worker pays its per-turn costs once for all of them, so what one request
+alone costs overstates the CPU per request under load two to three times
+(docs/ORIGINAL.md); the model's SERVER_CPU_MS comes from CLIENTS of them.
 
 cpu_ms is the server's CPU (every thread of its process group, read to the
-nanosecond from schedstat) over the requests; latency_ms their median round
-trip as this client saw it. Requests go on until MAX_S of wall time or
-MAX_REQUESTS, whichever comes first, and at least MIN_REQUESTS.
+nanosecond from schedstat) over the requests. Requests go on until MAX_S of
+wall time or MAX_REQUESTS, whichever comes first, and at least MIN_REQUESTS.
 """
+import http.client
+import threading
 import time
-import urllib.request
+import urllib.parse
 from collections import namedtuple
 
 import stats
@@ -24,28 +34,85 @@ import usage
 
 Calibration = namedtuple("Calibration", "requests cpu_ms latency_ms")
 
+CLIENTS = 8         # the model's figure: enough to batch, few enough for a smoke run's users
 MAX_S = 0.5
-MAX_REQUESTS = 200
+MAX_REQUESTS = 400
 MIN_REQUESTS = 10
-WARM_UP = 3  # the first requests pay for lazy set-up (threads, pages, caches)
+WARM_UP = 3         # each connection's first requests pay for lazy set-up (threads, pages)
 TIMEOUT_S = 10
 
 
-def _get(url):
-    with urllib.request.urlopen(url, timeout=TIMEOUT_S) as r:
+class _Client:
+    """One connection's requests, their round trips in ms, and the first error."""
+
+    def __init__(self, url):
+        u = urllib.parse.urlsplit(url)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=TIMEOUT_S)
+        self.target = u.path + ("?" + u.query if u.query else "")
+        self.lat, self.error = [], None
+
+    def get(self):
+        self.conn.request("GET", self.target)
+        r = self.conn.getresponse()
         r.read()
+        if r.status != 200:
+            raise OSError("GET %s: %d %s" % (self.target, r.status, r.reason))
+        if r.will_close:  # the server closes it: the next request reconnects
+            self.conn.close()
+
+    def run(self, ready, go, more):
+        try:
+            for _ in range(WARM_UP):
+                self.get()
+        except (OSError, http.client.HTTPException) as e:
+            self.error = e
+            ready.abort()  # the others, and the clock, must not wait for this one
+        try:
+            if self.error is None:
+                ready.wait()
+                go.wait()
+                while more():
+                    t = time.monotonic()
+                    self.get()
+                    self.lat.append((time.monotonic() - t) * 1e3)
+        except threading.BrokenBarrierError:
+            pass
+        except (OSError, http.client.HTTPException) as e:
+            self.error = e
+        finally:
+            self.conn.close()
 
 
-def calibrate(url, pgid):
-    """Raises OSError (urllib's URLError and HTTPError included) when a request fails:
-    a server that cannot answer one request alone is not worth loading."""
-    for _ in range(WARM_UP):
-        _get(url)
-    cpu0, begin = usage.group_cpu_ns(pgid), time.monotonic()
-    lat = []
-    while len(lat) < MAX_REQUESTS and (len(lat) < MIN_REQUESTS or time.monotonic() - begin < MAX_S):
-        t = time.monotonic()
-        _get(url)
-        lat.append((time.monotonic() - t) * 1e3)
+def calibrate(url, pgid, clients=1):
+    """Raises OSError when a request fails: a server that cannot answer the
+    route before the load is not worth loading."""
+    cs = [_Client(url) for _ in range(max(1, clients))]
+    ready, go = threading.Barrier(len(cs) + 1), threading.Event()
+    lock, state = threading.Lock(), {"sent": 0, "end": 0.0}
+
+    def more():
+        with lock:
+            n = state["sent"]
+            if n >= MAX_REQUESTS or (n >= MIN_REQUESTS and time.monotonic() >= state["end"]):
+                return False
+            state["sent"] = n + 1
+            return True
+
+    threads = [threading.Thread(target=c.run, args=(ready, go, more)) for c in cs]
+    for t in threads:
+        t.start()
+    try:
+        ready.wait(timeout=TIMEOUT_S * (WARM_UP + 1))  # every connection warmed up
+        cpu0 = usage.group_cpu_ns(pgid)
+        state["end"] = time.monotonic() + MAX_S
+    except threading.BrokenBarrierError:
+        cpu0 = None
+    go.set()
+    for t in threads:
+        t.join()
+    errors = [c.error for c in cs if c.error]
+    if errors or cpu0 is None:
+        raise OSError(str(errors[0]) if errors else "the warm-up did not finish in time")
     cpu_ms = (usage.group_cpu_ns(pgid) - cpu0) / 1e6
+    lat = [x for c in cs for x in c.lat]
     return Calibration(len(lat), stats.ratio(cpu_ms, len(lat)), stats.median(lat))

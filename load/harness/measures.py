@@ -47,15 +47,18 @@ class Metrics:
 
 class Calibrate:
     """SERVER_CPU_MS, the model's CPU per request: the server's CPU over half a
-    second of the route's requests sent one at a time with ?ms=0 before the
-    load starts (load/harness/calibrate.py says why not the run's own), with
-    CALIBRATION_REQUESTS and CALIBRATION_MS, their median round trip. A
+    second of the route's requests with ?ms=0 from calibrate.CLIENTS kept-alive
+    connections at once (as many as the users, if fewer) before the load starts
+    (load/harness/calibrate.py says why not the run's own, and why not one at
+    a time), with CALIBRATION_REQUESTS and CALIBRATION_MS, their median round
+    trip. A
     server that fails them is left for the load to show; no key is written."""
 
     def begin(self, ctx):
         self.keys = []
         try:
-            c = calibrate.calibrate("%s%s?ms=0" % (ctx.host, ctx.scenario.path), ctx.server.pid)
+            c = calibrate.calibrate("%s%s?ms=0" % (ctx.host, ctx.scenario.path), ctx.server.pid,
+                                    min(calibrate.CLIENTS, ctx.scenario.users))
         except OSError as e:
             print("compare: %s: calibration failed: %s" % (ctx.dir, e), file=sys.stderr)
             return
