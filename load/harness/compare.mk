@@ -17,6 +17,7 @@
 #                   starts and stops (default sleep)
 #   POOL=N          with BACKEND=postgres: the servers' --pool (blocking: in all;
 #                   evented: per worker); default large enough never to bind
+#   IO=uring        bin/evented on io_uring instead of epoll (default epoll)
 
 # A profile may name its own (c10k does); the command line overrides it.
 SCENARIOS ?= $(PROFILE_$(PROFILE)_SCENARIOS)
@@ -30,6 +31,7 @@ USERS_LIST ?= $(or $(PROFILE_$(PROFILE)_USERS_LIST),50 100 200 500 1000 2000)
 RUNS_DIR ?= reports/runs
 BACKEND ?= sleep
 POOL ?=
+IO ?= epoll
 
 compare_flags = --profile $(PROFILE) \
 	--users $(call profile_get,USERS) --spawn-rate $(call profile_get,SPAWN_RATE) \
@@ -40,7 +42,7 @@ compare_flags = --profile $(PROFILE) \
 	$(if $(SCENARIOS),--scenarios '$(SCENARIOS)') --load '$(LOAD)' --runs-dir '$(RUNS_DIR)' \
 	$(if $(filter-out 0,$(LOCUST_WORKERS)),--locust-workers $(LOCUST_WORKERS)) \
 	$(if $(LOAD_WORKERS),--load-workers $(LOAD_WORKERS)) \
-	--target '$(TARGET)' --backend '$(BACKEND)' $(if $(POOL),--pool '$(POOL)')
+	--target '$(TARGET)' --backend '$(BACKEND)' $(if $(POOL),--pool '$(POOL)') --io '$(IO)'
 
 # Refuses a profile that reports/profiles.mk does not define.
 compare_check = @$(if $(PROFILE_$(PROFILE)_USERS),true,\

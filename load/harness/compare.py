@@ -44,7 +44,7 @@ def scenario_env(sc, opt, sweeping, server, extra, target):
             + [(k, server.env[k]) for k in ("THREADS", "HELPERS", "WORKERS")]
             + [("WAIT_MIN_S", opt.wait_min), ("WAIT_MAX_S", opt.wait_max), ("SWEEP", 1 if sweeping else 0),
                ("TASK_CPU_MS", opt.task_cpu_ms), ("OFFLOAD_THREADS", opt.offload_threads),
-               ("CORES", os.cpu_count())]
+               ("CORES", os.cpu_count()), ("IO", opt.io)]
             + list(extra.items()) + [("TARGET", target)])
 
 

@@ -22,6 +22,8 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
                        sweep point (what a thread costs)                    [80]
   --helpers N          bin/blocking --helpers      [3 x threads: never binds]
   --workers N          bin/evented --workers                                 [2]
+  --io ENGINE          bin/evented --io: epoll (readiness) or uring (io_uring,
+                       completion; docs/LAB.md 4l)                       [epoll]
   --wait MIN[-MAX]     think time between a user's requests, seconds         [0]
   --scenarios A,B      user classes to run                          [all routes]
   --target T           c (bin/blocking, bin/evented), fastapi (the original
@@ -50,7 +52,7 @@ Exit: 0 all scenarios ran, 1 a scenario failed to run or the report failed,
 """
 
 DEFAULTS = {"profile": "quick", "users": "500", "spawn_rate": "1000", "run_time": "15",
-            "task_ms": "250", "task_cpu_ms": "3", "offload_threads": "2", "threads": "80", "helpers": "", "workers": "2", "wait": "0",
+            "task_ms": "250", "task_cpu_ms": "3", "offload_threads": "2", "threads": "80", "helpers": "", "workers": "2", "io": "epoll", "wait": "0",
             "scenarios": "", "load": "bin/load", "locust_workers": "0", "load_workers": "", "target": "c", "sweep": "", "backend": "sleep", "pool": "",
             "runs_dir": "reports/runs", "bin": "bin"}
 
@@ -94,6 +96,8 @@ def parse(argv):
     if o.threads != "users" and not re.fullmatch(r"[0-9]*[1-9][0-9]*", o.threads):
         die_usage("--threads must be a whole number > 0 or 'users', not '%s'" % o.threads)
     o.workers = whole(o.workers, "--workers")
+    if o.io not in ("epoll", "uring"):
+        die_usage("--io must be epoll or uring, not '%s'" % o.io)
     o.helpers = whole(o.helpers, "--helpers") if o.helpers else None
     m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(?:-([0-9]+(?:\.[0-9]+)?))?", o.wait)
     if not m:

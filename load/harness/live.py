@@ -52,7 +52,7 @@ def main():
     log_dir.mkdir(parents=True, exist_ok=True)
     # The scenario's server as make compare starts it (targets.py), helpers unbound.
     opt = SimpleNamespace(bin=a.bin, threads=a.threads, helpers=None, workers=a.workers, task_ms=a.task_ms,
-                          task_cpu_ms=3, offload_threads=2)  # compare's defaults
+                          task_cpu_ms=3, offload_threads=2, io="epoll")  # compare's defaults
     server = targets.TARGETS["c"](scenarios.Scenario(route, 0), opt, log_dir)
     with Procs() as procs:  # every process below is stopped, group and all, on every path
         try:

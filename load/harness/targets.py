@@ -33,7 +33,7 @@ def c_servers(sc, opt, d):
     else:
         argv = [b + "/evented", "--listen", "127.0.0.1:0", "--workers", opt.workers,
                 "--task-ms", opt.task_ms, "--task-cpu-ms", opt.task_cpu_ms,
-                "--offload-threads", opt.offload_threads]
+                "--offload-threads", opt.offload_threads, "--io", opt.io]
     return Server(argv, READY, METRICS_ALSO, {"THREADS": threads, "HELPERS": helpers, "WORKERS": opt.workers})
 
 
