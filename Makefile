@@ -28,7 +28,7 @@ SCRIPT_TESTS :=
 # --- dependencies: Debian packages, checked in one dpkg-query (well under a second)
 DEPS := gcc make libc6-dev libcivetweb-dev libcmocka-dev libhttp-parser-dev gnuplot-nox \
 	python3 python3-locust wrk nginx-light curl clang libclang-rt-14-dev \
-	postgresql-15 libpq-dev libzmq3-dev libmsgpack-dev libcjson-dev uvicorn python3-fastapi chromium \
+	postgresql-15 libpq-dev libzmq3-dev libmsgpack-dev libcjson-dev uvicorn python3-fastapi python3-psycopg python3-psycopg-pool chromium \
 	liburing-dev
 DEPS_BENCH := valgrind linux-perf
 

@@ -16,6 +16,7 @@ import urllib.request
 
 import calibrate
 import rundir
+import targets
 
 PG_CLUSTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pg_cluster.sh")
 
@@ -33,11 +34,15 @@ class Sleep:
     def stop(self):
         pass
 
-    def flags(self, sc, opt):
+    def flags(self, sc, opt, target="c"):
         """Extra server flags for scenario sc."""
         return []
 
-    def env(self, sc, opt):
+    def environ(self, sc, opt, target="c"):
+        """Extra environment variables for the server of scenario sc."""
+        return {}
+
+    def env(self, sc, opt, target="c"):
         """scenario.env keys for scenario sc."""
         return {}
 
@@ -67,7 +72,14 @@ class Postgres:
     pool has opened every connection (hundreds of backends start one by one),
     then QUERY_RTT_MS, the ?ms=0 round trip per query on the request's critical
     path (the model adds it to each task); under load, PostgreSQL's memory
-    (PG_PSS_KB over PG_PROCS processes)."""
+    (PG_PSS_KB over PG_PROCS processes).
+
+    The FastAPI peer (target fastapi, load/peers/pg_tasks.py) gets the same in
+    its environment: LAB_DB, LAB_POOL (per worker process) and LAB_POOLS, the
+    one pool its scenario's route takes from (sync: the threadpool's routes
+    and /async_blocking; async: the others); its warm pool is counted in
+    pg_stat_activity by the LAB_APP_NAME it was given. Its POOL in scenario.env is, like its THREADS, what the
+    model reads: for a sync route the two workers' pools together."""
 
     WARM_TIMEOUT_S = 300
     RESERVED = 10  # superuser_reserved_connections (3), psql, headroom
@@ -76,11 +88,19 @@ class Postgres:
         self.dir = self.conninfo = None
         self.version = ""
         self.max_connections = 0
+        self.peers, self.peer_name = 0, None
 
     # -- pool sizes
-    def pool(self, sc, opt):
+    def pool(self, sc, opt, target="c"):
+        """--pool, or LAB_POOL: per worker process for the peer."""
         if opt.pool:
             return opt.pool
+        if target == "fastapi" and sc.world == "blocking":
+            # a worker's threadpool threads, each holding (through /sync_parallel's helpers) its
+            # plan's connections at once
+            return targets.FASTAPI_THREADS * conns_per_request(sc.route)
+        if target == "fastapi":
+            return math.ceil(sc.users * conns_per_request(sc.route) * 1.2 / targets.FASTAPI_WORKERS) + 4
         if sc.world == "blocking":
             threads, helpers = pools_of(opt, sc.users)
             return threads + helpers
@@ -88,13 +108,15 @@ class Postgres:
         # SO_REUSEPORT sockets, times the connections a request holds
         return math.ceil(sc.users * conns_per_request(sc.route) * 1.2 / opt.workers) + 4
 
-    def connections(self, sc, opt):
+    def connections(self, sc, opt, target="c"):
+        if target == "fastapi":
+            return self.pool(sc, opt, target) * targets.FASTAPI_WORKERS
         return self.pool(sc, opt) * (opt.workers if sc.world == "evented" else 1)
 
     # -- the run
     def start(self, procs, run_dir, opt, runs):
         from scenarios import Scenario
-        most = max(self.connections(Scenario(r, u), opt) for _, r, u in runs)
+        most = max(self.connections(Scenario(r, u), opt, t) for t, r, u in runs)
         self.max_connections = most + self.RESERVED
         out = run_dir / "postgres.log"
         # The watcher (our pid) stops the cluster even if this process is killed.
@@ -121,17 +143,32 @@ class Postgres:
             subprocess.run([PG_CLUSTER, "stop", self.dir], timeout=60)
             self.dir = None
 
-    def flags(self, sc, opt):
+    def flags(self, sc, opt, target="c"):
+        if target == "fastapi":
+            return []
         return ["--backend", "postgres", "--db", self.conninfo, "--pool", self.pool(sc, opt)]
 
-    def env(self, sc, opt):
-        return {"BACKEND": "postgres", "POOL": self.pool(sc, opt), "PG_VERSION": self.version,
+    def environ(self, sc, opt, target="c"):
+        if target != "fastapi":
+            return {}
+        # A name of its own per server, so the warm-up never counts the
+        # connections of the scenario before, still closing.
+        self.peers += 1
+        self.peer_name = "%s-%d" % (PEER_APP_NAME, self.peers)
+        return {"LAB_DB": self.conninfo, "LAB_POOL": str(self.pool(sc, opt, target)),
+                "LAB_POOLS": targets.peer_pool_kind(sc.route), "LAB_APP_NAME": self.peer_name}
+
+    def env(self, sc, opt, target="c"):
+        pool = self.pool(sc, opt, target)
+        if target == "fastapi" and sc.world == "blocking":
+            pool *= targets.FASTAPI_WORKERS  # one pool in all, to the model, as THREADS is
+        return {"BACKEND": "postgres", "POOL": pool, "PG_VERSION": self.version,
                 "MAX_CONNECTIONS": self.max_connections}
 
     # -- measures (hooks called before measures.MEASURES')
     def begin(self, ctx):
         env = ctx.dir / "scenario.env"
-        want = self.connections(ctx.scenario, ctx.opt)
+        want = self.connections(ctx.scenario, ctx.opt, ctx.target)
         if not self._warm(ctx, want):
             return
         route = ctx.scenario.route
@@ -146,14 +183,20 @@ class Postgres:
         rundir.append_env(env, [("QUERY_RTT_MS", "%.3f" % (c.latency_ms / critical_queries(route)))])
 
     def _warm(self, ctx, want):
-        """Waits until PREFIX_db_connects_total reaches want; False (said on
-        stderr) when it does not within WARM_TIMEOUT_S."""
+        """Waits until PREFIX_db_connects_total (the peer: its connections in
+        pg_stat_activity) reaches want; False (said on stderr) when it does
+        not within WARM_TIMEOUT_S."""
         name = "%s_db_connects_total" % ctx.scenario.world
+        if ctx.target == "fastapi":
+            name = "connections of %s" % self.peer_name
         seen, end = None, time.monotonic() + self.WARM_TIMEOUT_S
         while time.monotonic() < end:
             try:
-                with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
-                    seen = series(r.read().decode(), name)
+                if ctx.target == "fastapi":
+                    seen = connected(self.conninfo, self.peer_name)
+                else:
+                    with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
+                        seen = series(r.read().decode(), name)
             except OSError as e:
                 seen = "no answer (%s)" % e
             if isinstance(seen, float) and seen >= want:
@@ -172,6 +215,20 @@ class Postgres:
 def pools_of(opt, users):
     from compare_options import pools
     return pools(opt, users)
+
+
+PEER_APP_NAME = "lab-fastapi"  # load/peers/pg_tasks.py's application_name, LAB_APP_NAME
+
+
+def connected(conninfo, app_name):
+    """Connections to the cluster whose application_name is app_name (a
+    float, as series gives); OSError when psql cannot tell."""
+    p = subprocess.run(["psql", conninfo, "-Atc", "select count(*) from pg_stat_activity "
+                        "where application_name = '%s'" % app_name],
+                       capture_output=True, text=True, timeout=30)
+    if p.returncode != 0 or not p.stdout.strip().isdigit():
+        raise OSError("psql: %s" % (p.stderr.strip() or "exit %d" % p.returncode))
+    return float(p.stdout)
 
 
 def series(text, name):

@@ -16,7 +16,8 @@
 #   BACKEND=postgres  each task a query on a private PostgreSQL 15 cluster the run
 #                   starts and stops (default sleep)
 #   POOL=N          with BACKEND=postgres: the servers' --pool (blocking: in all;
-#                   evented: per worker); default large enough never to bind
+#                   evented: per worker; TARGET=fastapi: per worker process, over
+#                   psycopg_pool); default large enough never to bind
 #   IO=uring        bin/evented on io_uring instead of epoll (default epoll)
 
 # A profile may name its own (c10k does); the command line overrides it.

@@ -53,9 +53,10 @@ def run_scenario(procs, opt, sc, d, server, backend, target):
     (failed requests are results), or why it failed to run."""
     ctx = SimpleNamespace(dir=d, scenario=sc, opt=opt, target=target, load=None, helpers=[],
                           backend=backend)
-    flags = backend.flags(sc, opt)
+    flags = backend.flags(sc, opt, target)
     try:
-        ctx.server = procs.start("server", server.argv + flags, log=d / "server.log")
+        ctx.server = procs.start("server", server.argv + flags, log=d / "server.log",
+                                 env=backend.environ(sc, opt, target))
     except OSError as e:  # not executable, gone: this scenario cannot run
         (d / "server.log").write_text("%s: %s\n" % (server.argv[0], e))
         return "%s cannot start: %s" % (server.argv[0], e.strerror)
@@ -178,7 +179,7 @@ def main(argv):
                 sc = scenarios.Scenario(route, users)
                 server = targets.TARGETS[target](sc, opt, d)
                 rundir.write_env(d / "scenario.env", scenario_env(sc, opt, sweeping, server,
-                                                                  backend.env(sc, opt), target))
+                                                                  backend.env(sc, opt, target), target))
                 why = run_scenario(procs, opt, sc, d, server, backend, target)
                 if why:
                     warn("%s: %s" % (label, why))

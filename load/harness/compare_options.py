@@ -42,7 +42,8 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
                        (one query on a private PostgreSQL 15 cluster the run
                        starts and stops; see load/harness/backends.py)  [sleep]
   --pool N             with --backend postgres: the servers' --pool (blocking:
-                       in all; evented: per worker)  [large enough never to bind]
+                       in all; evented: per worker; the FastAPI peer: per
+                       worker process)               [large enough never to bind]
   --runs-dir DIR       where run folders go                       [reports/runs]
   --bin DIR            where the programs are                              [bin]
   --help               this text
@@ -122,8 +123,6 @@ def parse(argv):
     if o.pool and o.backend != "postgres":
         die_usage("--pool needs --backend postgres")
     o.pool = whole(o.pool, "--pool") if o.pool else None
-    if o.backend == "postgres" and "fastapi" in o.targets:
-        die_usage("--backend postgres runs the C servers only (--target c)")
     return o
 
 

@@ -44,6 +44,7 @@ def c_servers(sc, opt, d):
 # Debian's, the one with FastAPI and uvicorn.
 FASTAPI_PY = "/usr/bin/python3"
 FASTAPI_WORKERS = 2
+FASTAPI_THREADS = 40  # anyio's default limiter, per worker
 
 
 def fastapi_missing():
@@ -62,14 +63,21 @@ def fastapi(sc, opt, d):
             "--workers", FASTAPI_WORKERS, "--host", "127.0.0.1", "--port", port, "--app-dir", "load/peers",
             "--no-access-log", "--log-level", "warning", "app:app"]
 
-    def ready(proc, timeout=10):
-        """The port once both workers run and a sync route answers 200."""
+    # With --backend postgres a worker serves once its pool is open (hundreds of
+    # connections, one by one): load/peers/pg_tasks.py.
+    wait_s = 10 if opt.backend == "sleep" else 300
+    probe = "/async_independent" if opt.backend != "sleep" and peer_pool_kind(sc.route) == "async" \
+        else "/sync_baseline"
+
+    def ready(proc, timeout=wait_s):
+        """The port once both workers run and a route (one of the scenario's
+        pool) answers 200."""
         import measure
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and proc.alive():
             if len(measure.workers(proc.pid)) >= FASTAPI_WORKERS:
                 try:
-                    with urllib.request.urlopen("http://127.0.0.1:%d/sync_baseline?ms=0" % port, timeout=1):
+                    with urllib.request.urlopen("http://127.0.0.1:%d%s?ms=0" % (port, probe), timeout=1):
                         return str(port)
                 except OSError:
                     pass
@@ -77,8 +85,15 @@ def fastapi(sc, opt, d):
         return None
 
     # The original stack's own: 40 threads and 120 helpers per worker process.
-    return Server(argv, ready, None, {"THREADS": 40 * FASTAPI_WORKERS, "HELPERS": 120 * FASTAPI_WORKERS,
+    return Server(argv, ready, None, {"THREADS": FASTAPI_THREADS * FASTAPI_WORKERS, "HELPERS": 120 * FASTAPI_WORKERS,
                                       "WORKERS": FASTAPI_WORKERS})
+
+
+def peer_pool_kind(route):
+    """The peer's pool (load/peers/pg_tasks.py's LAB_POOLS) a route's tasks
+    take from: the blocking one for the threadpool's routes and for
+    /async_blocking's mistake, the async one for the others."""
+    return "sync" if route.world == "blocking" or route.plan == "blocking-loop" else "async"
 
 
 TARGETS = {"c": c_servers, "fastapi": fastapi}

@@ -13,6 +13,10 @@ Every task sleeps TASK_MS milliseconds (environment, default 5000: the original'
 SECONDS_TO_SLEEP = 5); `?ms=N` (0..600000) overrides it for one request, as in the
 C servers.
 
+With LAB_DB set (a libpq conninfo), every task is instead one PostgreSQL query
+over a pool per worker process, the C servers' --backend postgres: see
+pg_tasks.py (LAB_POOL, LAB_POOLS).
+
 `make compare TARGET=fastapi` sets LAB_ORDER_LOG=DIR: each worker process then
 appends, per request to a sync route, the monotonic nanoseconds at which the request
 reached the app and at which a threadpool thread started it, to DIR/order-PID.tsv.
@@ -29,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+
+import pg_tasks
 
 MS_MAX = 600000
 TASK_MS = int(os.environ.get("TASK_MS", "5000"))
@@ -114,6 +120,19 @@ def sync_task(seconds, n):
 async def async_task(seconds, n):
     await asyncio.sleep(seconds)
     return n
+
+
+if pg_tasks.ENABLED:
+    # The same routes, each task a query: blocking ones from the sync pool (in
+    # /async_blocking too, stalling the loop), awaited ones from the async pool.
+    sync_task, async_task = pg_tasks.sync_task, pg_tasks.async_task
+    app.add_event_handler("startup", pg_tasks.open_pools)
+    app.add_event_handler("shutdown", pg_tasks.close_pools)
+
+    @app.exception_handler(pg_tasks.TaskFailed)
+    async def task_failed(request, exc):
+        return Response(json.dumps({"error": exc.why}), status_code=exc.status,
+                        media_type="application/json")
 
 
 async def gather_with_concurrency(n, *coros):

@@ -10,14 +10,24 @@ starts and stops. For each server, one at a time:
   - memory per connection: proportional memory (PSS) of the server and the sum
     over PostgreSQL's processes with a pool of 1 and of POOL, once every
     connection is open, the difference over the extra connections.
+Then the FastAPI peer (load/peers/app.py on uvicorn, 2 workers, its tasks over
+psycopg_pool: load/peers/pg_tasks.py), where Debian's psycopg is installed:
+the same overhead for its sync route (ConnectionPool, on the threadpool) and
+its async one (AsyncConnectionPool), against the same route with no query (the
+sleep backend, ?ms=0), and its memory per connection with both pools of both
+workers at 1 and at POOL / 4 (POOL connections in all).
 """
 import os
+import subprocess
 import time
 
 import backends
 import calibrate
 import servers
 import table
+import targets
+import usage
+from loads import free_port
 
 NAME, NUMBER = "postgres", 12
 NEEDS, TOOLS = ("bin/blocking", "bin/evented"), ("psql",)
@@ -56,6 +66,63 @@ def measure(b, name, cluster, conninfo):
     return got
 
 
+PEER_SIDES = {"sync": "/sync_baseline", "async": "/async_independent"}
+PEER_POOL = POOL // 4  # per pool, per worker: 2 pools x 2 workers
+
+
+def peer_missing():
+    if subprocess.call([targets.FASTAPI_PY, "-c", "import fastapi, uvicorn, psycopg, psycopg_pool"],
+                       stderr=subprocess.DEVNULL) != 0:
+        return "needs Debian's uvicorn, python3-fastapi, python3-psycopg and python3-psycopg-pool (make deps)"
+    return None
+
+
+def peer(b, conninfo, cluster, pool):
+    """The peer started with LAB_POOL=pool (None: the sleep backend):
+    (Proc, base URL) once both workers answer and every connection is open."""
+    import measure  # uvicorn's worker processes
+    port = free_port()
+    env = {"TASK_MS": "0"}
+    if pool:
+        env.update({"LAB_DB": conninfo, "LAB_POOL": str(pool), "LAB_POOLS": "sync,async",
+                    "LAB_APP_NAME": "lab-fastapi-r12-%d" % pool})
+    argv = [targets.FASTAPI_PY, "-m", "uvicorn", "--workers", targets.FASTAPI_WORKERS, "--host", "127.0.0.1",
+            "--port", port, "--app-dir", "load/peers", "--no-access-log", "--log-level", "warning", "app:app"]
+    p = b.procs.start("fastapi", b.srv + argv, log=b.data / ("r12-fastapi-pool%s.log" % (pool or 0)), env=env)
+    url = "http://127.0.0.1:%d" % port
+    want = 4 * pool if pool else 0
+    end = time.monotonic() + 300
+    while time.monotonic() < end and p.alive():
+        # a worker answers once its pools are open; both must be
+        if len(measure.workers(p.pid)) >= targets.FASTAPI_WORKERS and \
+                servers.get(url + "/async_independent?ms=0", timeout=1) is not None and \
+                (not pool or backends.connected(conninfo, env["LAB_APP_NAME"]) >= want):
+            return p, url
+        time.sleep(0.2)
+    b.procs.stop(p, grace=5)
+    raise RuntimeError("the FastAPI peer with LAB_POOL=%s did not open %d connections (see %s)" % (
+        pool, want, p.log))
+
+
+def measure_peer(b, conninfo, cluster):
+    got = {}
+    p, url = peer(b, conninfo, cluster, None)
+    for kind, route in PEER_SIDES.items():
+        got[kind, "http"] = calibrate.calibrate(url + route + "?ms=0", p.pid).latency_ms
+    b.procs.stop(p, grace=5)
+    for n in (1, PEER_POOL):
+        p, url = peer(b, conninfo, cluster, n)
+        if n == 1:
+            for kind, route in PEER_SIDES.items():
+                got[kind, "postgres"] = calibrate.calibrate(url + route + "?ms=0", p.pid).latency_ms
+        pg = backends.cluster_pids(cluster)
+        got[n] = (sum(backends.pss_kb(q) for q in usage.group_pids(p.pid)),
+                  sum(backends.pss_kb(q) for q in pg))
+        b.procs.stop(p, grace=5)
+        time.sleep(0.5)
+    return got
+
+
 def run(b):
     f = b.findings
     b.log("row 12: PostgreSQL: per-query overhead and memory per connection, pool 1 vs %d" % POOL)
@@ -68,8 +135,10 @@ def run(b):
         f.note("- Row 12: the private cluster did not start (see data/r12-postgres.log).")
         return
     cluster = conninfo.split()[0][len("host="):]
+    missing = peer_missing()
     try:
         got = {name: measure(b, name, cluster, conninfo) for name in SIDES}
+        peer_got = None if missing else measure_peer(b, conninfo, cluster)
     finally:
         b.procs.run("postgres stop", [backends.PG_CLUSTER, "stop", cluster], log=b.data / "r12-postgres-stop.log",
                     timeout=60)
@@ -88,9 +157,37 @@ def run(b):
               "server %s KiB" % table.fixed(srv_kb, 1),
               "PostgreSQL %s KiB (its processes, summed)" % table.fixed(pg_kb, 0), "", "shown", "—")
         b.results.setdefault(NAME, {})[name] = (per_query, srv_kb, pg_kb)
+    if peer_got is not None:
+        report_peer(b, peer_got)
+    else:
+        f.note("- Row 12: the FastAPI peer over psycopg_pool was not measured: %s." % missing)
     f.note("- Row 12: a private PostgreSQL 15 on a Unix socket (`load/harness/pg_cluster.sh`); the",
            "overhead is the median `?ms=0` round trip of the in-order route (calibrate.py: one request at a",
            "time, a fresh connection each) minus the same world's CPU route doing nothing, over its three",
            "queries (`make compare BACKEND=postgres`'s QUERY_RTT_MS keeps the HTTP round trip in); memory is PSS (`/proc/PID/smaps_rollup`), shared pages split among the processes that",
            "map them, so PostgreSQL's shared buffers are not counted once per backend. Each connection is a",
            "backend process: that, not the server, is where a pool's memory goes.")
+
+
+def report_peer(b, g):
+    f = b.findings
+    extra = 4 * (PEER_POOL - 1)
+    for kind, route in PEER_SIDES.items():
+        per_query = (g[kind, "postgres"] - g[kind, "http"]) / 3
+        f.row("FastAPI peer `%s?ms=0` over psycopg_pool's %s, one request at a time: per-query overhead" % (
+                  route, "ConnectionPool (on the threadpool)" if kind == "sync" else "AsyncConnectionPool"),
+              "%s ms a query" % table.fixed(per_query, 3),
+              "request %s ms with 3 queries vs %s ms with none (the sleep backend, `?ms=0`)" % (
+                  table.fixed(g[kind, "postgres"], 3), table.fixed(g[kind, "http"], 3)),
+              "", "shown", "—")
+        b.results.setdefault(NAME, {})["fastapi-" + kind] = per_query
+    srv_kb = (g[PEER_POOL][0] - g[1][0]) / extra
+    pg_kb = (g[PEER_POOL][1] - g[1][1]) / extra
+    f.row("… FastAPI peer's memory per connection, 4 vs %d connections (2 workers x 2 pools, PSS)" % (
+              4 * PEER_POOL),
+          "server %s KiB" % table.fixed(srv_kb, 1),
+          "PostgreSQL %s KiB (its processes, summed)" % table.fixed(pg_kb, 0), "", "shown", "—")
+    b.results[NAME]["fastapi-memory"] = (srv_kb, pg_kb)
+    f.note("- Row 12, FastAPI peer: `load/peers/pg_tasks.py`, the C servers' query text over psycopg 3",
+           "(unprepared, autocommit); its overhead is against the same route on the sleep backend, whose",
+           "three `?ms=0` tasks are Python's sleep(0); its memory is the uvicorn process group's PSS.")

@@ -1,0 +1,98 @@
+"""The FastAPI peer over PostgreSQL, as the harness sets it up: its pool sizes,
+environment and scenario.env keys (backends.py, targets.py), and how the peer
+reads that environment (load/peers/pg_tasks.py, without LAB_DB: nothing is
+opened). No server or database is started here: it_compare's runs and
+`make bench ROWS=postgres` do that."""
+import os
+import sys
+import unittest
+from types import SimpleNamespace
+
+import backends
+import targets
+from scenarios import Route, Scenario
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "peers"))
+import pg_tasks  # noqa: E402
+
+BASELINE = Route("SyncBaselineUser", "/sync_baseline", "blocking", "sequential", 3)
+PARALLEL = Route("SyncParallelUser", "/sync_parallel", "blocking", "thread-fanout", 3)
+INDEPENDENT = Route("AsyncIndependentUser", "/async_independent", "evented", "sequential", 3)
+GATHER = Route("AsyncConcurrentUser", "/async_concurrent", "evented", "gather", 3)
+LOOP = Route("AsyncBlockingUser", "/async_blocking", "evented", "blocking-loop", 3)
+
+
+def opt(pool=None):
+    return SimpleNamespace(pool=pool, workers=2, threads="80", helpers=None)
+
+
+class PeerPoolTest(unittest.TestCase):
+    def setUp(self):
+        self.pg = backends.Postgres()
+        self.pg.conninfo, self.pg.version, self.pg.max_connections = "host=/tmp/x user=postgres", "15.1", 99
+
+    def test_kind(self):
+        self.assertEqual(targets.peer_pool_kind(BASELINE), "sync")
+        self.assertEqual(targets.peer_pool_kind(PARALLEL), "sync")
+        self.assertEqual(targets.peer_pool_kind(LOOP), "sync")  # blocks its loop with the sync pool
+        self.assertEqual(targets.peer_pool_kind(INDEPENDENT), "async")
+        self.assertEqual(targets.peer_pool_kind(GATHER), "async")
+
+    def test_given_pool_is_per_worker(self):
+        sc = Scenario(BASELINE, 50)
+        self.assertEqual(self.pg.flags(sc, opt(10), "fastapi"), [])
+        env = self.pg.environ(sc, opt(10), "fastapi")
+        self.assertEqual((env["LAB_POOL"], env["LAB_POOLS"], env["LAB_DB"]),
+                         ("10", "sync", "host=/tmp/x user=postgres"))
+        self.assertEqual(self.pg.connections(sc, opt(10), "fastapi"), 20)
+        # the model reads a sync route's POOL as one pool in all, like THREADS
+        self.assertEqual(self.pg.env(sc, opt(10), "fastapi")["POOL"], 20)
+        ev = Scenario(INDEPENDENT, 50)
+        self.assertEqual(self.pg.env(ev, opt(10), "fastapi")["POOL"], 10)
+        self.assertEqual(self.pg.environ(ev, opt(10), "fastapi")["LAB_POOLS"], "async")
+
+    def test_default_pool_never_binds(self):
+        # 40 threads a worker, each holding its plan's connections at once
+        self.assertEqual(self.pg.pool(Scenario(BASELINE, 500), opt(), "fastapi"), 40)
+        self.assertEqual(self.pg.pool(Scenario(PARALLEL, 500), opt(), "fastapi"), 120)
+        # a worker's share of 500 users x 3 connections, with headroom
+        self.assertEqual(self.pg.pool(Scenario(GATHER, 500), opt(), "fastapi"), 904)
+
+    def test_each_server_has_its_own_name(self):
+        a = self.pg.environ(Scenario(BASELINE, 50), opt(10), "fastapi")["LAB_APP_NAME"]
+        b = self.pg.environ(Scenario(BASELINE, 50), opt(10), "fastapi")["LAB_APP_NAME"]
+        self.assertNotEqual(a, b)
+        self.assertEqual(self.pg.peer_name, b)
+        self.assertTrue(b.startswith("lab-fastapi-"))
+
+    def test_c_servers_unchanged(self):
+        sc = Scenario(BASELINE, 50)
+        self.assertEqual(self.pg.environ(sc, opt(10)), {})
+        self.assertEqual(self.pg.flags(sc, opt(10)),
+                         ["--backend", "postgres", "--db", "host=/tmp/x user=postgres", "--pool", 10])
+        self.assertEqual(self.pg.env(sc, opt(10))["POOL"], 10)
+
+
+class PeerSettingsTest(unittest.TestCase):
+    def test_settings(self):
+        self.assertEqual(pg_tasks.settings({}), (10, ["sync", "async"]))
+        self.assertEqual(pg_tasks.settings({"LAB_POOL": "3", "LAB_POOLS": "async"}), (3, ["async"]))
+        for bad in ({"LAB_POOL": "0"}, {"LAB_POOL": "x"}, {"LAB_POOLS": "both"}, {"LAB_POOLS": ","}):
+            with self.assertRaises(ValueError):
+                pg_tasks.settings(bad)
+
+    def test_milliseconds_round_trip(self):
+        for ms in (0, 1, 7, 250, 5000, 600000):
+            self.assertEqual(pg_tasks.milliseconds(ms / 1000), ms)
+
+    def test_checked(self):
+        self.assertEqual(pg_tasks.checked((2,), 2), 2)
+        with self.assertRaises(pg_tasks.TaskFailed) as e:
+            pg_tasks.checked((3,), 2)
+        self.assertEqual(e.exception.status, 500)
+        with self.assertRaises(pg_tasks.TaskFailed):
+            pg_tasks.checked(None, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,136 @@
+"""pg_tasks: the peer's tasks as PostgreSQL queries, the C servers' --backend
+postgres for load/peers/app.py, over Debian's psycopg 3 and psycopg_pool.
+
+Off unless LAB_DB is set (a libpq conninfo or URI); then, per worker process:
+
+    LAB_DB=CONNINFO   the database
+    LAB_POOL=N        connections in each pool this worker opens     [10]
+    LAB_POOLS=KINDS   which pools: sync, async or "sync,async"  [sync,async]
+    LAB_APP_NAME=S    the connections' application_name         [lab-fastapi]
+
+Each task is one query, the C servers' text (shared/pg_task.h: psycopg turns
+the %s placeholders into $1 and $2), sent unprepared in autocommit as
+PQexecParams sends it: the task's argument goes in as $1 and comes back in
+the row, so the dependent route's value really flows through the database.
+
+  - sync tasks (the plain `def` routes on FastAPI's threadpool, their helpers,
+    and /async_blocking, which blocks its loop with them: the classic mistake
+    with a real driver) take a connection from a psycopg_pool.ConnectionPool,
+    blocking;
+  - async tasks await one from a psycopg_pool.AsyncConnectionPool.
+
+Both pools hand connections out first come, first served, and open every
+connection at the worker's start-up (min_size = max_size = LAB_POOL), before
+uvicorn lets the worker accept: a scenario measures a warm pool. A task that
+fails answers 503 (the database is unreachable, the connection was lost, no
+connection within WAIT_S) or 500, with a JSON reason, as the C servers do.
+"""
+import os
+
+MS_MAX = 600000
+SQL = "select %s::int4 from pg_sleep(%s::float8 / 1000)"
+# application_name: the harness counts a server's connections by it
+APP_NAME = os.environ.get("LAB_APP_NAME", "lab-fastapi")
+CONNECT_TIMEOUT_S = 5  # shared/pg_task.h's PG_CONNECT_TIMEOUT_S
+WAIT_S = 600  # a task waits this long for a connection (a queue, not a failure)
+OPEN_TIMEOUT_S = 300  # hundreds of backends start one by one
+
+CONNINFO = os.environ.get("LAB_DB")
+ENABLED = CONNINFO is not None
+
+
+class TaskFailed(Exception):
+    """A task's query failed: status is the HTTP answer, why says why."""
+
+    def __init__(self, status, why):
+        super().__init__(why)
+        self.status, self.why = status, why
+
+
+def settings(environ):
+    """(pool size, kinds) from the environment; ValueError names a bad value."""
+    raw = environ.get("LAB_POOL", "10")
+    if not raw.isdigit() or not 0 < int(raw) <= 100000:
+        raise ValueError("LAB_POOL must be 1..100000, not '%s'" % raw)
+    kinds = [k for k in environ.get("LAB_POOLS", "sync,async").split(",") if k]
+    if not kinds or any(k not in ("sync", "async") for k in kinds):
+        raise ValueError("LAB_POOLS must be sync, async or sync,async, not '%s'" %
+                         environ.get("LAB_POOLS"))
+    return int(raw), kinds
+
+
+def milliseconds(seconds):
+    """app.py's task seconds back to the whole milliseconds they came from."""
+    return round(seconds * 1000)
+
+
+def checked(row, n):
+    if row is None or row[0] != n:
+        raise TaskFailed(500, "the task query was given %d and returned %s" % (
+            n, "no row" if row is None else row[0]))
+    return row[0]
+
+
+def failure(e):
+    """The HTTP status and reason of a psycopg or pool exception."""
+    import psycopg
+    import psycopg_pool
+    why = (str(e).splitlines() or [type(e).__name__])[0]
+    if isinstance(e, psycopg_pool.PoolTimeout):
+        return TaskFailed(503, "no database connection within %d s" % WAIT_S)
+    if isinstance(e, psycopg.errors.QueryCanceled):
+        return TaskFailed(504, "query cancelled: " + why)
+    if isinstance(e, psycopg.OperationalError):
+        return TaskFailed(503, "database connection lost: " + why)
+    return TaskFailed(500, "query failed: " + why)
+
+
+if ENABLED:
+    import psycopg
+    import psycopg_pool
+
+    POOL, KINDS = settings(os.environ)
+    # autocommit: one statement, no BEGIN/ROLLBACK around it; prepare_threshold
+    # None: never prepared, as the C servers' PQexecParams.
+    _kwargs = {"autocommit": True, "prepare_threshold": None, "application_name": APP_NAME,
+               "connect_timeout": CONNECT_TIMEOUT_S}
+    _common = {"min_size": POOL, "max_size": POOL, "timeout": WAIT_S, "kwargs": _kwargs}
+    sync_pool = psycopg_pool.ConnectionPool(CONNINFO, open=False, name="sync", **_common) \
+        if "sync" in KINDS else None
+    async_pool = psycopg_pool.AsyncConnectionPool(CONNINFO, open=False, name="async", **_common) \
+        if "async" in KINDS else None
+
+    async def open_pools():
+        """FastAPI's startup: every connection open before the worker serves."""
+        if sync_pool is not None:
+            sync_pool.open(wait=True, timeout=OPEN_TIMEOUT_S)
+        if async_pool is not None:
+            await async_pool.open(wait=True, timeout=OPEN_TIMEOUT_S)
+
+    async def close_pools():
+        if sync_pool is not None:
+            sync_pool.close()
+        if async_pool is not None:
+            await async_pool.close()
+
+    def _needs(pool, kind):
+        if pool is None:
+            raise TaskFailed(500, "this worker has no %s pool (LAB_POOLS=%s)" % (kind, ",".join(KINDS)))
+        return pool
+
+    def sync_task(seconds, n):
+        try:
+            with _needs(sync_pool, "sync").connection() as conn:
+                row = conn.execute(SQL, (n, milliseconds(seconds))).fetchone()
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as e:
+            raise failure(e) from None
+        return checked(row, n)
+
+    async def async_task(seconds, n):
+        try:
+            async with _needs(async_pool, "async").connection() as conn:
+                cur = await conn.execute(SQL, (n, milliseconds(seconds)))
+                row = await cur.fetchone()
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as e:
+            raise failure(e) from None
+        return checked(row, n)
