@@ -148,7 +148,8 @@ async def gather_with_concurrency(n, *coros):
 def sync_baseline(request: Request):
     log_start(request)
     s = task_seconds(request)
-    i, j, k = sync_task(s, 1), sync_task(s, 2), sync_task(s, 3)
+    with pg_tasks.one_connection():  # over PostgreSQL: one connection for the plan
+        i, j, k = sync_task(s, 1), sync_task(s, 2), sync_task(s, 3)
     return reply(f"Sync tasks completed with {i}, {j}, {k}")
 
 
@@ -163,18 +164,20 @@ def sync_parallel(request: Request):
 @app.get("/async_independent")
 async def async_independent(request: Request):
     s = task_seconds(request)
-    i = await async_task(s, 1)
-    j = await async_task(s, 2)
-    k = await async_task(s, 3)
+    async with pg_tasks.one_connection_async():
+        i = await async_task(s, 1)
+        j = await async_task(s, 2)
+        k = await async_task(s, 3)
     return reply(f"Async tasks completed with {i}, {j}, {k}")
 
 
 @app.get("/async_dependent")
 async def async_dependent(request: Request):
     s = task_seconds(request)
-    i = await async_task(s, 1)
-    j = await async_task(s, i)
-    k = await async_task(s, j)
+    async with pg_tasks.one_connection_async():
+        i = await async_task(s, 1)
+        j = await async_task(s, i)
+        k = await async_task(s, j)
     return reply(f"Async tasks completed with {i}, {j}, {k}")
 
 
@@ -197,5 +200,6 @@ async def async_dataflow(request: Request):
 async def async_blocking(request: Request):
     # The classic mistake: a blocking sleep inside a coroutine stalls the worker's loop.
     s = task_seconds(request)
-    i, j, k = sync_task(s, 1), sync_task(s, 2), sync_task(s, 3)
+    with pg_tasks.one_connection():
+        i, j, k = sync_task(s, 1), sync_task(s, 2), sync_task(s, 3)
     return reply(f"Async tasks completed with {i}, {j}, {k}")
