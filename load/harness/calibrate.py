@@ -7,7 +7,7 @@ from it would agree with the run by construction. Requests sent before the
 load, `?ms=0` (no waits, the route's CPU tasks at the server's default), say
 what the route's work costs without looking at the run.
 
-    calibrate(url, pgid, clients=1)  ->  Calibration(requests, cpu_ms, latency_ms)
+    calibrate(url, pgid, clients=1, fresh=False)  ->  Calibration(requests, cpu_ms, latency_ms)
 
 Each client is a thread with one HTTP/1.1 connection that it keeps alive
 while the server lets it (bin/blocking closes each: the client reconnects,
@@ -18,6 +18,9 @@ arrive: an event loop then serves many requests per turn and a CPython
 worker pays its per-turn costs once for all of them, so what one request
 alone costs overstates the CPU per request under load two to three times
 (docs/ORIGINAL.md); the model's SERVER_CPU_MS comes from CLIENTS of them.
+fresh: a new connection for every request, for a round trip without what a
+kept-alive connection adds after the answer (uvicorn's answers wait for the
+client's delayed ACK, docs/ORIGINAL.md fact 4, which the model counts apart).
 
 cpu_ms is the server's CPU (every thread of its process group, read to the
 nanosecond from schedstat) over the requests. Requests go on until MAX_S of
@@ -45,7 +48,8 @@ TIMEOUT_S = 10
 class _Client:
     """One connection's requests, their round trips in ms, and the first error."""
 
-    def __init__(self, url):
+    def __init__(self, url, fresh=False):
+        self.fresh = fresh
         u = urllib.parse.urlsplit(url)
         self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=TIMEOUT_S)
         self.target = u.path + ("?" + u.query if u.query else "")
@@ -57,7 +61,7 @@ class _Client:
         r.read()
         if r.status != 200:
             raise OSError("GET %s: %d %s" % (self.target, r.status, r.reason))
-        if r.will_close:  # the server closes it: the next request reconnects
+        if r.will_close or self.fresh:  # the next request reconnects
             self.conn.close()
 
     def run(self, ready, go, more):
@@ -83,10 +87,10 @@ class _Client:
             self.conn.close()
 
 
-def calibrate(url, pgid, clients=1):
+def calibrate(url, pgid, clients=1, fresh=False):
     """Raises OSError when a request fails: a server that cannot answer the
     route before the load is not worth loading."""
-    cs = [_Client(url) for _ in range(max(1, clients))]
+    cs = [_Client(url, fresh) for _ in range(max(1, clients))]
     ready, go = threading.Barrier(len(cs) + 1), threading.Event()
     lock, state = threading.Lock(), {"sent": 0, "end": 0.0}
 

@@ -12,14 +12,21 @@ starts and stops. For each server, one at a time:
     connection is open, the difference over the extra connections.
 Then the FastAPI peer (load/peers/app.py on uvicorn, 2 workers, its tasks over
 psycopg_pool: load/peers/pg_tasks.py), where Debian's psycopg is installed:
-the same overhead for its sync route (ConnectionPool, on the threadpool) and
+the same overhead (on a fresh connection per request: a kept-alive one adds a
+delayed ACK's 40 ms to each) for its sync route (ConnectionPool, on the threadpool) and
 its async one (AsyncConnectionPool), against the same route with no query (the
 sleep backend, ?ms=0), and its memory per connection with both pools of both
 workers at 1 and at POOL / 4 (POOL connections in all).
+Last, a short pool-bound run of both (load/harness/compare.py --target both
+--backend postgres, BOUND): bin/evented and the peer with the same
+connections, each scenario's requests beside the model's (bin/report's
+summary.txt).
 """
 import os
+import re
 import subprocess
 import time
+from pathlib import Path
 
 import backends
 import calibrate
@@ -70,6 +77,53 @@ PEER_SIDES = {"sync": "/sync_baseline", "async": "/async_independent"}
 PEER_POOL = POOL // 4  # per pool, per worker: 2 pools x 2 workers
 
 
+# Two workers each, POOL_BOUND connections a worker: 10 in all, far fewer than the users.
+POOL_BOUND = 5
+BOUND = ["--users", "100", "--spawn-rate", "1000", "--run-time", "8", "--task-ms", "50", "--workers", "2",
+         "--pool", str(POOL_BOUND), "--scenarios", "AsyncIndependentUser,AsyncConcurrentUser"]
+
+
+def summary_counts(text):
+    """bin/report's summary: {scenario folder: (measured reqs, predicted reqs)}."""
+    got, sc, measured = {}, None, None
+    for line in text.splitlines():
+        if re.match(r"[0-9][0-9]-", line):
+            sc, measured = line.split()[0], None
+        f = line.split()
+        if sc and len(f) > 1 and f[0] == "measured":
+            measured = float(f[1])
+        elif sc and len(f) > 1 and f[0] == "predicted" and measured is not None:
+            got[sc] = (measured, float(f[1]))
+    return got
+
+
+def count_cell(v):
+    return "%g / %g = %s" % (v[0], v[1], table.ratio(v[0] / v[1])) if v and v[1] else "not run"
+
+
+def pool_bound(b):
+    """The short pool-bound compare of bin/evented and the peer, into b.out/r12-runs."""
+    runs = b.out / "r12-runs"
+    p = b.procs.run("compare (pool-bound)", ["load/harness/compare.py", "--profile", "r12-pool-bound",
+                                             "--target", "both", "--backend", "postgres"] + BOUND
+                    + ["--runs-dir", runs], log=b.data / "r12-compare.txt", timeout=600, grace=10)
+    summary = Path(runs) / "latest" / "summary.txt"
+    if p.returncode() not in (0, 1) or not summary.exists():
+        b.findings.note("- Row 12: the pool-bound compare failed (exit %s, see data/r12-compare.txt)." % p.returncode())
+        return
+    got = summary_counts(summary.read_text())
+    for cls, path in (("AsyncIndependentUser", "/async_independent"), ("AsyncConcurrentUser", "/async_concurrent")):
+        ours = next((v for k, v in got.items() if k.endswith("-" + cls)), None)
+        peer_ = next((v for k, v in got.items() if k.endswith("-%s-fastapi" % cls)), None)
+        b.findings.row("pool-bound `%s`: 100 users, 2 workers x %d connections, 50 ms tasks, 8 s: "
+                       "# reqs / predicted" % (path, POOL_BOUND),
+                       "bin/evented %s" % count_cell(ours), "FastAPI peer %s" % count_cell(peer_), "", "shown", "—")
+        b.results.setdefault(NAME, {})["bound-" + cls] = (ours, peer_)
+    b.findings.note("- Row 12, pool-bound: `load/harness/compare.py --target both --backend postgres %s`" % " ".join(BOUND),
+                    "(data/r12-compare.txt, r12-runs/): each world's requests beside bin/report's prediction, where",
+                    "10 connections, not the users or the threads, set the throughput.")
+
+
 def peer_missing():
     if subprocess.call([targets.FASTAPI_PY, "-c", "import fastapi, uvicorn, psycopg, psycopg_pool"],
                        stderr=subprocess.DEVNULL) != 0:
@@ -108,16 +162,18 @@ def measure_peer(b, conninfo, cluster):
     got = {}
     p, url = peer(b, conninfo, cluster, None)
     for kind, route in PEER_SIDES.items():
-        got[kind, "http"] = calibrate.calibrate(url + route + "?ms=0", p.pid).latency_ms
+        got[kind, "http"] = calibrate.calibrate(url + route + "?ms=0", p.pid, fresh=True).latency_ms
     b.procs.stop(p, grace=5)
     for n in (1, PEER_POOL):
         p, url = peer(b, conninfo, cluster, n)
-        if n == 1:
-            for kind, route in PEER_SIDES.items():
-                got[kind, "postgres"] = calibrate.calibrate(url + route + "?ms=0", p.pid).latency_ms
+        # memory first: a Python heap grown by the calibration's requests would
+        # outweigh the connections
         pg = backends.cluster_pids(cluster)
         got[n] = (sum(backends.pss_kb(q) for q in usage.group_pids(p.pid)),
                   sum(backends.pss_kb(q) for q in pg))
+        if n == 1:
+            for kind, route in PEER_SIDES.items():
+                got[kind, "postgres"] = calibrate.calibrate(url + route + "?ms=0", p.pid, fresh=True).latency_ms
         b.procs.stop(p, grace=5)
         time.sleep(0.5)
     return got
@@ -159,6 +215,7 @@ def run(b):
         b.results.setdefault(NAME, {})[name] = (per_query, srv_kb, pg_kb)
     if peer_got is not None:
         report_peer(b, peer_got)
+        pool_bound(b)
     else:
         f.note("- Row 12: the FastAPI peer over psycopg_pool was not measured: %s." % missing)
     f.note("- Row 12: a private PostgreSQL 15 on a Unix socket (`load/harness/pg_cluster.sh`); the",
@@ -190,4 +247,6 @@ def report_peer(b, g):
     b.results[NAME]["fastapi-memory"] = (srv_kb, pg_kb)
     f.note("- Row 12, FastAPI peer: `load/peers/pg_tasks.py`, the C servers' query text over psycopg 3",
            "(unprepared, autocommit); its overhead is against the same route on the sleep backend, whose",
-           "three `?ms=0` tasks are Python's sleep(0); its memory is the uvicorn process group's PSS.")
+           "three `?ms=0` tasks are Python's sleep(0), both on a fresh connection per request (a kept-alive",
+           "one waits ~40 ms for the client's delayed ACK: docs/ORIGINAL.md fact 4); its memory is the",
+           "uvicorn process group's PSS.")

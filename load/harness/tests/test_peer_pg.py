@@ -94,5 +94,28 @@ class PeerSettingsTest(unittest.TestCase):
             pg_tasks.checked(None, 2)
 
 
+
+SUMMARY = """Run x: profile r12-pool-bound
+01-AsyncIndependentUser  GET /async_independent on evented: 100 users
+                   reqs      req/s        avg
+  measured          520      65.60       1386
+  predicted         530      66.47       1377
+  ratio            0.98       0.99       1.01
+03-AsyncIndependentUser-fastapi  GET /async_independent on evented: 100 users
+  measured          510      64.28       1391
+  predicted         520      51.21       1689
+04-AsyncConcurrentUser-fastapi  GET /async_concurrent (failed to run: no table)
+"""
+
+
+class PoolBoundRowTest(unittest.TestCase):
+    def test_summary_counts(self):
+        from rows import postgres
+        got = postgres.summary_counts(SUMMARY)
+        self.assertEqual(got, {"01-AsyncIndependentUser": (520.0, 530.0),
+                               "03-AsyncIndependentUser-fastapi": (510.0, 520.0)})
+        self.assertEqual(postgres.count_cell(got["01-AsyncIndependentUser"]), "520 / 530 = 0.981")
+        self.assertEqual(postgres.count_cell(None), "not run")
+
 if __name__ == "__main__":
     unittest.main()
