@@ -22,6 +22,7 @@ void model_scenario_init(struct model_scenario *sc, const struct route *r)
 	sc->cpu_ms = ROUTE_DEFAULT_TASK_CPU_MS;
 	sc->offload_threads = 2;
 	sc->server_cpu_ms = -1;
+	sc->held_cpu_ms = -1;
 }
 
 /* CPU the model charges one request: the measured figure when the run folder
@@ -675,7 +676,7 @@ struct stage {
 	int res;            /* the token a CPU burst holds, or RES_NONE */
 };
 
-#define MAX_STAGES (2 * ROUTE_MAX_TASKS + 2)
+#define MAX_STAGES (2 * ROUTE_MAX_TASKS + 4)
 
 struct sim {
 	const struct model_scenario *sc;
@@ -745,6 +746,17 @@ static void plan_stages(struct sim *m)
 		add_answer(m);
 		return;
 	}
+	/* The server's own CPU that no held thread runs (CivetWeb's accepting
+	 * thread, the helpers) goes first, before the request takes its thread:
+	 * it overlaps the queue and the waits, where the held part cannot. */
+	double own = cpu - route_cpu, held_own = own;
+	if (held && !sc->serial_cpu && sc->held_cpu_ms >= 0 && own > 0) {
+		held_own = fmin(own, fmax(0, sc->held_cpu_ms - route_cpu));
+		if (own - held_own > 0) {
+			add_stage(m, (own - held_own) / 1e3, 1, RES_NONE);
+			m->cap_from = m->nstages;
+		}
+	}
 	if (r->cpu == CPU_NONE) {
 		add_stage(m, waits_ms(sc) * pool_stretch(sc) / 1e3, 0, RES_NONE);
 	} else {
@@ -759,9 +771,8 @@ static void plan_stages(struct sim *m)
 					  r->cpu == CPU_POOL ? RES_POOL : RES_NONE);
 		}
 	}
-	if (cpu - route_cpu > 0)
-		add_stage(m, (cpu - route_cpu) / 1e3, 1,
-			  held && !sc->serial_cpu ? RES_NONE : RES_LOOP);
+	if (held_own > 0)
+		add_stage(m, held_own / 1e3, 1, held && !sc->serial_cpu ? RES_NONE : RES_LOOP);
 	m->cap_until = m->nstages - 1;
 	add_answer(m);
 }

@@ -82,6 +82,10 @@ struct model_scenario {
 	double wait_ms;       /* a CPU route's wait per task before its CPU (?ms=; 0) */
 	double server_cpu_ms; /* measured server CPU per request, route's included
 	                       * (SERVER_CPU_MS); < 0: unknown, the route's CPU only */
+	double held_cpu_ms;   /* of it, what ran on the thread the request holds
+	                       * (SERVER_CPU_HELD_MS: bin/blocking's workers); the
+	                       * rest (accepting, helpers) runs beside the held
+	                       * threads and holds none. < 0: unknown, all of it held */
 	int offload_threads;  /* evented world: offload pool threads per worker */
 	/* --backend postgres (all 0 for the sleep backend): a request holds one
 	 * connection per task it runs at once, for its whole visit */

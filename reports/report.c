@@ -996,6 +996,7 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		sc.max_connections = s->max_connections;
 		sc.cpu_ms = s->task_cpu_ms;
 		sc.server_cpu_ms = s->server_cpu_ms;
+		sc.held_cpu_ms = s->held_cpu_ms;
 		/* CPython: a worker's own CPU runs one request at a time (the GIL) */
 		sc.serial_cpu = strcmp(s->target, "fastapi") == 0;
 		/* what a kept-alive connection added to a request alone, beyond its CPU */

@@ -453,6 +453,8 @@ static int load_measured(const struct env *e, struct scenario *s, char *err, siz
 	}
 	if (env_number(e, "KEEPALIVE_MS", -1, &s->keepalive_ms, err, cap) < 0)
 		return -1;
+	if (env_number(e, "SERVER_CPU_HELD_MS", -1, &s->held_cpu_ms, err, cap) < 0)
+		return -1;
 	return env_number(e, "SERVER_CPU_MS", -1, &s->server_cpu_ms, err, cap) < 0 ? -1 : 0;
 }
 

@@ -57,6 +57,7 @@ struct scenario {
 	enum model_order order;   /* ORDER */
 	int order_measured;
 	double server_cpu_ms;     /* SERVER_CPU_MS; -1 when not measured */
+	double held_cpu_ms;       /* SERVER_CPU_HELD_MS; -1 when not measured */
 	double keepalive_ms;      /* KEEPALIVE_MS: a ?ms=0 round trip on a kept-alive
 				   * connection, alone; -1 when not measured */
 	int cores, offload_threads;  /* CORES, OFFLOAD_THREADS */

@@ -661,6 +661,31 @@ static void measured_cpu_and_waits(void **state)
 	model_run_free(&run);
 }
 
+/* bin/blocking's own CPU that no held thread runs (the accepting thread, the
+ * helpers) waits in no thread's line: with 80 threads finishing in step, each
+ * wave's held CPU is what queues on the 2 cores. 0.4 ms a request, all held:
+ * 80 x 0.4 / 2 = 16 ms a wave on 250 ms; a quarter held: 4 ms. */
+static void cpu_beside_the_held_thread_does_not_hold_it(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncParallelUser", 250, 500, 1000, 60);
+	struct model_run all, quarter;
+	sc.server_cpu_ms = 0.4;
+	assert_int_equal(model_simulate(&sc, &all), 0);
+	sc.held_cpu_ms = 0.1;
+	assert_int_equal(model_simulate(&sc, &quarter), 0);
+	/* rounds of 250 + 16 ms against 250 + 4 ms, within a 2% margin */
+	assert_float_equal(all.rps, 80 / 0.266, 80 / 0.266 * 0.02);
+	assert_float_equal(quarter.rps, 80 / 0.254, 80 / 0.254 * 0.02);
+	/* all of it beside the threads: none queues in a wave */
+	sc.held_cpu_ms = 0;
+	model_run_free(&all);
+	assert_int_equal(model_simulate(&sc, &all), 0);
+	assert_true(all.rps > quarter.rps);
+	model_run_free(&all);
+	model_run_free(&quarter);
+}
+
 /* Saturated CPU over a long run: the simulation's X and mean R meet MVA's. */
 static void cpu_simulation_meets_mva(void **state)
 {
@@ -807,6 +832,7 @@ int main(void)
 		cmocka_unit_test(cpu_inside_the_loop),
 		cmocka_unit_test(cpu_offloaded_to_a_pool),
 		cmocka_unit_test(measured_cpu_and_waits),
+		cmocka_unit_test(cpu_beside_the_held_thread_does_not_hold_it),
 		cmocka_unit_test(cpu_simulation_meets_mva),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,8 @@ from it would agree with the run by construction. Requests sent before the
 load, `?ms=0` (no waits, the route's CPU tasks at the server's default), say
 what the route's work costs without looking at the run.
 
-    calibrate(url, pgid, clients=1, fresh=False)  ->  Calibration(requests, cpu_ms, latency_ms)
+    calibrate(url, pgid, clients=1, fresh=False)  ->  Calibration(requests, cpu_ms, latency_ms,
+                                                               by_thread_ms)
 
 Each client is a thread with one HTTP/1.1 connection that it keeps alive
 while the server lets it (bin/blocking closes each: the client reconnects,
@@ -23,7 +24,9 @@ kept-alive connection adds after the answer (uvicorn's answers wait for the
 client's delayed ACK, docs/ORIGINAL.md fact 4, which the model counts apart).
 
 cpu_ms is the server's CPU (every thread of its process group, read to the
-nanosecond from schedstat) over the requests. Requests go on until MAX_S of
+nanosecond from schedstat) over the requests; by_thread_ms the same per
+thread name ({"civetweb-worker": ..., "civetweb-master": ...}): which part
+ran on the thread a request holds and which beside it. Requests go on until MAX_S of
 wall time or MAX_REQUESTS, whichever comes first, and at least MIN_REQUESTS.
 """
 import http.client
@@ -35,7 +38,7 @@ from collections import namedtuple
 import stats
 import usage
 
-Calibration = namedtuple("Calibration", "requests cpu_ms latency_ms")
+Calibration = namedtuple("Calibration", "requests cpu_ms latency_ms by_thread_ms")
 
 CLIENTS = 8         # the model's figure: enough to batch, few enough for a smoke run's users
 MAX_S = 0.5
@@ -107,7 +110,8 @@ def calibrate(url, pgid, clients=1, fresh=False):
         t.start()
     try:
         ready.wait(timeout=TIMEOUT_S * (WARM_UP + 1))  # every connection warmed up
-        cpu0 = usage.group_cpu_ns(pgid)
+        names0 = {}
+        cpu0 = usage.group_cpu_ns(pgid, names0)
         state["end"] = time.monotonic() + MAX_S
     except threading.BrokenBarrierError:
         cpu0 = None
@@ -117,6 +121,8 @@ def calibrate(url, pgid, clients=1, fresh=False):
     errors = [c.error for c in cs if c.error]
     if errors or cpu0 is None:
         raise OSError(str(errors[0]) if errors else "the warm-up did not finish in time")
-    cpu_ms = (usage.group_cpu_ns(pgid) - cpu0) / 1e6
+    names1 = {}
+    cpu_ms = (usage.group_cpu_ns(pgid, names1) - cpu0) / 1e6
     lat = [x for c in cs for x in c.lat]
-    return Calibration(len(lat), stats.ratio(cpu_ms, len(lat)), stats.median(lat))
+    by_thread = {k: stats.ratio((v - names0.get(k, 0)) / 1e6, len(lat)) for k, v in names1.items()}
+    return Calibration(len(lat), stats.ratio(cpu_ms, len(lat)), stats.median(lat), by_thread)

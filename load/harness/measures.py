@@ -51,8 +51,14 @@ class Calibrate:
     connections at once (as many as the users, if fewer) before the load starts
     (load/harness/calibrate.py says why not the run's own, and why not one at
     a time), with CALIBRATION_REQUESTS and CALIBRATION_MS, their median round
-    trip. A
-    server that fails them is left for the load to show; no key is written."""
+    trip. For bin/blocking also SERVER_CPU_HELD_MS, the part that ran on the
+    worker threads a request holds: the rest (CivetWeb's accepting thread,
+    the helpers of /sync_parallel) runs beside them, while the worker waits or
+    before it takes the request, and the model does not hold a thread for it.
+    A server that fails them is left for the load to show; no key is written."""
+
+    # the threads a request holds, by name, where the model can tell them apart
+    HELD = {("c", "blocking"): "civetweb-worker"}
 
     def begin(self, ctx):
         self.keys = []
@@ -64,6 +70,9 @@ class Calibrate:
             return
         self.keys = [("SERVER_CPU_MS", "%.3f" % c.cpu_ms), ("CALIBRATION_REQUESTS", c.requests),
                      ("CALIBRATION_MS", "%.3f" % c.latency_ms)]
+        held = self.HELD.get((ctx.target, ctx.scenario.world))
+        if held:
+            self.keys.append(("SERVER_CPU_HELD_MS", "%.3f" % c.by_thread_ms.get(held, 0.0)))
 
     def end(self, ctx):
         # after Stack's keys: readers of scenario.env expect those right after TARGET

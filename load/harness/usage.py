@@ -73,11 +73,12 @@ def group_cpu_s(pgid):
     return total
 
 
-def group_cpu_ns(pgid):
+def group_cpu_ns(pgid, by_name=None):
     """The CPU time, in nanoseconds, of every live thread of every process in
     the group (/proc/PID/task/TID/schedstat, field 1): exact to the
     nanosecond where ticks are 10 ms apart, for a calibration of half a second. A
-    thread that exits between two readings takes its time with it."""
+    thread that exits between two readings takes its time with it. by_name, a
+    dict, also gets each thread name's (comm's) share added to it."""
     total = 0
     for pid in group_pids(pgid):
         try:
@@ -87,9 +88,14 @@ def group_cpu_ns(pgid):
         for tid in tids:
             try:
                 with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    total += int(f.read().split()[0])
+                    ns = int(f.read().split()[0])
+                if by_name is not None:
+                    with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                        name = f.read().strip()
+                    by_name[name] = by_name.get(name, 0) + ns
             except (OSError, ValueError, IndexError):
                 continue
+            total += ns
     return total
 
 
