@@ -136,7 +136,8 @@ static void y_axis(FILE *f, const struct scale *s, double x0, double x1, int sid
 				x1 + 5, y + 4, buf);
 	}
 	if (label && *label) {
-		double x = side == 0 ? x0 - 44 : x1 + 40, y = (top + bottom) / 2;
+		/* right: past the widest tick label ("12.5k"), inside the 50 px margin */
+		double x = side == 0 ? x0 - 44 : x1 + 45, y = (top + bottom) / 2;
 		fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" "
 			"text-anchor=\"middle\" fill=\"%s\">", x, y, side ? "#8c8c8c" : "#444");
 		svg_text(f, label);
