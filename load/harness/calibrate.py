@@ -67,7 +67,7 @@ class _Client:
         if r.will_close or self.fresh:  # the next request reconnects
             self.conn.close()
 
-    def run(self, ready, go, more):
+    def run(self, ready, more):
         try:
             for _ in range(WARM_UP):
                 self.get()
@@ -76,8 +76,7 @@ class _Client:
             ready.abort()  # the others, and the clock, must not wait for this one
         try:
             if self.error is None:
-                ready.wait()
-                go.wait()
+                ready.wait()  # its action has started the clock
                 while more():
                     t = time.monotonic()
                     self.get()
@@ -94,8 +93,11 @@ def calibrate(url, pgid, clients=1, fresh=False):
     """Raises OSError when a request fails: a server that cannot answer the
     route before the load is not worth loading."""
     cs = [_Client(url, fresh) for _ in range(max(1, clients))]
-    ready, go = threading.Barrier(len(cs) + 1), threading.Event()
-    lock, state = threading.Lock(), {"sent": 0, "end": 0.0}
+    lock, state, names0 = threading.Lock(), {"sent": 0, "end": 0.0, "cpu0": None}, {}
+
+    def start_clock():  # the barrier's action: every connection warmed up, none sending yet
+        state["cpu0"] = usage.group_cpu_ns(pgid, names0)
+        state["end"] = time.monotonic() + MAX_S
 
     def more():
         with lock:
@@ -105,20 +107,17 @@ def calibrate(url, pgid, clients=1, fresh=False):
             state["sent"] = n + 1
             return True
 
-    threads = [threading.Thread(target=c.run, args=(ready, go, more)) for c in cs]
+    ready = threading.Barrier(len(cs) + 1, action=start_clock)
+    threads = [threading.Thread(target=c.run, args=(ready, more)) for c in cs]
     for t in threads:
         t.start()
     try:
-        ready.wait(timeout=TIMEOUT_S * (WARM_UP + 1))  # every connection warmed up
-        names0 = {}
-        cpu0 = usage.group_cpu_ns(pgid, names0)
-        state["end"] = time.monotonic() + MAX_S
+        ready.wait(timeout=TIMEOUT_S * (WARM_UP + 1))
     except threading.BrokenBarrierError:
-        cpu0 = None
-    go.set()
+        pass  # a client failed its warm-up, or the warm-up timed out: said below
     for t in threads:
         t.join()
-    errors = [c.error for c in cs if c.error]
+    errors, cpu0 = [c.error for c in cs if c.error], state["cpu0"]
     if errors or cpu0 is None:
         raise OSError(str(errors[0]) if errors else "the warm-up did not finish in time")
     names1 = {}
