@@ -15,12 +15,13 @@ import math
 import sys
 import time
 import urllib.request
+from collections import namedtuple
 from pathlib import Path
 
 import rundir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import calibrate  # noqa: E402  (one request alone: the model's CPU per request)
+import calibrate  # noqa: E402  (the model's CPU per request, before the load)
 import keepalive  # noqa: E402  (what a kept-alive connection adds to each answer)
 import measure  # noqa: E402  (readings of /proc: workers, connections, order)
 import readings  # noqa: E402
@@ -140,18 +141,19 @@ class Usage:
     and SERVER_CPU_LOADED_MS, the server's CPU per request over that window
     (its CPU rate over the load generator's completion rate there), beside
     the calibrated SERVER_CPU_MS; LOAD_CPU_S, the generator processes' CPU,
-    summed. Appended after
-    measure.py's keys (its readers expect them right after TARGET); a figure
-    that cannot be read is left out."""
+    summed. Appended after measure.py's keys (its readers expect them right
+    after TARGET); a figure that cannot be read is left out."""
 
     def begin(self, ctx):
         self.keys, self.snap0, self.snap1 = [], None, None
 
+    Snap = namedtuple("Snap", "busy_s server_s mono_s wall_s")
+
     def _snap(self, ctx):
         try:
             # the whole group: uvicorn's workers are its supervisor's children
-            return (usage.machine_busy_s(), usage.group_cpu_s(ctx.server.pid), time.monotonic(),
-                    time.time())
+            return self.Snap(usage.machine_busy_s(), usage.group_cpu_s(ctx.server.pid),
+                             time.monotonic(), time.time())
         except (OSError, ValueError):
             return None
 
@@ -173,8 +175,9 @@ class Usage:
         if not (self.snap0 and self.snap1):
             return
         history = readings.locust_history(ctx.dir / "load_stats_history.csv")
-        rate = stats.rate_between(history, self.snap0[3], self.snap1[3])
-        ms = stats.cpu_per_request_ms(self.snap1[1] - self.snap0[1], self.snap1[2] - self.snap0[2], rate)
+        s0, s1 = self.snap0, self.snap1
+        rate = stats.rate_between(history, s0.wall_s, s1.wall_s)  # the history's clock is the wall's
+        ms = stats.cpu_per_request_ms(s1.server_s - s0.server_s, s1.mono_s - s0.mono_s, rate)
         if not math.isnan(ms):
             self.keys.append(("SERVER_CPU_LOADED_MS", "%.3f" % ms))
 
