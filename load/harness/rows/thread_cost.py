@@ -22,6 +22,7 @@ import readings
 import servers
 import stats
 import table
+import usage
 
 NAME, NUMBER = "thread-cost", 10
 NEEDS, TOOLS = ("bin/load", "bin/blocking", "bin/evented"), ()
@@ -36,11 +37,6 @@ def kernel_kb():
         m = re.search(r"^%s:\s+(\d+)" % key, text, re.M)
         total += int(m.group(1)) if m else 0
     return total
-
-
-def threads_of(pid):
-    m = re.search(r"^Threads:\s+(\d+)", readings.text("/proc/%d/status" % pid), re.M)
-    return int(m.group(1)) if m else 0
 
 
 def idle_kb(b, name, argv, tag):
@@ -61,7 +57,10 @@ def loaded(b, name, argv, cls, tag):
 
     def sample():  # the thread count while loaded; VmHWM keeps the memory peak
         while not done.wait(0.5) and p.alive():
-            peak_threads[0] = max(peak_threads[0], threads_of(p.pid))
+            try:
+                peak_threads[0] = max(peak_threads[0], usage.mem(p.pid)[1])
+            except (OSError, ValueError, KeyError):
+                break  # the server is gone: its peak is what was seen
 
     sampler = threading.Thread(target=sample)
     sampler.start()
