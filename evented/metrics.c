@@ -91,6 +91,14 @@ size_t metrics_render(char *buf, size_t cap, struct metrics *const *w, int n)
 	textbuf_printf(&o, "# HELP evented_connections_open Client connections open.\n"
 		"# TYPE evented_connections_open gauge\nevented_connections_open %lld\n",
 	    (long long)sum_gauge(w, n, offsetof(struct metrics, connections_open)));
+	/* The model needs each loop's share: users stay on the worker that accepted
+	 * their kept-alive connection, and the kernel's SO_REUSEPORT hash seldom
+	 * splits them evenly (the harness records it as SPLIT). */
+	textbuf_printf(&o, "# HELP evented_worker_connections_open Client connections open, by worker.\n"
+		"# TYPE evented_worker_connections_open gauge\n");
+	for (int i = 0; i < n; i++)
+		textbuf_printf(&o, "evented_worker_connections_open{worker=\"%d\"} %lld\n", i,
+		    (long long)LOAD(&w[i]->connections_open));
 	textbuf_printf(&o, "# HELP evented_requests_in_flight Requests parsed and not yet answered.\n"
 		"# TYPE evented_requests_in_flight gauge\nevented_requests_in_flight %lld\n",
 	    (long long)sum_gauge(w, n, offsetof(struct metrics, requests_in_flight)));

@@ -474,6 +474,11 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 			one.threads = share(sc->threads, sc->nsplit, p);
 			one.helpers = sc->helpers > 0 ? share(sc->helpers, sc->nsplit, p) : sc->helpers;
 			one.workers = share(sc->workers, sc->nsplit, p);
+			/* The cores serve every process at once; apart, each network
+			 * would count them all. Give each an even share (at least one):
+			 * the kernel splits the cores by runnable threads, and two busy
+			 * processes with the same threads each get half. */
+			one.cores = at_least_one(share(at_least_one(sc->cores), sc->nsplit, p));
 			cap += model_process_capacity(sc, p, &unb);
 			if (one.users < 1)
 				continue;
@@ -659,8 +664,10 @@ void model_run_free(struct model_run *run)
 /* Token pools a request may queue for: the cap held through the whole request
  * (threads, the sleeping loop), one per worker process, served in the
  * scenario's order; the loop held through one CPU burst, FIFO, one per worker
- * process (its share of the workers); and the offload pool, FIFO (the split
- * does not divide it: the model keeps one). */
+ * process (its share of the workers); and the offload pool, FIFO, one per
+ * worker process too (offload_threads for each of its workers): bin/evented's
+ * loops each hand CPU work to a pool of their own, and a user's connection
+ * stays on one loop. */
 enum { RES_CAP, RES_LOOP, RES_POOL, RES_NONE = -1 };
 
 struct tokens {
@@ -684,7 +691,7 @@ struct sim {
 	int nstages;
 	struct tokens *procs;     /* RES_CAP: one per worker process */
 	struct tokens *loops;     /* RES_LOOP: one per worker process */
-	struct tokens pool;
+	struct tokens *pools;     /* RES_POOL: one per worker process */
 	int *proc_of;             /* per user: its process */
 	uint64_t order_rng;
 	struct event *ev, *cpu;   /* pending events; CPU jobs keyed by finish tag */
@@ -797,7 +804,7 @@ static void start_cpu(struct sim *m, int u)
 static struct tokens *tokens_of(struct sim *m, int res, int u)
 {
 	return res == RES_CAP ? &m->procs[m->proc_of[u]] :
-		res == RES_LOOP ? &m->loops[m->proc_of[u]] : &m->pool;
+		res == RES_LOOP ? &m->loops[m->proc_of[u]] : &m->pools[m->proc_of[u]];
 }
 
 static int take(struct sim *m, int res, int u)
@@ -962,7 +969,8 @@ static void sim_free(struct sim *m)
 	free(m->procs);
 	free(m->loops ? m->loops[0].line : NULL);
 	free(m->loops);
-	free(m->pool.line);
+	free(m->pools ? m->pools[0].line : NULL);
+	free(m->pools);
 	free(m->proc_of);
 	free(m->ev);
 	free(m->cpu);
@@ -1000,14 +1008,15 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	m.order_rng = sc->seed ^ 0x5eed0f0adeull;
 	m.cores = at_least_one(sc->cores);
 	plan_stages(&m);
-	int nproc = sc->nsplit > 1 ? sc->nsplit : 1, *lines, *loop_lines;
+	int nproc = sc->nsplit > 1 ? sc->nsplit : 1, *lines, *loop_lines, *pool_lines;
 	out->seconds = (int)ceil(t_end);
 	m.procs = calloc((size_t)nproc, sizeof *m.procs);
 	lines = malloc(sizeof *lines * nu); /* the processes' lines, end to end */
 	m.proc_of = malloc(sizeof *m.proc_of * nu);
 	m.loops = calloc((size_t)nproc, sizeof *m.loops);
 	loop_lines = malloc(sizeof *loop_lines * nu);
-	m.pool.line = malloc(sizeof *m.pool.line * nu);
+	m.pools = calloc((size_t)nproc, sizeof *m.pools);
+	pool_lines = malloc(sizeof *pool_lines * nu);
 	m.ev = malloc(sizeof *m.ev * nu);
 	m.cpu = malloc(sizeof *m.cpu * nu);
 	m.sent_at = malloc(sizeof *m.sent_at * nu);
@@ -1022,7 +1031,12 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		m.loops[0].line = loop_lines;
 	else
 		free(loop_lines);
-	if (!m.procs || !lines || !m.proc_of || !m.loops || !loop_lines || !m.pool.line || !m.ev ||
+	if (m.pools)
+		m.pools[0].line = pool_lines;
+	else
+		free(pool_lines);
+	if (!m.procs || !lines || !m.proc_of || !m.loops || !loop_lines || !m.pools || !pool_lines ||
+	    !m.ev ||
 	    !m.cpu || !m.sent_at || !m.answered || !m.at || !m.holds || !out->ms || !out->done ||
 	    !out->done_per_s ||
 	    !out->users_per_s || assign_users(sc, m.proc_of) < 0) {
@@ -1038,12 +1052,12 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		/* the cap holds no one back where it is not a server limit */
 		tokens_init(&m.procs[p], unb || !st.net.cap || c > users ? users : c, users,
 			    lines + at);
-		tokens_init(&m.loops[p], at_least_one(nproc > 1 ? share(sc->workers, nproc, p) :
-						      sc->workers), users, loop_lines + at);
+		int workers = at_least_one(nproc > 1 ? share(sc->workers, nproc, p) : sc->workers);
+		tokens_init(&m.loops[p], workers, users, loop_lines + at);
+		tokens_init(&m.pools[p], at_least_one(sc->offload_threads) * workers, users,
+			    pool_lines + at);
 		at += users;
 	}
-	tokens_init(&m.pool, at_least_one(sc->offload_threads) * at_least_one(sc->workers),
-		    sc->users, m.pool.line);
 	for (int k = 0; k < sc->users; k++) {
 		double t = model_spawn_time_s(sc, k);
 		if (t < t_end)

@@ -24,8 +24,9 @@
  *     the one with the lowest throughput bound. Split over processes, each
  *     process is its own network and X is the sum (an idle thread in one
  *     process cannot serve a user queued in another); the cores are shared
- *     by all of them, which separate networks cannot say, so a split CPU
- *     route's steady state is approximate (the simulation shares them).
+ *     by all of them, which separate networks cannot say: each process's
+ *     network gets an even share of them, so a split CPU route's steady
+ *     state is approximate (the simulation shares them as they are).
  *   - model_simulate(): the whole run as a discrete-event simulation of the
  *     same network — users spawned as Locust spawns them, a queue for the
  *     cap's tokens in each worker process (the users split over the processes

@@ -642,6 +642,35 @@ static void cpu_offloaded_to_a_pool(void **state)
 	assert_string_equal(st.binding, "CPU");
 }
 
+/* Each loop hands CPU work to a pool of its own, and a user stays on its loop:
+ * with every user on worker 0, worker 1's pool thread idles and the one left
+ * serves like a single loop, 1 / 30 ms, where one shared pool of two would
+ * serve 2 / 30 ms. Split, each process's network gets its share of the
+ * cores, not all of them: an even split saturates both, X = 2 / 30 ms. */
+static void the_offload_pool_is_per_loop(void **state)
+{
+	(void)state;
+	struct model_scenario sc = cpu_scenario(CPU_POOL, 4, 10, 30);
+	struct model_steady st;
+	struct model_run run;
+	sc.workers = 2;
+	sc.offload_threads = 1;
+	assert_int_equal(model_split_parse("4,0", &sc), 0);
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.rps, 1 / 0.030, 1 / 0.030 * 0.01);
+	model_run_free(&run);
+	assert_int_equal(model_split_parse("2,2", &sc), 0);
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.x_per_s, 2 / 0.030, 1e-6);
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.rps, 2 / 0.030, 2 / 0.030 * 0.01);
+	model_run_free(&run);
+	/* threads burning CPU in two processes share the 2 cores, not 2 each */
+	sc.route = cpu_route(CPU_THREAD);
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.x_per_s, 2 / 0.030, 1e-6);
+}
+
 /* Measured server CPU beyond the route's own is charged too, and waits before
  * each burst hold nothing in the loop: with waits long enough, users bind. */
 static void measured_cpu_and_waits(void **state)
@@ -831,6 +860,7 @@ int main(void)
 		cmocka_unit_test(cpu_shared_by_threads),
 		cmocka_unit_test(cpu_inside_the_loop),
 		cmocka_unit_test(cpu_offloaded_to_a_pool),
+		cmocka_unit_test(the_offload_pool_is_per_loop),
 		cmocka_unit_test(measured_cpu_and_waits),
 		cmocka_unit_test(cpu_beside_the_held_thread_does_not_hold_it),
 		cmocka_unit_test(cpu_simulation_meets_mva),

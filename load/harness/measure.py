@@ -93,6 +93,20 @@ def connections(port, pids):
     return counts
 
 
+def loop_connections(metrics_text):
+    """Each event loop's open connections, in worker order, from bin/evented's
+    /metrics text (evented_worker_connections_open{worker="i"}): its loops are
+    threads of one process, which /proc cannot tell apart. [] when the series
+    is absent (an older server, or a server without loops)."""
+    found = {}
+    prefix = 'evented_worker_connections_open{worker="'
+    for line in metrics_text.splitlines():
+        if line.startswith(prefix):
+            worker, _, value = line[len(prefix):].partition('"} ')
+            found[int(worker)] = int(value)
+    return [found[w] for w in sorted(found)]
+
+
 def read_order_logs(directory):
     """{pid: [(arrival_ns, start_ns), ...]} from the peer's order-PID.tsv files."""
     logs = {}

@@ -13,6 +13,7 @@ Adding a measure is one class and one line in MEASURES.
 """
 import math
 import sys
+import threading
 import time
 import urllib.request
 from collections import namedtuple
@@ -108,13 +109,34 @@ class Stack:
     """The parameters the model takes from every run, read off the running
     server (load/harness/measure.py): its worker processes, each one's share
     of the users near the end of the load, the order it served waiting
-    requests in, and its CPU per request. For the original stack, WORKERS and
+    requests in, and its CPU per request (bin/evented's loops are threads of
+    one process: their shares come from its /metrics, a third of the run in).
+    For the original stack, WORKERS and
     THREADS as measured (the processes found, the threads their anyio
     limiters said they have)."""
 
     def begin(self, ctx):
         self.pids = measure.workers(ctx.server.pid)
         self.conns = ""
+        self.loops, self.scrape = [], None
+
+    def settled(self, ctx):
+        # Every user is spawned and connected. Read now, not at the end, and
+        # beside the run: a loop stalled by CPU work answers seconds late.
+        if len(self.pids) == 1 and ctx.metrics_url:
+            self.scrape = threading.Thread(target=self._loops, args=(ctx,), daemon=True)
+            self.scrape.start()
+
+    def _loops(self, ctx):
+        try:
+            with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
+                loops = measure.loop_connections(r.read().decode())
+        except (OSError, ValueError):
+            return
+        # the scrape's own connection is in one of them; fewer than the users
+        # means some had gone (the load ended first): no split to tell
+        if len(loops) > 1 and sum(loops) >= ctx.scenario.users:
+            self.loops = loops
 
     def loaded(self, ctx):
         # every user spawned, each on its own keep-alive connection
@@ -125,8 +147,11 @@ class Stack:
         if ctx.target == "fastapi":
             threads = sum(int(p.read_text() or 0) for p in ctx.dir.glob("threads-*.txt"))
             rundir.append_env(env, [("WORKERS", len(self.pids)), ("THREADS", threads or None)])
-        # One process: the split is the whole; nothing to tell the model.
-        conns = self.conns if len(self.pids) > 1 else ""
+        # One process: the split is the whole, unless the process runs several
+        # event loops (bin/evented's workers), whose /metrics tells each one's.
+        if self.scrape:
+            self.scrape.join()
+        conns = self.conns if len(self.pids) > 1 else ",".join(map(str, self.loops))
         try:
             measure.record(str(ctx.dir), ctx.scenario.users, conns)
         except (OSError, ValueError) as e:

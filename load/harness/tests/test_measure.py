@@ -74,6 +74,16 @@ class SplitTest(unittest.TestCase):
         self.assertEqual(sorted(split), [3, 3, 4])
         self.assertIsNone(measure.scaled_split(500, [0, 0]))
 
+    def test_loop_connections_from_evented_metrics(self):
+        text = ("evented_connections_open 501\n"
+                "# TYPE evented_worker_connections_open gauge\n"
+                'evented_worker_connections_open{worker="1"} 262\n'
+                'evented_worker_connections_open{worker="0"} 239\n'
+                "evented_workers 2\n")
+        self.assertEqual(measure.loop_connections(text), [239, 262])
+        self.assertEqual(measure.scaled_split(500, measure.loop_connections(text)), [239, 261])
+        self.assertEqual(measure.loop_connections("evented_connections_open 3\n"), [])
+
     def test_established_connections_per_process_from_proc(self):
         """Four connections to a listener of this process: one kept here,
         three handed to a child; the listener and the client ends (other
