@@ -129,7 +129,8 @@ class Stack:
 
     def _loops(self, ctx):
         try:
-            with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
+            # /async_cpu's loops answer between CPU tasks: seconds on a busy machine
+            with urllib.request.urlopen(ctx.metrics_url, timeout=15) as r:
                 loops = measure.loop_connections(r.read().decode())
         except (OSError, ValueError):
             return
