@@ -4,6 +4,11 @@
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
+# Build on every core (three builds of each program for `make test`); a -j given
+# on the command line wins.
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
 
 CC := cc
 CFLAGS := -std=c11 -Wall -Wextra -O2 -g
