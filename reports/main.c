@@ -67,6 +67,13 @@ static void usage(FILE *f)
 		"                                                  [the route's own]\n"
 		"  --answer-ms MS     what the connection adds to each answer after the\n"
 		"                     server is done (KEEPALIVE_MS - SERVER_CPU_MS)  [0]\n"
+		"  --wave MS,.../MS,...  per worker process (one list per --split entry):\n"
+		"                     when its threads first start after the users arrive\n"
+		"                     at once, offsets at evenly spaced ranks (WAVE_MS;\n"
+		"                     0,D: evenly over D ms)              [all together]\n"
+		"  --first-answer-ms MS,...  what the connection adds to each of a user's\n"
+		"                     first answers instead of --answer-ms\n"
+		"                     (KEEPALIVE_FIRST_MS - SERVER_CPU_MS)  [none]\n"
 
 		"  --help             this text\n"
 		"\n"
@@ -130,7 +137,8 @@ int main(int argc, char **argv)
 {
 	enum { O_PREDICT = 256, O_USERS, O_RATE, O_TIME, O_TASK, O_THREADS, O_HELPERS,
 	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_CPU, O_CORES, O_OFFLOAD,
-	       O_POOL, O_QUERY_MS, O_MAX_CONNS, O_TARGET, O_SERVER_CPU, O_ANSWER, O_HELP };
+	       O_POOL, O_QUERY_MS, O_MAX_CONNS, O_TARGET, O_SERVER_CPU, O_ANSWER, O_WAVE,
+	       O_FIRST_ANSWER, O_HELP };
 	static const struct option opts[] = {
 		{ "predict", no_argument, NULL, O_PREDICT },
 		{ "users", required_argument, NULL, O_USERS },
@@ -154,11 +162,13 @@ int main(int argc, char **argv)
 		{ "target", required_argument, NULL, O_TARGET },
 		{ "server-cpu-ms", required_argument, NULL, O_SERVER_CPU },
 		{ "answer-ms", required_argument, NULL, O_ANSWER },
+		{ "wave", required_argument, NULL, O_WAVE },
+		{ "first-answer-ms", required_argument, NULL, O_FIRST_ANSWER },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
 	struct model_scenario sc;
-	int do_predict = 0, helpers_set = 0, c;
+	int do_predict = 0, helpers_set = 0, nwave = 0, c;
 
 	model_scenario_init(&sc, &routes[0]);
 	opterr = 0;
@@ -207,6 +217,18 @@ int main(int argc, char **argv)
 			sc.server_cpu_ms = parse_double("--server-cpu-ms", optarg, 0, 1e6);
 			break;
 		case O_ANSWER: sc.answer_ms = parse_double("--answer-ms", optarg, 0, 1e6); break;
+		case O_WAVE:
+			if ((nwave = model_wave_parse(optarg, &sc)) < 0)
+				cli_die_usage(prog, "--wave: expected per worker process 2 to %d "
+					      "offsets in ms, rising, as A,B,.../C,D,..., as many "
+					      "each, found \"%s\"", MODEL_WAVE_POINTS, optarg);
+			break;
+		case O_FIRST_ANSWER:
+			if (model_first_answer_parse(optarg, &sc) < 0)
+				cli_die_usage(prog, "--first-answer-ms: expected ms per answer as "
+					      "A,B,... (at most %d numbers >= 0), found \"%s\"",
+					      MODEL_FIRST_MAX, optarg);
+			break;
 		case O_HELP: usage(stdout); return 0;
 		default:
 			cli_die_usage(prog, "unknown or incomplete option \"%s\"", argv[optind - 1]);
@@ -222,6 +244,10 @@ int main(int argc, char **argv)
 			cli_die_usage(prog, "--split: the processes' users sum to %ld, not --users %d",
 				      sum, sc.users);
 	}
+	if (nwave > 0 && nwave != (sc.nsplit > 1 ? sc.nsplit : 1))
+		cli_die_usage(prog, "--wave: %d list%s for %d worker process%s (one per --split "
+			      "entry, or one without --split)", nwave, nwave == 1 ? "" : "s",
+			      sc.nsplit > 1 ? sc.nsplit : 1, sc.nsplit > 1 ? "es" : "");
 	if (do_predict) {
 		for (int i = optind; i < argc; i++)
 			if (!routes_find_class(argv[i]))

@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -177,6 +178,73 @@ int model_split_parse(const char *s, struct model_scenario *sc)
 fail:
 	errno = EINVAL;
 	return -1;
+}
+
+/* "a,b,..." of ms (each >= 0, finite) into v[max]; how many, or -1 (EINVAL). */
+static int ms_list_parse(const char *s, double *v, int max)
+{
+	double got[MODEL_SPLIT_MAX];
+	int n = 0;
+	const char *p = s;
+	for (;;) {
+		char *end;
+		errno = 0;
+		double ms = strtod(p, &end);
+		if (end == p || *p == '-' || *p == '+' || isspace((unsigned char)*p) || errno ||
+		    !isfinite(ms) || ms > 1e6 || n == max || n == MODEL_SPLIT_MAX ||
+		    (*end != ',' && *end != '\0'))
+			goto fail;
+		got[n++] = ms;
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	memset(v, 0, sizeof *v * (size_t)max);
+	memcpy(v, got, sizeof *got * (size_t)n);
+	return n;
+fail:
+	errno = EINVAL;
+	return -1;
+}
+
+int model_wave_parse(const char *s, struct model_scenario *sc)
+{
+	double wave[MODEL_SPLIT_MAX][MODEL_WAVE_POINTS];
+	char list[MODEL_WAVE_POINTS * 32];
+	int nproc = 0, points = 0;
+	for (const char *p = s;; nproc++) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		if (nproc == MODEL_SPLIT_MAX || len >= sizeof list)
+			goto fail;
+		memcpy(list, p, len);
+		list[len] = '\0';
+		int n = ms_list_parse(list, wave[nproc], MODEL_WAVE_POINTS);
+		if (n < 2 || (nproc > 0 && n != points))
+			goto fail;
+		points = n;
+		for (int i = 1; i < n; i++)
+			if (wave[nproc][i] < wave[nproc][i - 1])
+				goto fail;
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	nproc++;
+	memcpy(sc->wave_ms, wave, sizeof wave[0] * (size_t)nproc);
+	sc->nwave = points;
+	return nproc;
+fail:
+	errno = EINVAL;
+	return -1;
+}
+
+int model_first_answer_parse(const char *s, struct model_scenario *sc)
+{
+	int n = ms_list_parse(s, sc->first_answer_ms, MODEL_FIRST_MAX);
+	if (n >= 0)
+		sc->nfirst = n;
+	return n;
 }
 
 /* Process p's even share of a total: the first (total % n) processes get one more. */
@@ -580,10 +648,11 @@ double model_spawn_time_s(const struct model_scenario *sc, int k)
 
 /* --- the event heap: (time, kind, seq) ascending. At one instant the end of a
  * stage comes before a send: a server frees its thread (and wakes a waiter)
- * before the answered user's next request can reach it; seq keeps FIFO among
- * equals. The same heap orders the CPU's jobs by their finish tags. */
+ * before the answered user's next request can reach it, and so does a thread
+ * token's first release (EV_TOKEN: its user field is the process); seq keeps
+ * FIFO among equals. The same heap orders the CPU's jobs by their finish tags. */
 
-enum { EV_STAGE, EV_SEND };
+enum { EV_STAGE, EV_TOKEN, EV_SEND };
 
 struct event {
 	double t;
@@ -700,6 +769,8 @@ struct sim {
 	double now;
 	uint64_t seq, rng;        /* rng: the waits' draws */
 	double *sent_at;          /* per user */
+	int *sends;               /* per user: requests sent on its connection so far */
+	int answer_at;            /* the answer's stage (add_answer), or -1 */
 	char *answered;           /* per user: a request of theirs was counted */
 	int *at;                  /* per user: the stage it is in */
 	char *holds;              /* per user: it holds its process's cap token */
@@ -725,8 +796,21 @@ static void add_stage(struct sim *m, double s, int cpu, int res)
  * its thread given back. */
 static void add_answer(struct sim *m)
 {
-	if (m->sc->answer_ms > 0)
-		add_stage(m, m->sc->answer_ms / 1e3, 0, RES_NONE);
+	m->answer_at = -1;
+	if (m->sc->answer_ms > 0 || m->sc->nfirst > 0) {
+		m->answer_at = m->nstages;
+		add_stage(m, fmax(0, m->sc->answer_ms) / 1e3, 0, RES_NONE);
+	}
+}
+
+/* How long stage i of user u waits: the stage's own time, except a
+ * connection's first answers (first_answer_ms), which come back sooner. */
+static double wait_s(const struct sim *m, int u, int i)
+{
+	int k = m->sends[u] - 1; /* this request's place on the connection */
+	if (i == m->answer_at && k < m->sc->nfirst)
+		return fmax(0, m->sc->first_answer_ms[k]) / 1e3;
+	return m->stage[i].s;
 }
 
 /* The request's steps. Without CPU work one wait of S, so the sleep routes
@@ -840,6 +924,45 @@ static int next_in_line(struct tokens *t, enum model_order order, uint64_t *rng)
 
 static int run_stages(struct sim *m, int u);
 
+/* A cap token of process p comes free for the first time, at its offset in
+ * the measured wave (wave_ms): as give_back(). */
+static int token_arrives(struct sim *m, int p)
+{
+	struct tokens *t = &m->procs[p];
+	if (t->len == 0) {
+		t->free++;
+		return 0;
+	}
+	int next = next_in_line(t, m->sc->order, &m->order_rng);
+	m->holds[next] = 1;
+	return run_stages(m, next);
+}
+
+/* Whether process p has a measured wave that is not all at once. */
+static int has_wave(const struct model_scenario *sc, int p)
+{
+	return sc->nwave >= 2 && sc->wave_ms[p][sc->nwave - 1] > 0;
+}
+
+/* Instead of all c at the start, process p's c cap tokens come free at the
+ * measured wave's offsets: the k-th at rank k / (c - 1) of it, between two
+ * measured points in proportion. Without a wave they stay free from the
+ * start. */
+static void stagger_tokens(struct sim *m, int p, int c)
+{
+	const struct model_scenario *sc = m->sc;
+	const double *w = sc->wave_ms[p];
+	if (!has_wave(sc, p) || c < 2 || m->procs[p].free != c)
+		return;
+	m->procs[p].free = 0;
+	for (int k = 0; k < c; k++) {
+		double at = (double)k / (c - 1) * (sc->nwave - 1);
+		int i = (int)at < sc->nwave - 1 ? (int)at : sc->nwave - 2;
+		double ms = w[i] + (at - i) * (w[i + 1] - w[i]);
+		push_event(m, ms / 1e3, p, EV_TOKEN);
+	}
+}
+
 /* User u gives a token back: the next in line gets it and goes on where it
  * waited. */
 static int give_back(struct sim *m, int res, int u)
@@ -914,7 +1037,7 @@ static int run_stages(struct sim *m, int u)
 	}
 	const struct stage *st = &m->stage[m->at[u]];
 	if (!st->cpu)
-		push_event(m, m->now + st->s, u, EV_STAGE);
+		push_event(m, m->now + wait_s(m, u, m->at[u]), u, EV_STAGE);
 	else if (st->res == RES_NONE || take(m, st->res, u))
 		start_cpu(m, u);
 	return 0;
@@ -924,6 +1047,7 @@ static int send_request(struct sim *m, int u)
 {
 	m->out->sent++;
 	m->sent_at[u] = m->now;
+	m->sends[u]++;
 	m->at[u] = 0;
 	return run_stages(m, u);
 }
@@ -975,9 +1099,21 @@ static void sim_free(struct sim *m)
 	free(m->ev);
 	free(m->cpu);
 	free(m->sent_at);
+	free(m->sends);
 	free(m->answered);
 	free(m->at);
 	free(m->holds);
+}
+
+/* At most how many EV_TOKEN events stagger_tokens() queues: every process's
+ * threads (a bound, so the event heap is sized before the tokens are). */
+static int staggered_tokens(const struct model_scenario *sc)
+{
+	int nproc = sc->nsplit > 1 ? sc->nsplit : 1, n = 0, unb;
+	for (int p = 0; p < nproc; p++)
+		if (has_wave(sc, p))
+			n += model_process_capacity(sc, p, &unb);
+	return n;
 }
 
 /*
@@ -1017,9 +1153,11 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	loop_lines = malloc(sizeof *loop_lines * nu);
 	m.pools = calloc((size_t)nproc, sizeof *m.pools);
 	pool_lines = malloc(sizeof *pool_lines * nu);
-	m.ev = malloc(sizeof *m.ev * nu);
+	/* one pending event per user, and per thread token while it is staggered */
+	m.ev = malloc(sizeof *m.ev * (nu + (size_t)staggered_tokens(sc)));
 	m.cpu = malloc(sizeof *m.cpu * nu);
 	m.sent_at = malloc(sizeof *m.sent_at * nu);
+	m.sends = calloc(nu, sizeof *m.sends);
 	m.answered = calloc(nu, 1);
 	m.at = malloc(sizeof *m.at * nu);
 	m.holds = calloc(nu, 1);
@@ -1037,7 +1175,8 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		free(pool_lines);
 	if (!m.procs || !lines || !m.proc_of || !m.loops || !loop_lines || !m.pools || !pool_lines ||
 	    !m.ev ||
-	    !m.cpu || !m.sent_at || !m.answered || !m.at || !m.holds || !out->ms || !out->done ||
+	    !m.cpu || !m.sent_at || !m.sends || !m.answered || !m.at || !m.holds || !out->ms ||
+	    !out->done ||
 	    !out->done_per_s ||
 	    !out->users_per_s || assign_users(sc, m.proc_of) < 0) {
 		if (m.procs)
@@ -1057,6 +1196,8 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		tokens_init(&m.pools[p], at_least_one(sc->offload_threads) * workers, users,
 			    pool_lines + at);
 		at += users;
+		if (!unb && st.net.cap && c <= users)
+			stagger_tokens(&m, p, c);
 	}
 	for (int k = 0; k < sc->users; k++) {
 		double t = model_spawn_time_s(sc, k);
@@ -1090,6 +1231,9 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		struct event e = heap_pop(m.ev, &m.nev);
 		if (e.kind == EV_SEND) {
 			if (send_request(&m, e.user) < 0)
+				goto fail;
+		} else if (e.kind == EV_TOKEN) {
+			if (token_arrives(&m, e.user) < 0)
 				goto fail;
 		} else {
 			m.at[e.user]++;

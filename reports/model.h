@@ -57,6 +57,12 @@
 /* Worker processes a split may name (`SPLIT=a,b,...`). */
 #define MODEL_SPLIT_MAX 64
 
+/* Points of a worker's measured wave of thread starts (WAVE_MS). */
+#define MODEL_WAVE_POINTS 11
+
+/* A connection's first answers the model may give a wait of their own. */
+#define MODEL_FIRST_MAX 8
+
 /* The order in which a worker process serves the requests waiting for it. */
 enum model_order {
 	MODEL_ORDER_FIFO,   /* first come, first served: bin/blocking, CivetWeb's queue */
@@ -114,6 +120,30 @@ struct model_scenario {
 	 * workers answer with Nagle's algorithm on, so the body waits for the
 	 * client's delayed ACK. 0: none. */
 	double answer_ms;
+	/* When worker process p's threads first start after the load's users
+	 * arrive at once, measured (WAVE_MS; index 0 without a split): the offset
+	 * from the wave's first start of the starts at nwave evenly spaced ranks,
+	 * first to last (two points 0 and D: evenly over D ms). A FastAPI
+	 * worker's loop takes the burst of new connections one at a time and
+	 * starts its threads in step with it, so the first wave of starts spreads
+	 * over tens of ms, in bunches. Each thread then starts once a service
+	 * later for the rest of the run, so every wave keeps that shape, and
+	 * under LIFO a user answered early in a wave can come back before the
+	 * wave ends and take one of its last threads at once. The simulation
+	 * frees the process's thread tokens at those offsets instead of all at
+	 * the start. nwave 0: all at once (the C servers). */
+	double wave_ms[MODEL_SPLIT_MAX][MODEL_WAVE_POINTS];
+	int nwave;
+	/* What the connection adds to each of its first nfirst answers instead of
+	 * answer_ms, in ms, measured (KEEPALIVE_FIRST_MS beyond SERVER_CPU_MS):
+	 * the client's kernel acknowledges a new connection's first answer at
+	 * once, and only delays its ACKs once it has sent a request right after
+	 * an answer, so a user's first request comes back within milliseconds
+	 * and its next one waits the whole answer_ms. Each user keeps one
+	 * connection, so its first request gets first_answer_ms[0] and so on.
+	 * nfirst 0: every answer waits answer_ms. */
+	double first_answer_ms[MODEL_FIRST_MAX];
+	int nfirst;
 };
 
 enum model_station_kind {
@@ -238,6 +268,14 @@ const char *model_order_name(enum model_order o);
 /* "a,b,..." (each >= 0, at most MODEL_SPLIT_MAX) into sc->split/nsplit.
  * Returns 0, or -1 (EINVAL) on anything else. */
 int model_split_parse(const char *s, struct model_scenario *sc);
+
+/* "a,b,.../c,d,..." into sc->wave_ms: a list of 2..MODEL_WAVE_POINTS
+ * offsets (ms, >= 0, non-decreasing) per worker process, every list as long.
+ * Returns how many processes, or -1 (EINVAL); sets nwave. */
+int model_wave_parse(const char *s, struct model_scenario *sc);
+
+/* The same for sc->first_answer_ms (at most MODEL_FIRST_MAX), setting nfirst. */
+int model_first_answer_parse(const char *s, struct model_scenario *sc);
 
 /* Capacity of worker process p (0-based) when the scenario is split. */
 int model_process_capacity(const struct model_scenario *sc, int p, int *unbounded);

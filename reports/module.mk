@@ -41,6 +41,7 @@ predict: bin/report
 		$(if $(SPLIT),--split $(SPLIT)) $(if $(ORDER),--order $(ORDER)) \
 		$(if $(filter fastapi,$(TARGET)),--target fastapi) \
 		$(if $(SERVER_CPU_MS),--server-cpu-ms $(SERVER_CPU_MS)) $(if $(ANSWER_MS),--answer-ms $(ANSWER_MS)) \
+		$(if $(FIRST_ANSWER_MS),--first-answer-ms $(FIRST_ANSWER_MS)) $(if $(WAVE),--wave $(WAVE)) \
 		--task-cpu-ms $(call profile_get,TASK_CPU_MS) --cores $(shell nproc) \
 		$(if $(filter postgres,$(BACKEND)),--query-ms $(or $(QUERY_MS),0.3) $(if $(POOL),--pool $(POOL))) \
 		$(or $(CLASSES),$(subst $(comma), ,$(SCENARIOS)))

@@ -415,6 +415,14 @@ static void scenario_title(FILE *f, const struct scenario *s)
 		fprintf(f, ", %.2f ms server CPU/request", s->server_cpu_ms);
 	if (s->keepalive_ms >= 0)
 		fprintf(f, ", %.1f ms round trip on a kept-alive connection", s->keepalive_ms);
+	if (s->keepalive_first_ms >= 0)
+		fprintf(f, " (%.1f ms its first)", s->keepalive_first_ms);
+	if (s->nwave_procs > 0) {
+		fprintf(f, ", thread starts a wave apart by");
+		for (int i = 0; i < s->nwave_procs; i++)
+			fprintf(f, "%s%.0f", i ? "/" : " ", s->wave_ms[i][s->nwave - 1]);
+		fprintf(f, " ms");
+	}
 }
 
 static void comparison_table(FILE *f, const struct comparison *c, const char *indent)
@@ -1002,6 +1010,14 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		/* what a kept-alive connection added to a request alone, beyond its CPU */
 		if (s->keepalive_ms >= 0)
 			sc.answer_ms = fmax(0, s->keepalive_ms - fmax(0, s->server_cpu_ms));
+		/* a fresh connection's first answer is not held for the delayed ACK */
+		if (s->keepalive_first_ms >= 0) {
+			sc.first_answer_ms[0] = fmax(0, s->keepalive_first_ms - fmax(0, s->server_cpu_ms));
+			sc.nfirst = 1;
+		}
+		/* how far apart each worker's threads start in a wave, measured */
+		memcpy(sc.wave_ms, s->wave_ms, sizeof sc.wave_ms);
+		sc.nwave = s->nwave;
 		if (prediction_make(&pred[made], &sc) < 0) {
 			fprintf(stderr, "report: %s/scenario.env: the model cannot run it: %s\n",
 				s->dir, strerror(errno));

@@ -13,17 +13,19 @@
 
 /* --- KEY=VALUE files ------------------------------------------------------ */
 
+#define ENV_MAX_KEYS 64 /* scenario.env: the flags' values, then every measure's */
+
 struct env {
 	char path[1100];
-	char key[32][32];
-	char val[32][256];
-	int line[32];
+	char key[ENV_MAX_KEYS][32];
+	char val[ENV_MAX_KEYS][1024];
+	int line[ENV_MAX_KEYS];
 	int n;
 };
 
 static int env_load(struct env *e, const char *path, char *err, size_t cap)
 {
-	char buf[512];
+	char buf[1100];
 	int line = 0;
 	FILE *f = fopen(path, "r");
 	memset(e, 0, sizeof *e);
@@ -43,7 +45,13 @@ static int env_load(struct env *e, const char *path, char *err, size_t cap)
 			fclose(f);
 			return -1;
 		}
-		if (e->n == 32)
+		if (strlen(eq + 1) >= sizeof e->val[0]) {
+			snprintf(err, cap, "%s:%d: the value of %.*s is longer than %zu characters",
+				 path, line, (int)(eq - buf), buf, sizeof e->val[0] - 1);
+			fclose(f);
+			return -1;
+		}
+		if (e->n == ENV_MAX_KEYS)
 			continue; /* more keys than the report reads */
 		memcpy(e->key[e->n], buf, (size_t)(eq - buf));
 		e->key[e->n][eq - buf] = '\0';
@@ -412,7 +420,35 @@ static void read_metrics(struct scenario *s, const char *path)
 
 /* --- the folder ----------------------------------------------------------- */
 
-/* TARGET, SPLIT, ORDER, SERVER_CPU_MS and KEEPALIVE_MS, each optional. */
+/* WAVE_MS (optional): a list of offsets per worker process of the split. */
+static int load_wave(const struct env *e, struct scenario *s, char *err, size_t cap)
+{
+	static struct model_scenario sc; /* large: kept off the stack */
+	int line = 0, n, want = s->nsplit > 1 ? s->nsplit : 1;
+	const char *v = env_get(e, "WAVE_MS", &line);
+
+	s->nwave_procs = s->nwave = 0;
+	if (!v)
+		return 0;
+	if ((n = model_wave_parse(v, &sc)) < 0) {
+		snprintf(err, cap, "%s:%d: WAVE_MS: expected per worker process 2 to %d offsets "
+			 "in ms, rising, as A,B,.../C,D,..., as many each, found \"%s\"", e->path,
+			 line, MODEL_WAVE_POINTS, v);
+		return -1;
+	}
+	if (n != want) {
+		snprintf(err, cap, "%s:%d: WAVE_MS: %d list%s for %d worker process%s (SPLIT)",
+			 e->path, line, n, n == 1 ? "" : "s", want, want == 1 ? "" : "es");
+		return -1;
+	}
+	memcpy(s->wave_ms, sc.wave_ms, sizeof s->wave_ms);
+	s->nwave_procs = n;
+	s->nwave = sc.nwave;
+	return 0;
+}
+
+/* TARGET, SPLIT, ORDER, SERVER_CPU_MS, KEEPALIVE_MS and what goes with them,
+ * each optional. */
 static int load_measured(const struct env *e, struct scenario *s, char *err, size_t cap)
 {
 	struct model_scenario sc = { .users = s->users };
@@ -451,7 +487,9 @@ static int load_measured(const struct env *e, struct scenario *s, char *err, siz
 		}
 		s->order_measured = 1;
 	}
-	if (env_number(e, "KEEPALIVE_MS", -1, &s->keepalive_ms, err, cap) < 0)
+	if (env_number(e, "KEEPALIVE_MS", -1, &s->keepalive_ms, err, cap) < 0 ||
+	    env_number(e, "KEEPALIVE_FIRST_MS", -1, &s->keepalive_first_ms, err, cap) < 0 ||
+	    load_wave(e, s, err, cap) < 0)
 		return -1;
 	if (env_number(e, "SERVER_CPU_HELD_MS", -1, &s->held_cpu_ms, err, cap) < 0)
 		return -1;

@@ -60,6 +60,11 @@ struct scenario {
 	double held_cpu_ms;       /* SERVER_CPU_HELD_MS; -1 when not measured */
 	double keepalive_ms;      /* KEEPALIVE_MS: a ?ms=0 round trip on a kept-alive
 				   * connection, alone; -1 when not measured */
+	double keepalive_first_ms; /* KEEPALIVE_FIRST_MS: the same, a fresh connection's
+				   * first answer; -1 when not measured */
+	/* WAVE_MS: per worker process, its wave of thread starts (model.h) */
+	double wave_ms[MODEL_SPLIT_MAX][MODEL_WAVE_POINTS];
+	int nwave_procs, nwave;   /* 0: not measured */
 	int cores, offload_threads;  /* CORES, OFFLOAD_THREADS */
 	double task_cpu_ms;          /* TASK_CPU_MS: a CPU route's work per task */
 	double load_cpu_s;           /* LOAD_CPU_S: the load generator's CPU; -1 unknown */

@@ -383,6 +383,7 @@ static void make_compare_target_fastapi_measures_split_and_order(void **state)
 	assert_file_has(scen, "scenario.env", "ORDER=lifo\n");
 	assert_file_has(scen, "scenario.env", "SERVER_CPU_MS=");
 	assert_file_has(scen, "scenario.env", "KEEPALIVE_MS=");
+	assert_file_has(scen, "scenario.env", "KEEPALIVE_FIRST_MS=");
 	assert_file_has(scen, "load_stats.csv", ",/sync_baseline,");
 	/* SPLIT: two workers' users, summing to the 160 users */
 	snprintf(path, sizeof path, "%s/scenario.env", scen);

@@ -257,6 +257,32 @@ static void a_lifo_run_is_explained_by_its_order(void **state)
 	free(md);
 }
 
+/* The waves of thread starts and a connection's first answer, as the harness measures
+ * them for the original stack: the title names both and the prediction uses
+ * them; a wave that does not name every worker of the split is refused with
+ * its file and line. */
+static void measured_waves_and_first_answers_are_told(void **state)
+{
+	(void)state;
+	const char *bin = harness_bin("report");
+	const char *dir = copy_fixture("run");
+	const char *sc = "01-SyncBaselineUser";
+	assert_int_equal(sh("cd '%s' && rm -rf 02-* 03-* 04-* 05-* 06-* 07-* 08-* && "
+			    "printf 'TARGET=fastapi\nSPLIT=12,8\nORDER=lifo\nKEEPALIVE_MS=44\n"
+			    "KEEPALIVE_FIRST_MS=3.5\nWAVE_MS=0,20,32.9/0,9,70.4\n' >> %s/scenario.env",
+			    dir, sc), 0);
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_non_null(strstr(out, "44.0 ms round trip on a kept-alive connection (3.5 ms its first)"));
+	assert_non_null(strstr(out, "thread starts a wave apart by 33/70 ms"));
+
+	assert_int_equal(sh("echo WAVE_MS=0,30 >> '%s/%s/scenario.env'", dir, sc), 0);
+	assert_int_equal(sh("%s '%s' 2>&1", bin, dir), 2);
+	assert_non_null(strstr(out, "WAVE_MS: 1 list for 2 worker processes (SPLIT)"));
+	assert_int_equal(sh("echo WAVE_MS=0,30/0,-1 >> '%s/%s/scenario.env'", dir, sc), 0);
+	assert_int_equal(sh("%s '%s' 2>&1", bin, dir), 2);
+	assert_non_null(strstr(out, "WAVE_MS: expected per worker process 2 to 11 offsets"));
+}
+
 /* Bad input: exit 2, the file and line named, the earlier report untouched. */
 static void bad_input_writes_nothing(void **state)
 {
@@ -306,6 +332,7 @@ int main(void)
 		cmocka_unit_test(bad_input_writes_nothing),
 		cmocka_unit_test(slow_requests_blame_whoever_was_late),
 		cmocka_unit_test(a_lifo_run_is_explained_by_its_order),
+		cmocka_unit_test(measured_waves_and_first_answers_are_told),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

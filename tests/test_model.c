@@ -433,6 +433,98 @@ static void lifo_starves_a_user_that_fifo_serves(void **state)
 	model_run_free(&again);
 }
 
+/* A measured wave frees a process's thread tokens at its offsets instead of
+ * all at the start: 4 threads, 8 users sent at 0, S = 300 ms, a wave evenly
+ * over 30 ms. The first four start at 0, 10, 20 and 30 ms; each thread starts
+ * again a service later, so the second four (FIFO, waiting since 0) finish
+ * at 600 to 630 ms: the wave keeps its shape. A wave measured in bunches
+ * (0, 0, 0 and 90 ms at its 0, 1/3, 2/3 and last ranks) frees three tokens
+ * at once and the fourth 90 ms later. */
+static void a_measured_wave_staggers_the_first_starts(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 100, 8, 1000, 0.65);
+	struct model_run run;
+	sc.threads = 4;
+	assert_int_equal(model_wave_parse("0,30", &sc), 1);
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	const double ms[] = { 300, 310, 320, 330, 600, 610, 620, 630 };
+	assert_int_equal(run.reqs, 8);
+	assert_memory_equal(run.ms, ms, sizeof ms);
+	model_run_free(&run);
+
+	assert_int_equal(model_wave_parse("0,0,0,90", &sc), 1);
+	sc.run_time_s = 0.7;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	const double bunched[] = { 300, 300, 300, 390, 600, 600, 600, 690 };
+	assert_int_equal(run.reqs, 8);
+	assert_memory_equal(run.ms, bunched, sizeof bunched);
+	model_run_free(&run);
+
+	/* fewer users than threads: nobody waits for a token, nothing staggers */
+	sc.users = 3;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_int_equal(run.reqs, 6);
+	assert_float_equal(run.ms[run.reqs - 1], 300, 1e-9);
+	model_run_free(&run);
+}
+
+/* A connection's first answer does not wait for the delayed ACK: one thread,
+ * two users sent at 0, S = 300 ms, 40 ms a later answer, 5 ms the first. User
+ * 0 is answered at 305 ms, user 1 (its thread at 300) at 605; their second
+ * requests wait for the thread until 600 and 900 and take 40 ms more to come
+ * back: 940 - 305 and 1240 - 605, 635 ms each. */
+static void a_connections_first_answer_comes_back_at_once(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 100, 2, 1000, 1.25);
+	struct model_run run;
+	sc.threads = 1;
+	sc.order = MODEL_ORDER_LIFO;
+	sc.answer_ms = 40;
+	assert_int_equal(model_first_answer_parse("5", &sc), 1);
+	assert_int_equal(sc.nfirst, 1);
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	const double ms[] = { 305, 605, 635, 635 };
+	assert_int_equal(run.reqs, 4);
+	assert_memory_equal(run.ms, ms, sizeof ms);
+	model_run_free(&run);
+}
+
+/* The quick profile's /sync_baseline as the original stack ran it: 2 x 40
+ * threads, 250/250 users at once, LIFO, the GIL, 43 ms an answer. Threads
+ * that start together free together, so every cycling user waits exactly
+ * one service and nobody waits longer (p95 1500 ms, nothing over 1600). With
+ * the waves spread as measured (50 ms) and a user's first answer back in
+ * 3 ms, users answered early in a wave come back before it ends and take its
+ * last threads, and the users they overtake wait two or more services: the
+ * count stays, the tail grows past 2 s. */
+static void spread_waves_and_quick_first_answers_make_the_tail(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 250, 500, 1000, 15);
+	struct model_run a, b;
+	sc.order = MODEL_ORDER_LIFO;
+	sc.serial_cpu = 1;
+	sc.server_cpu_ms = 1;
+	sc.answer_ms = 43;
+	assert_int_equal(model_split_parse("250,250", &sc), 0);
+	assert_int_equal(model_simulate(&sc, &a), 0);
+	assert_int_equal(model_wave_parse("0,50/0,50", &sc), 2);
+	assert_int_equal(model_first_answer_parse("3", &sc), 1);
+	assert_int_equal(model_simulate(&sc, &b), 0);
+	assert_int_equal(a.reqs, 1520);
+	assert_int_equal(b.reqs, 1520);
+	assert_true(a.ms[a.reqs - 1] <= 1600);
+	long over_2s = 0;
+	for (long i = 0; i < b.reqs; i++)
+		over_2s += b.ms[i] > 2000;
+	assert_true(over_2s >= b.reqs / 20); /* at least 5%: p95 past 2 s */
+	assert_true(p95_ms(&b) > 2000);
+	model_run_free(&a);
+	model_run_free(&b);
+}
+
 static void splits_and_orders_parse_or_refuse(void **state)
 {
 	(void)state;
@@ -453,6 +545,22 @@ static void splits_and_orders_parse_or_refuse(void **state)
 	assert_int_equal(o, MODEL_ORDER_FIFO);
 	assert_string_equal(model_order_name(MODEL_ORDER_LIFO), "lifo");
 	assert_int_equal(model_order_parse("LIFO", &o), -1);
+	/* per-process waves and first answers: ms, >= 0, comma-separated */
+	assert_int_equal(model_wave_parse("0,4.5,32.9/0,60,70.4", &sc), 2);
+	assert_int_equal(sc.nwave, 3);
+	assert_float_equal(sc.wave_ms[1][2], 70.4, 1e-9);
+	assert_int_equal(model_first_answer_parse("2.5", &sc), 1);
+	assert_float_equal(sc.first_answer_ms[0], 2.5, 1e-9);
+	const char *bad_ms[] = { "", "1,", ",1", "-1", "+1", " 1", "1;2", "nan", "inf", "1e7" };
+	for (size_t i = 0; i < sizeof bad_ms / sizeof *bad_ms; i++)
+		assert_int_equal(model_first_answer_parse(bad_ms[i], &sc), -1);
+	const char *bad_wave[] = { "", "0", "0,1/", "/0,1", "0,1/0,1,2", "0,2,1", "0,-1",
+				   "0,1//0,1", "0,1;0,1", "0,1,2,3,4,5,6,7,8,9,10,11" };
+	for (size_t i = 0; i < sizeof bad_wave / sizeof *bad_wave; i++)
+		assert_int_equal(model_wave_parse(bad_wave[i], &sc), -1);
+	assert_int_equal(sc.nwave, 3); /* a refused wave leaves the last one */
+	assert_int_equal(sc.nfirst, 1); /* a refused list leaves the last one */
+	assert_int_equal(model_first_answer_parse("1,2,3,4,5,6,7,8,9", &sc), -1);
 }
 
 /* --- exact MVA against hand-computed networks (times in ms, X per ms) */
@@ -851,6 +959,9 @@ int main(void)
 		cmocka_unit_test(lifo_starves_a_user_that_fifo_serves),
 		cmocka_unit_test(a_python_worker_answers_one_request_at_a_time),
 		cmocka_unit_test(the_answer_wait_holds_no_thread),
+		cmocka_unit_test(a_measured_wave_staggers_the_first_starts),
+		cmocka_unit_test(a_connections_first_answer_comes_back_at_once),
+		cmocka_unit_test(spread_waves_and_quick_first_answers_make_the_tail),
 		cmocka_unit_test(splits_and_orders_parse_or_refuse),
 		cmocka_unit_test(mva_delay_station_alone),
 		cmocka_unit_test(mva_one_station),

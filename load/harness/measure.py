@@ -9,9 +9,12 @@ Python 3 standard library only; Linux /proc.
                                             PID, comma-separated in the order given
     measure.py cpu PGID                     CPU seconds (user + system) of the group so far
     measure.py order DIR                    the service order the peer's order logs show
-    measure.py record DIR --users N --connections A,B
+    measure.py wave DIR [--gap-ms MS]       when each worker's threads start within a
+                                            wave (the peer's order logs)
+    measure.py record DIR --users N --connections A,B [--pids P,Q] [--gap-ms MS]
                                             append SPLIT and ORDER (and the evidence for
-                                            each) to DIR/scenario.env
+                                            each), and WAVE_MS per worker in the pids'
+                                            order, to DIR/scenario.env
 
 The server's CPU per request is calibrate.py's (one request alone, before the
 load) and usage.py's (under load).
@@ -32,6 +35,9 @@ WAITED_NS = 2_000_000
 # the loop's other work, some milliseconds on a loaded loop. Measured on a smoke run
 # (LIFO): 81% of all waiting pairs started newest first, 96% of those 20 ms apart.
 ORDER_GAP_NS = 20_000_000
+# Starts further apart than this are two waves (measure.py wave's default;
+# compare passes the scenario's task time: a thread starts again a service later).
+GAP_MS = 100
 
 
 def cmdline(pid):
@@ -145,6 +151,67 @@ def service_order(rows):
     return pairs, inverted
 
 
+# Fewer whole waves than this in a worker's log and its wave is not told.
+MIN_WAVES = 3
+# The ranks a wave is told at: first, each tenth, last (the model's MODEL_WAVE_POINTS).
+WAVE_POINTS = 11
+
+
+def wave_ms(rows, threads, gap_ns):
+    """When a worker's threads start within one wave, in ms after its first
+    start: at WAVE_POINTS evenly spaced ranks, first to last, each the median
+    over the waves of exactly `threads` starts. A wave is a run of starts no
+    more than gap_ns apart. Under a closed load that fills every thread, each
+    thread starts once a service, so every wave keeps the shape the first one
+    had (the loop took the burst of new connections one at a time, in
+    bunches); with users spawned slowly the starts never bunch into whole
+    waves, and there is nothing to tell: None."""
+    starts = sorted(s for _, s in rows)
+    waves, first = [], 0
+    for k in range(1, len(starts) + 1):
+        if k == len(starts) or starts[k] - starts[k - 1] > gap_ns:
+            if k - first == threads:
+                waves.append([s - starts[first] for s in starts[first:k]])
+            first = k
+    if threads < 2 or len(waves) < MIN_WAVES:
+        return None
+    points = []
+    for i in range(WAVE_POINTS):
+        rank = round(i * (threads - 1) / (WAVE_POINTS - 1))
+        at = sorted(w[rank] for w in waves)
+        points.append(at[len(at) // 2] / 1e6)
+    return points
+
+
+def worker_threads(directory, pid):
+    """The threads worker pid's anyio limiter has (the peer's threads-PID.txt), or None."""
+    try:
+        with open(os.path.join(directory, "threads-%d.txt" % pid)) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def waves(directory, pids, gap_ms):
+    """[wave_ms or None] for each worker pid, in order."""
+    logs = read_order_logs(directory)
+    out = []
+    for pid in pids:
+        rows = logs.get(os.path.join(directory, "order-%d.tsv" % pid), [])
+        threads = worker_threads(directory, pid)
+        out.append(wave_ms(rows, threads, gap_ms * 1e6) if threads else None)
+    return out
+
+
+def wave_text(points):
+    return ",".join("%.1f" % ms for ms in (points or [0.0, 0.0]))
+
+
+def pids_of_logs(directory):
+    return sorted(int(os.path.basename(p)[6:-4])
+                  for p in glob.glob(os.path.join(directory, "order-*.tsv")))
+
+
 def classify(pairs, inverted):
     if pairs == 0:
         return None
@@ -166,7 +233,7 @@ def scaled_split(users, counts):
     return split
 
 
-def record(directory, users, conns):
+def record(directory, users, conns, pids=None, gap_ms=None):
     lines = []
     counts = [int(c) for c in conns.split(",")] if conns else []
     split = scaled_split(users, counts) if counts else None
@@ -182,6 +249,12 @@ def record(directory, users, conns):
         lines.append("ORDER=%s" % order)
         lines.append("ORDER_PAIRS=%d" % pairs)
         lines.append("ORDER_NEWEST_FIRST=%d" % inverted)
+    if pids and gap_ms:
+        # in the split's order; a worker without whole waves starts its threads together
+        found = waves(directory, pids, gap_ms)
+        if any(w is not None for w in found):
+            n = max(len(w) for w in found if w)
+            lines.append("WAVE_MS=%s" % "/".join(wave_text(w or [0.0] * n) for w in found))
     with open(os.path.join(directory, "scenario.env"), "a") as f:
         for line in lines:
             f.write(line + "\n")
@@ -213,8 +286,18 @@ def main(argv):
             print("%s %d pairs waited together, %d started newest first"
                   % (order or "unknown", pairs, inverted))
             return 0 if order else 1
-        elif cmd == "record" and len(args) == 5 and args[1::2] == ["--users", "--connections"]:
-            return record(args[0], int(args[2]), args[4])
+        elif cmd == "wave" and len(args) in (1, 3) and args[1:2] in ([], ["--gap-ms"]):
+            pids = pids_of_logs(args[0])
+            found = waves(args[0], pids, float(args[2]) if len(args) == 3 else GAP_MS)
+            for pid, w in zip(pids, found):
+                print("%d %s" % (pid, "-" if w is None else wave_text(w)))
+            return 0 if any(w is not None for w in found) else 1
+        elif cmd == "record" and len(args) in (5, 7, 9) and args[1:5:2] == ["--users", "--connections"]:
+            opts = dict(zip(args[5::2], args[6::2]))
+            if set(opts) - {"--pids", "--gap-ms"}:
+                return usage("bad command line: %s" % " ".join(argv[1:]))
+            pids = [int(p) for p in opts["--pids"].split(",")] if "--pids" in opts else None
+            return record(args[0], int(args[2]), args[4], pids, float(opts.get("--gap-ms", GAP_MS)))
         else:
             return usage("bad command line: %s" % " ".join(argv[1:]))
     except (OSError, ValueError) as e:

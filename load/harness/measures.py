@@ -86,19 +86,23 @@ class KeepAlive:
     route's ?ms=0 requests one after another on one kept-alive connection,
     before the load (load/harness/keepalive.py says why: uvicorn's workers
     answer with Nagle's algorithm on). The model adds what it finds beyond the
-    server's CPU to every answer. The C servers set TCP_NODELAY (bin/blocking
+    server's CPU to every answer. KEEPALIVE_FIRST_MS beside it: a fresh
+    connection's first answer, which does not wait (keepalive.py), for each
+    user's first request. The C servers set TCP_NODELAY (bin/blocking
     does not keep connections alive at all): not measured."""
 
     def begin(self, ctx):
         self.keys = []
         if ctx.target != "fastapi":
             return
+        url = "%s%s?ms=0" % (ctx.host, ctx.scenario.path)
         try:
-            ms = keepalive.round_trip_ms("%s%s?ms=0" % (ctx.host, ctx.scenario.path))
+            ms = keepalive.round_trip_ms(url)
+            first = keepalive.first_answer_ms(url)
         except OSError as e:
             print("compare: %s: keep-alive round trip failed: %s" % (ctx.dir, e), file=sys.stderr)
             return
-        self.keys = [("KEEPALIVE_MS", "%.3f" % ms)]
+        self.keys = [("KEEPALIVE_MS", "%.3f" % ms), ("KEEPALIVE_FIRST_MS", "%.3f" % first)]
 
     def end(self, ctx):
         # after Stack's keys, as Calibrate's: readers expect those right after TARGET
@@ -154,7 +158,9 @@ class Stack:
             self.scrape.join()
         conns = self.conns if len(self.pids) > 1 else ",".join(map(str, self.loops))
         try:
-            measure.record(str(ctx.dir), ctx.scenario.users, conns)
+            # a thread starts again a service (three tasks) later: a task apart is two waves
+            measure.record(str(ctx.dir), ctx.scenario.users, conns, self.pids,
+                           float(ctx.opt.task_ms))
         except (OSError, ValueError) as e:
             print("compare: %s: measure.py record failed: %s" % (ctx.dir, e), file=sys.stderr)
 

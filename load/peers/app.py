@@ -21,7 +21,11 @@ pg_tasks.py (LAB_POOL, LAB_POOLS).
 appends, per request to a sync route, the monotonic nanoseconds at which the request
 reached the app and at which a threadpool thread started it, to DIR/order-PID.tsv.
 load/harness/measure.py reads them to tell in which order a worker served the
-requests waiting for a thread (anyio's limiter: newest first).
+requests waiting for a thread (anyio's limiter: newest first). It also appends, per
+request to any route, when it reached the app and when the app sent the response's
+head (DIR/answer-PID.tsv), and per pause of the cyclic garbage collector when it
+began, how long it stopped the worker and which generation it collected
+(DIR/gc-PID.tsv): where an async route's time beyond its tasks goes.
 """
 import asyncio
 import json
@@ -47,7 +51,8 @@ order_lock = threading.Lock()
 
 
 class ArrivalStamp:
-    """Pure ASGI: stamps when the request reached the app, before any waiting."""
+    """Pure ASGI: stamps when the request reached the app, before any waiting,
+    and logs when the app sent the response's head."""
 
     def __init__(self, app):
         self.inner = app
@@ -62,7 +67,46 @@ class ArrivalStamp:
             tokens = anyio.to_thread.current_default_thread_limiter().total_tokens
             with open(os.path.join(ORDER_LOG, "threads-%d.txt" % os.getpid()), "w") as f:
                 f.write("%d\n" % tokens)
-        await self.inner(scope, receive, send)
+        arrival = scope["lab_arrival_ns"]
+
+        async def send_stamped(message):
+            if message["type"] == "http.response.start":
+                log_line("answer", "%d\t%d\n" % (arrival, time.monotonic_ns()))
+            await send(message)
+        await self.inner(scope, receive, send_stamped)
+
+
+logs = {}
+
+
+def log_line(kind, line):
+    # Answers block-buffered (a line a request), flushed when the worker shuts
+    # down (uvicorn's workers leave through os._exit, which flushes nothing);
+    # pauses a line at a time. No lock: each file has one writer at a time (answers: the event loop's
+    # thread; pauses: the collector, which never runs twice at once), and a
+    # collection may start on a thread that holds order_lock.
+    f = logs.get(kind)
+    if f is None:
+        f = logs[kind] = open(os.path.join(ORDER_LOG, "%s-%d.tsv" % (kind, os.getpid())), "a",
+                              buffering=1 if kind == "gc" else -1)
+    f.write(line)
+
+
+def flush_logs():
+    for f in logs.values():
+        f.flush()
+
+
+gc_began = [0]
+
+
+def gc_pause(phase, info):
+    # The collector stops every thread of the worker while it runs (it holds the GIL).
+    if phase == "start":
+        gc_began[0] = time.monotonic_ns()
+    elif gc_began[0]:
+        now = time.monotonic_ns()
+        log_line("gc", "%d\t%d\t%d\n" % (gc_began[0], now - gc_began[0], info["generation"]))
 
 
 def log_start(request):
@@ -80,7 +124,10 @@ def log_start(request):
 
 
 if ORDER_LOG is not None:
+    import gc
     app.add_middleware(ArrivalStamp)
+    gc.callbacks.append(gc_pause)
+    app.add_event_handler("shutdown", flush_logs)
 
 # /sync_parallel's fan-out pool: 3 helpers per threadpool thread (anyio's default 40),
 # as bin/blocking's --helpers default, so it never binds.

@@ -65,6 +65,52 @@ class ServiceOrderTest(unittest.TestCase):
         self.assertEqual(measure.classify(100, 21), "random")
 
 
+def waves(spans_ms, threads=4, period_ms=750, start_ms=1000):
+    """Rows of a worker whose `threads` threads start in waves a period apart,
+    wave k's starts spread evenly over spans_ms[k]."""
+    rows = []
+    for k, span in enumerate(spans_ms):
+        for j in range(threads):
+            t = (start_ms + k * period_ms + span * j / (threads - 1)) * MS
+            rows.append((t - 5 * MS, int(t)))
+    return rows
+
+
+class WaveTest(unittest.TestCase):
+    def test_each_rank_the_median_of_whole_waves(self):
+        rows = waves([30, 70, 40, 50, 60], threads=11)
+        self.assertEqual(measure.wave_ms(rows, 11, 250 * MS), [5.0 * i for i in range(11)])
+
+    def test_a_partial_wave_is_left_out(self):
+        # the calibration's few requests before the load: not a wave of 4
+        rows = [(0, 10 * MS), (0, 12 * MS)] + waves([30, 30, 30])
+        w = measure.wave_ms(rows, 4, 250 * MS)
+        self.assertEqual((w[0], w[-1]), (0, 30))
+        self.assertEqual(len(w), measure.WAVE_POINTS)
+
+    def test_starts_that_never_bunch_tell_nothing(self):
+        # users spawned slowly: a start every 50 ms, no gap of a wave
+        rows = [(k * 50 * MS, k * 50 * MS) for k in range(100)]
+        self.assertIsNone(measure.wave_ms(rows, 4, 250 * MS))
+        self.assertIsNone(measure.wave_ms(waves([30, 30]), 4, 250 * MS))
+
+    def test_record_writes_the_spreads_in_the_pids_order(self):
+        with tempfile.TemporaryDirectory() as d:
+            for pid, span, threads in ((11, 30, 4), (12, 70, 4)):
+                with open(os.path.join(d, "order-%d.tsv" % pid), "w") as f:
+                    f.writelines("%d\t%d\n" % r for r in waves([span] * 4, threads))
+                with open(os.path.join(d, "threads-%d.txt" % pid), "w") as f:
+                    f.write("%d\n" % threads)
+            open(os.path.join(d, "scenario.env"), "w").close()
+            measure.record(d, 10, "4,6", [12, 11], 250)
+            with open(os.path.join(d, "scenario.env")) as f:
+                line = [l for l in f.read().splitlines() if l.startswith("WAVE_MS=")]
+            slow, fast = line[0][len("WAVE_MS="):].split("/")
+            self.assertEqual(slow.split(",")[-1], "70.0")
+            self.assertEqual(fast.split(",")[-1], "30.0")
+            self.assertEqual(len(fast.split(",")), measure.WAVE_POINTS)
+
+
 class SplitTest(unittest.TestCase):
     def test_scaled_split_sums_to_the_users(self):
         self.assertEqual(measure.scaled_split(500, [302, 198]), [302, 198])
