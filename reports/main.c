@@ -71,6 +71,9 @@ static void usage(FILE *f)
 		"                     when its threads first start after the users arrive\n"
 		"                     at once, offsets at evenly spaced ranks (WAVE_MS;\n"
 		"                     0,D: evenly over D ms)              [all together]\n"
+		"  --stalls N,...     per worker process, its pauses a second (GC_PAUSES_PER_S)\n"
+		"  --stall-ms MS,...  the pauses' lengths at evenly spaced ranks, 2 to 11\n"
+		"                     points (GC_PAUSE_MS): a process stops whole   [none]\n"
 		"  --first-answer-ms MS,...  what the connection adds to each of a user's\n"
 		"                     first answers instead of --answer-ms\n"
 		"                     (KEEPALIVE_FIRST_MS - SERVER_CPU_MS)  [none]\n"
@@ -138,7 +141,7 @@ int main(int argc, char **argv)
 	enum { O_PREDICT = 256, O_USERS, O_RATE, O_TIME, O_TASK, O_THREADS, O_HELPERS,
 	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_CPU, O_CORES, O_OFFLOAD,
 	       O_POOL, O_QUERY_MS, O_MAX_CONNS, O_TARGET, O_SERVER_CPU, O_ANSWER, O_WAVE,
-	       O_FIRST_ANSWER, O_HELP };
+	       O_FIRST_ANSWER, O_STALLS, O_STALL_MS, O_HELP };
 	static const struct option opts[] = {
 		{ "predict", no_argument, NULL, O_PREDICT },
 		{ "users", required_argument, NULL, O_USERS },
@@ -164,11 +167,13 @@ int main(int argc, char **argv)
 		{ "answer-ms", required_argument, NULL, O_ANSWER },
 		{ "wave", required_argument, NULL, O_WAVE },
 		{ "first-answer-ms", required_argument, NULL, O_FIRST_ANSWER },
+		{ "stalls", required_argument, NULL, O_STALLS },
+		{ "stall-ms", required_argument, NULL, O_STALL_MS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
 	struct model_scenario sc;
-	int do_predict = 0, helpers_set = 0, nwave = 0, c;
+	int do_predict = 0, helpers_set = 0, nwave = 0, nstalls = 0, c;
 
 	model_scenario_init(&sc, &routes[0]);
 	opterr = 0;
@@ -223,6 +228,16 @@ int main(int argc, char **argv)
 					      "offsets in ms, rising, as A,B,.../C,D,..., as many "
 					      "each, found \"%s\"", MODEL_WAVE_POINTS, optarg);
 			break;
+		case O_STALLS:
+			if ((nstalls = model_stall_rate_parse(optarg, &sc)) < 0)
+				cli_die_usage(prog, "--stalls: expected pauses a second per worker "
+					      "process as A,B,... (numbers >= 0), found \"%s\"", optarg);
+			break;
+		case O_STALL_MS:
+			if (model_stall_ms_parse(optarg, &sc) < 0)
+				cli_die_usage(prog, "--stall-ms: expected 2 to %d lengths in ms, rising, "
+					      "as A,B,..., found \"%s\"", MODEL_WAVE_POINTS, optarg);
+			break;
 		case O_FIRST_ANSWER:
 			if (model_first_answer_parse(optarg, &sc) < 0)
 				cli_die_usage(prog, "--first-answer-ms: expected ms per answer as "
@@ -248,6 +263,12 @@ int main(int argc, char **argv)
 		cli_die_usage(prog, "--wave: %d list%s for %d worker process%s (one per --split "
 			      "entry, or one without --split)", nwave, nwave == 1 ? "" : "s",
 			      sc.nsplit > 1 ? sc.nsplit : 1, sc.nsplit > 1 ? "es" : "");
+	if (nstalls > 0 && nstalls != (sc.nsplit > 1 ? sc.nsplit : 1))
+		cli_die_usage(prog, "--stalls: %d rate%s for %d worker process%s (one per --split "
+			      "entry, or one without --split)", nstalls, nstalls == 1 ? "" : "s",
+			      sc.nsplit > 1 ? sc.nsplit : 1, sc.nsplit > 1 ? "es" : "");
+	if ((nstalls > 0) != (sc.nstall > 0))
+		cli_die_usage(prog, "--stalls and --stall-ms go together");
 	if (do_predict) {
 		for (int i = optind; i < argc; i++)
 			if (!routes_find_class(argv[i]))

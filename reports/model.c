@@ -239,6 +239,27 @@ fail:
 	return -1;
 }
 
+int model_stall_rate_parse(const char *s, struct model_scenario *sc)
+{
+	return ms_list_parse(s, sc->stall_per_s, MODEL_SPLIT_MAX);
+}
+
+int model_stall_ms_parse(const char *s, struct model_scenario *sc)
+{
+	double v[MODEL_WAVE_POINTS];
+	int n = ms_list_parse(s, v, MODEL_WAVE_POINTS);
+	for (int i = 1; i < n; i++)
+		if (v[i] < v[i - 1])
+			n = -1;
+	if (n < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(sc->stall_ms, v, sizeof v);
+	sc->nstall = n;
+	return n;
+}
+
 int model_first_answer_parse(const char *s, struct model_scenario *sc)
 {
 	int n = ms_list_parse(s, sc->first_answer_ms, MODEL_FIRST_MAX);
@@ -652,7 +673,7 @@ double model_spawn_time_s(const struct model_scenario *sc, int k)
  * token's first release (EV_TOKEN: its user field is the process); seq keeps
  * FIFO among equals. The same heap orders the CPU's jobs by their finish tags. */
 
-enum { EV_STAGE, EV_TOKEN, EV_SEND };
+enum { EV_STAGE, EV_TOKEN, EV_RESUME, EV_SEND };
 
 struct event {
 	double t;
@@ -771,6 +792,7 @@ struct sim {
 	double *sent_at;          /* per user */
 	int *sends;               /* per user: requests sent on its connection so far */
 	int answer_at;            /* the answer's stage (add_answer), or -1 */
+	struct stall *stalls;     /* per process: its pauses (stall_per_s), or NULL */
 	char *answered;           /* per user: a request of theirs was counted */
 	int *at;                  /* per user: the stage it is in */
 	char *holds;              /* per user: it holds its process's cap token */
@@ -1043,13 +1065,84 @@ static int run_stages(struct sim *m, int u)
 	return 0;
 }
 
+/* --- a worker's pauses (stall_per_s, stall_ms): the one process now stopped
+ * or next to stop, drawn as the run reaches it (time only moves forward). */
+struct stall {
+	double from, until;       /* s */
+	double gap_s;             /* mean time between one pause's end and the next */
+	uint64_t rng;
+};
+
+/* A pause's length in s: the measured points' piecewise-linear quantiles. */
+static double stall_draw_s(const struct model_scenario *sc, uint64_t *rng)
+{
+	double at = uniform01(rng) * (sc->nstall - 1);
+	int i = (int)at < sc->nstall - 1 ? (int)at : sc->nstall - 2;
+	return (sc->stall_ms[i] + (at - i) * (sc->stall_ms[i + 1] - sc->stall_ms[i])) / 1e3;
+}
+
+static void stall_next(const struct model_scenario *sc, struct stall *s)
+{
+	s->from = s->until - s->gap_s * log(1 - uniform01(&s->rng));
+	s->until = s->from + stall_draw_s(sc, &s->rng);
+}
+
+/* Per process: no pauses (gap_s INFINITY) unless its rate and lengths were
+ * measured. The mean gap leaves the measured share of time paused. */
+static int stalls_init(struct sim *m, int nproc)
+{
+	const struct model_scenario *sc = m->sc;
+	if (sc->nstall < 2)
+		return 0;
+	if (!(m->stalls = calloc((size_t)nproc, sizeof *m->stalls)))
+		return -1;
+	double mean_s = 0;
+	for (int i = 1; i < sc->nstall; i++)
+		mean_s += (sc->stall_ms[i - 1] + sc->stall_ms[i]) / 2 / (sc->nstall - 1) / 1e3;
+	for (int p = 0; p < nproc; p++) {
+		struct stall *s = &m->stalls[p];
+		double rate = sc->stall_per_s[p];
+		s->rng = (sc->seed ^ 0x9a5e5ull) + 0x100000001b3ull * (uint64_t)(p + 1);
+		s->gap_s = rate > 0 ? fmax(1e-3, 1 / rate - mean_s) : INFINITY;
+		s->from = s->until = isinf(s->gap_s) ? INFINITY : 0;
+		if (!isinf(s->gap_s))
+			stall_next(sc, s);
+	}
+	return 0;
+}
+
+/* When user u's process can next do anything at or after m->now: the end of
+ * the pause it is in, or now. */
+static double stalled_until(struct sim *m, int u)
+{
+	if (!m->stalls)
+		return m->now;
+	struct stall *s = &m->stalls[m->proc_of[u]];
+	while (s->until <= m->now)
+		stall_next(m->sc, s);
+	return s->from <= m->now ? s->until : m->now;
+}
+
+/* User u goes on from its current stage, or at the end of its process's
+ * pause if the process is stopped now (stage `ended` was the server's: the
+ * answer's wait on the wire is not). */
+static int go_on(struct sim *m, int u, int ended)
+{
+	double t = ended == m->answer_at ? m->now : stalled_until(m, u);
+	if (t > m->now) {
+		push_event(m, t, u, EV_RESUME);
+		return 0;
+	}
+	return run_stages(m, u);
+}
+
 static int send_request(struct sim *m, int u)
 {
 	m->out->sent++;
 	m->sent_at[u] = m->now;
 	m->sends[u]++;
 	m->at[u] = 0;
-	return run_stages(m, u);
+	return go_on(m, u, -1);
 }
 
 /* User k, in spawn order, joins the process furthest below its share of the
@@ -1103,6 +1196,7 @@ static void sim_free(struct sim *m)
 	free(m->answered);
 	free(m->at);
 	free(m->holds);
+	free(m->stalls);
 }
 
 /* At most how many EV_TOKEN events stagger_tokens() queues: every process's
@@ -1178,7 +1272,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	    !m.cpu || !m.sent_at || !m.sends || !m.answered || !m.at || !m.holds || !out->ms ||
 	    !out->done ||
 	    !out->done_per_s ||
-	    !out->users_per_s || assign_users(sc, m.proc_of) < 0) {
+	    !out->users_per_s || assign_users(sc, m.proc_of) < 0 || stalls_init(&m, nproc) < 0) {
 		if (m.procs)
 			m.procs[0].line = lines;
 		else
@@ -1222,7 +1316,8 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 			m.now = t;
 			int u = job.user, res = m.stage[m.at[u]].res;
 			m.at[u]++;
-			if ((res != RES_NONE && give_back(&m, res, u) < 0) || run_stages(&m, u) < 0)
+			if ((res != RES_NONE && give_back(&m, res, u) < 0) ||
+			    go_on(&m, u, m.at[u] - 1) < 0)
 				goto fail;
 			continue;
 		}
@@ -1235,9 +1330,12 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		} else if (e.kind == EV_TOKEN) {
 			if (token_arrives(&m, e.user) < 0)
 				goto fail;
+		} else if (e.kind == EV_RESUME) {
+			if (run_stages(&m, e.user) < 0)
+				goto fail;
 		} else {
 			m.at[e.user]++;
-			if (run_stages(&m, e.user) < 0)
+			if (go_on(&m, e.user, m.at[e.user] - 1) < 0)
 				goto fail;
 		}
 	}

@@ -144,6 +144,20 @@ struct model_scenario {
 	 * nfirst 0: every answer waits answer_ms. */
 	double first_answer_ms[MODEL_FIRST_MAX];
 	int nfirst;
+	/* Pauses that stop a whole worker process, measured (GC_PAUSES_PER_S,
+	 * GC_PAUSE_MS): CPython's cyclic garbage collector holds the GIL while it
+	 * runs, so nothing of that worker moves, neither its loop nor its
+	 * threads. stall_per_s[p]: process p's pauses a second (of 1 ms or more;
+	 * index 0 without a split); stall_ms: their length at nstall evenly
+	 * spaced ranks, shortest to longest, the same for every process. The
+	 * simulation draws each process's pauses (seeded: exponential gaps at
+	 * that rate, lengths from those points) and holds back whatever of that
+	 * process falls due inside one (a request's arrival, the end of a wait
+	 * or of a burst) to its end; the answer on the wire is the client's and
+	 * goes on. nstall 0: none (the C servers). */
+	double stall_per_s[MODEL_SPLIT_MAX];
+	double stall_ms[MODEL_WAVE_POINTS];
+	int nstall;
 };
 
 enum model_station_kind {
@@ -273,6 +287,12 @@ int model_split_parse(const char *s, struct model_scenario *sc);
  * offsets (ms, >= 0, non-decreasing) per worker process, every list as long.
  * Returns how many processes, or -1 (EINVAL); sets nwave. */
 int model_wave_parse(const char *s, struct model_scenario *sc);
+
+/* "a,b,..." pauses a second per worker process into sc->stall_per_s, and
+ * "q0,...,qn" (2..MODEL_WAVE_POINTS lengths in ms, rising) into sc->stall_ms
+ * and nstall. Each returns how many, or -1 (EINVAL). */
+int model_stall_rate_parse(const char *s, struct model_scenario *sc);
+int model_stall_ms_parse(const char *s, struct model_scenario *sc);
 
 /* The same for sc->first_answer_ms (at most MODEL_FIRST_MAX), setting nfirst. */
 int model_first_answer_parse(const char *s, struct model_scenario *sc);

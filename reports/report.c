@@ -423,6 +423,12 @@ static void scenario_title(FILE *f, const struct scenario *s)
 			fprintf(f, "%s%.0f", i ? "/" : " ", s->wave_ms[i][s->nwave - 1]);
 		fprintf(f, " ms");
 	}
+	if (s->nstall_procs > 0) {
+		fprintf(f, ", GC pauses");
+		for (int i = 0; i < s->nstall_procs; i++)
+			fprintf(f, "%s%.1f", i ? "/" : " ", s->stall_per_s[i]);
+		fprintf(f, " a second of up to %.0f ms", s->stall_ms[s->nstall - 1]);
+	}
 }
 
 static void comparison_table(FILE *f, const struct comparison *c, const char *indent)
@@ -1018,6 +1024,10 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		/* how far apart each worker's threads start in a wave, measured */
 		memcpy(sc.wave_ms, s->wave_ms, sizeof sc.wave_ms);
 		sc.nwave = s->nwave;
+		/* the worker's garbage collector's pauses, measured */
+		memcpy(sc.stall_per_s, s->stall_per_s, sizeof sc.stall_per_s);
+		memcpy(sc.stall_ms, s->stall_ms, sizeof sc.stall_ms);
+		sc.nstall = s->nstall;
 		if (prediction_make(&pred[made], &sc) < 0) {
 			fprintf(stderr, "report: %s/scenario.env: the model cannot run it: %s\n",
 				s->dir, strerror(errno));

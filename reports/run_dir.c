@@ -447,6 +447,42 @@ static int load_wave(const struct env *e, struct scenario *s, char *err, size_t 
 	return 0;
 }
 
+/* GC_PAUSES_PER_S (one rate per worker process of the split) and GC_PAUSE_MS,
+ * both or neither. */
+static int load_stalls(const struct env *e, struct scenario *s, char *err, size_t cap)
+{
+	static struct model_scenario sc; /* large: kept off the stack */
+	int line = 0, ms_line = 0, n, want = s->nsplit > 1 ? s->nsplit : 1;
+	const char *rate = env_get(e, "GC_PAUSES_PER_S", &line);
+	const char *ms = env_get(e, "GC_PAUSE_MS", &ms_line);
+
+	s->nstall_procs = s->nstall = 0;
+	if (!rate && !ms)
+		return 0;
+	if (!rate || !ms) {
+		snprintf(err, cap, "%s:%d: %s without %s", e->path, rate ? line : ms_line,
+			 rate ? "GC_PAUSES_PER_S" : "GC_PAUSE_MS",
+			 rate ? "GC_PAUSE_MS" : "GC_PAUSES_PER_S");
+		return -1;
+	}
+	if ((n = model_stall_rate_parse(rate, &sc)) < 0 || n != want) {
+		snprintf(err, cap, "%s:%d: GC_PAUSES_PER_S: expected pauses a second for each of "
+			 "%d worker process%s (SPLIT) as A,B,..., found \"%s\"", e->path, line, want,
+			 want == 1 ? "" : "es", rate);
+		return -1;
+	}
+	if (model_stall_ms_parse(ms, &sc) < 0) {
+		snprintf(err, cap, "%s:%d: GC_PAUSE_MS: expected 2 to %d lengths in ms, rising, "
+			 "found \"%s\"", e->path, ms_line, MODEL_WAVE_POINTS, ms);
+		return -1;
+	}
+	memcpy(s->stall_per_s, sc.stall_per_s, sizeof s->stall_per_s);
+	memcpy(s->stall_ms, sc.stall_ms, sizeof s->stall_ms);
+	s->nstall_procs = n;
+	s->nstall = sc.nstall;
+	return 0;
+}
+
 /* TARGET, SPLIT, ORDER, SERVER_CPU_MS, KEEPALIVE_MS and what goes with them,
  * each optional. */
 static int load_measured(const struct env *e, struct scenario *s, char *err, size_t cap)
@@ -489,7 +525,7 @@ static int load_measured(const struct env *e, struct scenario *s, char *err, siz
 	}
 	if (env_number(e, "KEEPALIVE_MS", -1, &s->keepalive_ms, err, cap) < 0 ||
 	    env_number(e, "KEEPALIVE_FIRST_MS", -1, &s->keepalive_first_ms, err, cap) < 0 ||
-	    load_wave(e, s, err, cap) < 0)
+	    load_wave(e, s, err, cap) < 0 || load_stalls(e, s, err, cap) < 0)
 		return -1;
 	if (env_number(e, "SERVER_CPU_HELD_MS", -1, &s->held_cpu_ms, err, cap) < 0)
 		return -1;

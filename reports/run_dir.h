@@ -65,6 +65,9 @@ struct scenario {
 	/* WAVE_MS: per worker process, its wave of thread starts (model.h) */
 	double wave_ms[MODEL_SPLIT_MAX][MODEL_WAVE_POINTS];
 	int nwave_procs, nwave;   /* 0: not measured */
+	/* GC_PAUSES_PER_S per worker process and GC_PAUSE_MS (model.h stall_*) */
+	double stall_per_s[MODEL_SPLIT_MAX], stall_ms[MODEL_WAVE_POINTS];
+	int nstall_procs, nstall; /* 0: not measured */
 	int cores, offload_threads;  /* CORES, OFFLOAD_THREADS */
 	double task_cpu_ms;          /* TASK_CPU_MS: a CPU route's work per task */
 	double load_cpu_s;           /* LOAD_CPU_S: the load generator's CPU; -1 unknown */

@@ -269,11 +269,13 @@ static void measured_waves_and_first_answers_are_told(void **state)
 	const char *sc = "01-SyncBaselineUser";
 	assert_int_equal(sh("cd '%s' && rm -rf 02-* 03-* 04-* 05-* 06-* 07-* 08-* && "
 			    "printf 'TARGET=fastapi\nSPLIT=12,8\nORDER=lifo\nKEEPALIVE_MS=44\n"
-			    "KEEPALIVE_FIRST_MS=3.5\nWAVE_MS=0,20,32.9/0,9,70.4\n' >> %s/scenario.env",
+			    "KEEPALIVE_FIRST_MS=3.5\nWAVE_MS=0,20,32.9/0,9,70.4\n"
+			    "GC_PAUSES_PER_S=8.91,7.57\nGC_PAUSE_MS=1.1,3.5,57.5\n' >> %s/scenario.env",
 			    dir, sc), 0);
 	assert_int_equal(sh("%s '%s'", bin, dir), 0);
 	assert_non_null(strstr(out, "44.0 ms round trip on a kept-alive connection (3.5 ms its first)"));
 	assert_non_null(strstr(out, "thread starts a wave apart by 33/70 ms"));
+	assert_non_null(strstr(out, "GC pauses 8.9/7.6 a second of up to 58 ms"));
 
 	assert_int_equal(sh("echo WAVE_MS=0,30 >> '%s/%s/scenario.env'", dir, sc), 0);
 	assert_int_equal(sh("%s '%s' 2>&1", bin, dir), 2);
@@ -281,6 +283,10 @@ static void measured_waves_and_first_answers_are_told(void **state)
 	assert_int_equal(sh("echo WAVE_MS=0,30/0,-1 >> '%s/%s/scenario.env'", dir, sc), 0);
 	assert_int_equal(sh("%s '%s' 2>&1", bin, dir), 2);
 	assert_non_null(strstr(out, "WAVE_MS: expected per worker process 2 to 11 offsets"));
+	assert_int_equal(sh("echo WAVE_MS=0,30/0,40 >> '%s/%s/scenario.env'", dir, sc), 0);
+	assert_int_equal(sh("echo GC_PAUSES_PER_S=8.9 >> '%s/%s/scenario.env'", dir, sc), 0);
+	assert_int_equal(sh("%s '%s' 2>&1", bin, dir), 2);
+	assert_non_null(strstr(out, "GC_PAUSES_PER_S: expected pauses a second for each of 2"));
 }
 
 /* Bad input: exit 2, the file and line named, the earlier report untouched. */

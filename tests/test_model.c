@@ -525,6 +525,48 @@ static void spread_waves_and_quick_first_answers_make_the_tail(void **state)
 	model_run_free(&b);
 }
 
+/* A worker stopped whole by its garbage collector: 200 users on
+ * /async_concurrent (S = 100 ms), pauses of 20 ms at 10 a second, a fifth
+ * of the time. A request is held back when it arrives or its timers fall due
+ * inside a pause, to the pause's end. These users send again the moment they
+ * are answered, never inside the pause that held them, so it is the timers:
+ * about a fifth of the requests, by at most 20 ms each (and a request that
+ * meets two pauses, 40). Without pauses every request takes 100 ms. The
+ * pauses are drawn from a seeded stream: the same run twice is the same. */
+static void a_paused_worker_holds_its_requests_back(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("AsyncConcurrentUser", 100, 200, 1000, 20);
+	struct model_run a, b;
+	assert_int_equal(model_simulate(&sc, &a), 0);
+	assert_float_equal(a.ms[a.reqs - 1], 100, 1e-9);
+	long plain = a.reqs;
+	model_run_free(&a);
+
+	assert_int_equal(model_stall_rate_parse("10", &sc), 1);
+	assert_int_equal(model_stall_ms_parse("20,20", &sc), 2);
+	assert_int_equal(model_simulate(&sc, &a), 0);
+	assert_int_equal(model_simulate(&sc, &b), 0);
+	assert_int_equal(a.reqs, b.reqs);
+	assert_memory_equal(a.ms, b.ms, sizeof *a.ms * (size_t)a.reqs);
+	long held = 0;
+	for (long i = 0; i < a.reqs; i++)
+		held += a.ms[i] > 100 + 1e-9;
+	assert_true(a.ms[0] >= 100 - 1e-9);
+	assert_true(a.ms[a.reqs - 1] <= 140 + 1e-9);
+	assert_in_range(held * 100 / a.reqs, 12, 28);
+	assert_true(a.reqs < plain); /* the users' cycles are longer */
+	model_run_free(&a);
+	model_run_free(&b);
+
+	/* a process that never pauses is the plain run */
+	assert_int_equal(model_stall_rate_parse("0", &sc), 1);
+	assert_int_equal(model_simulate(&sc, &a), 0);
+	assert_int_equal(a.reqs, plain);
+	assert_float_equal(a.ms[a.reqs - 1], 100, 1e-9);
+	model_run_free(&a);
+}
+
 static void splits_and_orders_parse_or_refuse(void **state)
 {
 	(void)state;
@@ -559,6 +601,13 @@ static void splits_and_orders_parse_or_refuse(void **state)
 	for (size_t i = 0; i < sizeof bad_wave / sizeof *bad_wave; i++)
 		assert_int_equal(model_wave_parse(bad_wave[i], &sc), -1);
 	assert_int_equal(sc.nwave, 3); /* a refused wave leaves the last one */
+	assert_int_equal(model_stall_rate_parse("8.9,7.6", &sc), 2);
+	assert_int_equal(model_stall_ms_parse("1,2.5,57", &sc), 3);
+	assert_int_equal(sc.nstall, 3);
+	assert_int_equal(model_stall_ms_parse("1", &sc), -1);
+	assert_int_equal(model_stall_ms_parse("3,2", &sc), -1);
+	assert_int_equal(model_stall_rate_parse("-1", &sc), -1);
+	assert_int_equal(sc.nstall, 3);
 	assert_int_equal(sc.nfirst, 1); /* a refused list leaves the last one */
 	assert_int_equal(model_first_answer_parse("1,2,3,4,5,6,7,8,9", &sc), -1);
 }
@@ -962,6 +1011,7 @@ int main(void)
 		cmocka_unit_test(a_measured_wave_staggers_the_first_starts),
 		cmocka_unit_test(a_connections_first_answer_comes_back_at_once),
 		cmocka_unit_test(spread_waves_and_quick_first_answers_make_the_tail),
+		cmocka_unit_test(a_paused_worker_holds_its_requests_back),
 		cmocka_unit_test(splits_and_orders_parse_or_refuse),
 		cmocka_unit_test(mva_delay_station_alone),
 		cmocka_unit_test(mva_one_station),

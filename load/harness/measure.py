@@ -13,8 +13,11 @@ Python 3 standard library only; Linux /proc.
                                             wave (the peer's order logs)
     measure.py record DIR --users N --connections A,B [--pids P,Q] [--gap-ms MS]
                                             append SPLIT and ORDER (and the evidence for
-                                            each), and WAVE_MS per worker in the pids'
-                                            order, to DIR/scenario.env
+                                            each), and WAVE_MS and GC_PAUSES_PER_S per
+                                            worker in the pids' order, and GC_PAUSE_MS,
+                                            to DIR/scenario.env
+    measure.py gc DIR                       each worker's GC pauses a second and their
+                                            lengths (the peer's gc and answer logs)
 
 The server's CPU per request is calibrate.py's (one request alone, before the
 load) and usage.py's (under load).
@@ -207,6 +210,53 @@ def wave_text(points):
     return ",".join("%.1f" % ms for ms in (points or [0.0, 0.0]))
 
 
+# Pauses shorter than this stop a worker for less than its own per-request CPU:
+# left to SERVER_CPU_MS (gen0 collections, some every ms, 0.1 ms each).
+MIN_PAUSE_NS = 1_000_000
+
+
+def read_tsv(path, columns):
+    """Rows of `columns` whole numbers; a last line cut off by a kill is skipped."""
+    rows = []
+    try:
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                parts = line.split()
+                if len(parts) != columns or not all(p.isdigit() for p in parts):
+                    if line.endswith("\n"):
+                        raise ValueError("%s:%d: expected %d whole numbers" % (path, n, columns))
+                    continue
+                rows.append(tuple(int(p) for p in parts))
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+def gc_pauses(directory, pids):
+    """([pauses a second] per worker pid, [lengths in ms at WAVE_POINTS ranks] of
+    them all), or None: the peer's collector pauses of MIN_PAUSE_NS or more
+    (gc-PID.tsv) while the load was settled, from a third of the way between the
+    worker's first and last answer (answer-PID.tsv: the calibration's and the
+    ramp-up's allocations left behind) to the last."""
+    rates, lengths = [], []
+    for pid in pids:
+        answers = read_tsv(os.path.join(directory, "answer-%d.tsv" % pid), 2)
+        if not answers:
+            return None
+        t0, t1 = min(a for a, _ in answers), max(b for _, b in answers)
+        since = t0 + (t1 - t0) / 3
+        mine = [d for t, d, _ in read_tsv(os.path.join(directory, "gc-%d.tsv" % pid), 3)
+                if since <= t <= t1 and d >= MIN_PAUSE_NS]
+        rates.append(len(mine) / ((t1 - since) / 1e9) if t1 > since else 0.0)
+        lengths += mine
+    if len(lengths) < 2:
+        return None
+    lengths.sort()
+    points = [lengths[round(i * (len(lengths) - 1) / (WAVE_POINTS - 1))] / 1e6
+              for i in range(WAVE_POINTS)]
+    return rates, points
+
+
 def pids_of_logs(directory):
     return sorted(int(os.path.basename(p)[6:-4])
                   for p in glob.glob(os.path.join(directory, "order-*.tsv")))
@@ -255,6 +305,10 @@ def record(directory, users, conns, pids=None, gap_ms=None):
         if any(w is not None for w in found):
             n = max(len(w) for w in found if w)
             lines.append("WAVE_MS=%s" % "/".join(wave_text(w or [0.0] * n) for w in found))
+    gc = gc_pauses(directory, pids) if pids else None
+    if gc:
+        lines.append("GC_PAUSES_PER_S=%s" % ",".join("%.2f" % r for r in gc[0]))
+        lines.append("GC_PAUSE_MS=%s" % ",".join("%.1f" % ms for ms in gc[1]))
     with open(os.path.join(directory, "scenario.env"), "a") as f:
         for line in lines:
             f.write(line + "\n")
@@ -292,6 +346,16 @@ def main(argv):
             for pid, w in zip(pids, found):
                 print("%d %s" % (pid, "-" if w is None else wave_text(w)))
             return 0 if any(w is not None for w in found) else 1
+        elif cmd == "gc" and len(args) == 1:
+            pids = sorted(int(os.path.basename(p)[3:-4])
+                          for p in glob.glob(os.path.join(args[0], "gc-*.tsv")))
+            gc = gc_pauses(args[0], pids)
+            if not gc:
+                print("no pauses of %g ms or more" % (MIN_PAUSE_NS / 1e6))
+                return 1
+            print("pauses a second: %s" % " ".join("%d %.2f" % pr for pr in zip(pids, gc[0])))
+            print("lengths (ms): %s" % ",".join("%.1f" % ms for ms in gc[1]))
+            return 0
         elif cmd == "record" and len(args) in (5, 7, 9) and args[1:5:2] == ["--users", "--connections"]:
             opts = dict(zip(args[5::2], args[6::2]))
             if set(opts) - {"--pids", "--gap-ms"}:

@@ -111,6 +111,23 @@ class WaveTest(unittest.TestCase):
             self.assertEqual(len(fast.split(",")), measure.WAVE_POINTS)
 
 
+class GcPauseTest(unittest.TestCase):
+    def test_pauses_of_the_settled_load_per_worker(self):
+        with tempfile.TemporaryDirectory() as d:
+            # answers from 0 to 3 s: the settled window is 1 s to 3 s
+            for pid, pauses in ((21, [(500, 40), (1500, 2), (2000, 4), (2500, 0.5)]),
+                                (22, [(1200, 50), (2900, 3)])):
+                with open(os.path.join(d, "answer-%d.tsv" % pid), "w") as f:
+                    f.write("0\t%d\n%d\t%d\n" % (250 * MS, 2750 * MS, 3000 * MS))
+                with open(os.path.join(d, "gc-%d.tsv" % pid), "w") as f:
+                    f.writelines("%d\t%d\t1\n" % (t * MS, ms * MS) for t, ms in pauses)
+            rates, points = measure.gc_pauses(d, [21, 22])
+            self.assertEqual(rates, [1.0, 1.0])  # 2 pauses of 1 ms or more in 2 s each
+            self.assertEqual(len(points), measure.WAVE_POINTS)
+            self.assertEqual((points[0], points[-1]), (2, 50))
+            self.assertIsNone(measure.gc_pauses(d, [23]))  # a worker without answers
+
+
 class SplitTest(unittest.TestCase):
     def test_scaled_split_sums_to_the_users(self):
         self.assertEqual(measure.scaled_split(500, [302, 198]), [302, 198])
