@@ -24,8 +24,9 @@ import rundir
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import calibrate  # noqa: E402  (the model's CPU per request, before the load)
 import keepalive  # noqa: E402  (what a kept-alive connection adds to each answer)
-import measure  # noqa: E402  (readings of /proc: workers, connections, order)
+import measure  # noqa: E402  (the order, waves and pauses of the peer's logs)
 import readings  # noqa: E402
+import shares  # noqa: E402  (workers, and each one's users)
 import stats  # noqa: E402
 import usage  # noqa: E402  (CPU, memory, threads, what others took)
 
@@ -120,32 +121,33 @@ class Stack:
     limiters said they have)."""
 
     def begin(self, ctx):
-        self.pids = measure.workers(ctx.server.pid)
+        self.pids = shares.workers(ctx.server.pid)
         self.conns = ""
-        self.loops, self.scrape = [], None
+        self.loops, self.scrape = [], None  # this scenario's: a late scrape fills its own
 
     def settled(self, ctx):
         # Every user is spawned and connected. Read now, not at the end, and
         # beside the run: a loop stalled by CPU work answers seconds late.
         if len(self.pids) == 1 and ctx.metrics_url:
-            self.scrape = threading.Thread(target=self._loops, args=(ctx,), daemon=True)
+            self.scrape = threading.Thread(target=self._loops, args=(ctx, self.loops),
+                                           daemon=True)
             self.scrape.start()
 
-    def _loops(self, ctx):
+    def _loops(self, ctx, into):
         try:
             # /async_cpu's loops answer between CPU tasks: seconds on a busy machine
             with urllib.request.urlopen(ctx.metrics_url, timeout=15) as r:
-                loops = measure.loop_connections(r.read().decode())
+                loops = shares.loop_connections(r.read().decode())
         except (OSError, ValueError):
             return
         # the scrape's own connection is in one of them; fewer than the users
         # means some had gone (the load ended first): no split to tell
         if len(loops) > 1 and sum(loops) >= ctx.scenario.users:
-            self.loops = loops
+            into.extend(loops)
 
     def loaded(self, ctx):
         # every user spawned, each on its own keep-alive connection
-        self.conns = ",".join(map(str, measure.connections(int(ctx.port), self.pids)))
+        self.conns = ",".join(map(str, shares.connections(int(ctx.port), self.pids)))
 
     def end(self, ctx):
         env = ctx.dir / "scenario.env"
@@ -155,8 +157,11 @@ class Stack:
         # One process: the split is the whole, unless the process runs several
         # event loops (bin/evented's workers), whose /metrics tells each one's.
         if self.scrape:
-            self.scrape.join()
-        conns = self.conns if len(self.pids) > 1 else ",".join(map(str, self.loops))
+            # /async_blocking's loops answer after every queued request: none
+            # before the run ends, so no split; waiting on would only cost time
+            self.scrape.join(timeout=1)
+        loops = list(self.loops) if not (self.scrape and self.scrape.is_alive()) else []
+        conns = self.conns if len(self.pids) > 1 else ",".join(map(str, loops))
         try:
             # a thread starts again a service (three tasks) later: a task apart is two waves
             measure.record(str(ctx.dir), ctx.scenario.users, conns, self.pids,

@@ -72,10 +72,10 @@ def fastapi(sc, opt, d):
     def ready(proc, timeout=wait_s):
         """The port once both workers run and a route (one of the scenario's
         pool) answers 200."""
-        import measure
+        import shares
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and proc.alive():
-            if len(measure.workers(proc.pid)) >= FASTAPI_WORKERS:
+            if len(shares.workers(proc.pid)) >= FASTAPI_WORKERS:
                 try:
                     with urllib.request.urlopen("http://127.0.0.1:%d%s?ms=0" % (port, probe), timeout=1):
                         return str(port)

@@ -31,6 +31,7 @@ from pathlib import Path
 import backends
 import calibrate
 import servers
+import shares
 import table
 import targets
 import usage
@@ -134,7 +135,6 @@ def peer_missing():
 def peer(b, conninfo, cluster, pool):
     """The peer started with LAB_POOL=pool (None: the sleep backend):
     (Proc, base URL) once both workers answer and every connection is open."""
-    import measure  # uvicorn's worker processes
     port = free_port()
     env = {"TASK_MS": "0"}
     if pool:
@@ -148,7 +148,7 @@ def peer(b, conninfo, cluster, pool):
     end = time.monotonic() + 300
     while time.monotonic() < end and p.alive():
         # a worker answers once its pools are open; both must be
-        if len(measure.workers(p.pid)) >= targets.FASTAPI_WORKERS and \
+        if len(shares.workers(p.pid)) >= targets.FASTAPI_WORKERS and \
                 servers.get(url + "/async_independent?ms=0", timeout=1) is not None and \
                 (not pool or backends.connected(conninfo, env["LAB_APP_NAME"]) >= want):
             return p, url

@@ -1,4 +1,4 @@
-"""measure: the split of users over worker processes (read from /proc with real
+"""measure and shares: the split of users over worker processes (read from /proc with real
 sockets of this test), the service order (from arrival and start stamps), the
 scaling of a split to the users, and the order logs' reader."""
 import os
@@ -9,6 +9,7 @@ import tempfile
 import unittest
 
 import measure
+import shares
 
 MS = 1_000_000  # nanoseconds
 
@@ -130,12 +131,12 @@ class GcPauseTest(unittest.TestCase):
 
 class SplitTest(unittest.TestCase):
     def test_scaled_split_sums_to_the_users(self):
-        self.assertEqual(measure.scaled_split(500, [302, 198]), [302, 198])
-        self.assertEqual(measure.scaled_split(500, [150, 99]), [301, 199])
-        split = measure.scaled_split(10, [1, 1, 1])
+        self.assertEqual(shares.scaled_split(500, [302, 198]), [302, 198])
+        self.assertEqual(shares.scaled_split(500, [150, 99]), [301, 199])
+        split = shares.scaled_split(10, [1, 1, 1])
         self.assertEqual(sum(split), 10)
         self.assertEqual(sorted(split), [3, 3, 4])
-        self.assertIsNone(measure.scaled_split(500, [0, 0]))
+        self.assertIsNone(shares.scaled_split(500, [0, 0]))
 
     def test_loop_connections_from_evented_metrics(self):
         text = ("evented_connections_open 501\n"
@@ -143,9 +144,9 @@ class SplitTest(unittest.TestCase):
                 'evented_worker_connections_open{worker="1"} 262\n'
                 'evented_worker_connections_open{worker="0"} 239\n'
                 "evented_workers 2\n")
-        self.assertEqual(measure.loop_connections(text), [239, 262])
-        self.assertEqual(measure.scaled_split(500, measure.loop_connections(text)), [239, 261])
-        self.assertEqual(measure.loop_connections("evented_connections_open 3\n"), [])
+        self.assertEqual(shares.loop_connections(text), [239, 262])
+        self.assertEqual(shares.scaled_split(500, shares.loop_connections(text)), [239, 261])
+        self.assertEqual(shares.loop_connections("evented_connections_open 3\n"), [])
 
     def test_established_connections_per_process_from_proc(self):
         """Four connections to a listener of this process: one kept here,
@@ -169,9 +170,9 @@ class SplitTest(unittest.TestCase):
             for s in accepted[1:]:
                 s.close()
             me = os.getpid()
-            self.assertEqual(measure.connections(port, [child.pid, me]), [3, 1])
+            self.assertEqual(shares.connections(port, [child.pid, me]), [3, 1])
             # the counts come in the order the pids are given
-            self.assertEqual(measure.connections(port, [me, child.pid]), [1, 3])
+            self.assertEqual(shares.connections(port, [me, child.pid]), [1, 3])
         finally:
             if child is not None:
                 child.stdin.close()
@@ -189,7 +190,7 @@ class SplitTest(unittest.TestCase):
         child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
                                  stdin=subprocess.PIPE, pass_fds=[a.fileno()])
         try:
-            self.assertEqual(measure.connections(port, [os.getpid(), child.pid]), [1, 0])
+            self.assertEqual(shares.connections(port, [os.getpid(), child.pid]), [1, 0])
         finally:
             child.stdin.close()
             child.wait(timeout=10)
