@@ -15,8 +15,10 @@ import time
 import urllib.request
 
 import calibrate
+import pg_measures
 import rundir
 import targets
+from pg_measures import cluster_pids, pss_kb  # noqa: F401  (rows/postgres.py reads them here)
 
 PG_CLUSTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pg_cluster.sh")
 
@@ -70,9 +72,13 @@ class Postgres:
     run.env). Per scenario: --pool POOL (blocking: in all; evented: per worker),
     or, without POOL, enough never to bind; before the load, a wait until the
     pool has opened every connection (hundreds of backends start one by one),
-    then QUERY_RTT_MS, the ?ms=0 round trip per query on the request's critical
-    path (the model adds it to each task); under load, PostgreSQL's memory
-    (PG_PSS_KB over PG_PROCS processes).
+    then the scenario's own load for a moment, so that every connection the
+    load will use has run its first query; QUERY_RTT_MS, the ?ms=0 round trip
+    per query on the request's critical path (the model adds it to each
+    task); PG_CPU_MS, the CPU the cluster's processes spend per query, which
+    the model charges to the cores beside the server's own; under load,
+    PostgreSQL's memory (PG_PSS_KB over PG_PROCS processes) and
+    PG_CPU_LOADED_MS, its CPU per query under the load (pg_measures.py).
 
     The FastAPI peer (target fastapi, load/peers/pg_tasks.py) gets the same in
     its environment: LAB_DB, LAB_POOL (per worker process) and LAB_POOLS, the
@@ -89,6 +95,7 @@ class Postgres:
         self.version = ""
         self.max_connections = 0
         self.peers, self.peer_name = 0, None
+        self.cpu = pg_measures.LoadedCpu()
 
     # -- pool sizes
     def pool(self, sc, opt, target="c"):
@@ -172,8 +179,10 @@ class Postgres:
         if not self._warm(ctx, want):
             return
         route = ctx.scenario.route
+        if ctx.target == "c" and route.cpu == "none":
+            pg_measures.warm_up(ctx)
         if route.cpu != "none":  # pure CPU work (?ms=0) sends no query
-            rundir.append_env(env, [("QUERY_RTT_MS", "0.000")])
+            rundir.append_env(env, [("QUERY_RTT_MS", "0.000"), ("PG_CPU_MS", "0.000")])
             return
         try:
             # the peer's kept-alive answers wait ~40 ms for a delayed ACK that the
@@ -184,6 +193,20 @@ class Postgres:
             print("compare: %s: query calibration failed: %s" % (ctx.dir, e), file=sys.stderr)
             return
         rundir.append_env(env, [("QUERY_RTT_MS", "%.3f" % (c.latency_ms / critical_queries(route)))])
+        rundir.append_env(env, pg_measures.calibrate_cpu(ctx, self.dir))
+
+    def settled(self, ctx):
+        self.cpu.settled(self.dir)
+
+    def loaded(self, ctx):
+        self.cpu.loaded(self.dir)
+        procs = cluster_pids(self.dir)
+        rundir.append_env(ctx.dir / "scenario.env", [
+            ("PG_PROCS", len(procs)), ("PG_PSS_KB", sum(pss_kb(p) for p in procs))])
+
+    def stopped(self, ctx):
+        # after measure.py's keys, which its readers expect right after TARGET
+        rundir.append_env(ctx.dir / "scenario.env", self.cpu.stopped(ctx))
 
     def _warm(self, ctx, want):
         """Waits until PREFIX_db_connects_total (the peer: its connections in
@@ -208,11 +231,6 @@ class Postgres:
         print("compare: %s: %s %s, wanted %d within %d s" % (
             ctx.dir, name, seen, want, self.WARM_TIMEOUT_S), file=sys.stderr)
         return False
-
-    def loaded(self, ctx):
-        procs = cluster_pids(self.dir)
-        rundir.append_env(ctx.dir / "scenario.env", [
-            ("PG_PROCS", len(procs)), ("PG_PSS_KB", sum(pss_kb(p) for p in procs))])
 
 
 def pools_of(opt, users):
@@ -240,29 +258,6 @@ def series(text, name):
         if line.startswith(name + " "):
             return float(line.split()[1])
     return None
-
-
-def cluster_pids(cluster_dir):
-    """The postmaster and its children (every backend), or [] when down."""
-    try:
-        with open(os.path.join(cluster_dir, "data", "postmaster.pid")) as f:
-            postmaster = int(f.readline())
-        with open("/proc/%d/task/%d/children" % (postmaster, postmaster)) as f:
-            return [postmaster] + [int(p) for p in f.read().split()]
-    except (OSError, ValueError, TypeError):
-        return []
-
-
-def pss_kb(pid):
-    """Proportional resident memory (shared pages split among their users)."""
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 BACKENDS = {"sleep": Sleep, "postgres": Postgres}

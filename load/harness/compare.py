@@ -52,7 +52,7 @@ def run_scenario(procs, opt, sc, d, server, backend, target):
     """One scenario: server, load, measures, stop. Returns None when it ran
     (failed requests are results), or why it failed to run."""
     ctx = SimpleNamespace(dir=d, scenario=sc, opt=opt, target=target, load=None, helpers=[],
-                          backend=backend)
+                          backend=backend, procs=procs)
     flags = backend.flags(sc, opt, target)
     try:
         ctx.server = procs.start("server", server.argv + flags, log=d / "server.log",

@@ -79,8 +79,14 @@ def group_cpu_ns(pgid, by_name=None):
     nanosecond where ticks are 10 ms apart, for a calibration of half a second. A
     thread that exits between two readings takes its time with it. by_name, a
     dict, also gets each thread name's (comm's) share added to it."""
+    return pids_cpu_ns(group_pids(pgid), by_name)
+
+
+def pids_cpu_ns(pids, by_name=None):
+    """group_cpu_ns's figure for the processes pids (a PostgreSQL cluster:
+    the postmaster and its backends, no part of the server's group)."""
     total = 0
-    for pid in group_pids(pgid):
+    for pid in pids:
         try:
             tids = os.listdir(f"/proc/{pid}/task")
         except OSError:

@@ -1,0 +1,137 @@
+"""pg_measures: what a run measures of its PostgreSQL cluster (backends.Postgres
+calls these from its measure hooks), beside the server's own figures.
+
+    warm_up(ctx)                 the scenario's load for WARM_UP_S before the measured one
+    calibrate_cpu(ctx, dir)  ->  [("PG_CPU_MS", ms)]: the cluster's CPU per query
+    LoadedCpu                    settled(dir), loaded(dir), stopped(ctx) -> [("PG_CPU_LOADED_MS", ms)]
+    cluster_pids(dir), pss_kb(pid)
+
+Every figure is the CPU of the cluster's processes (the postmaster and every
+backend: usage.pids_cpu_ns, schedstat to the nanosecond) over the queries
+they answered. A figure that cannot be read is left out.
+"""
+import math
+import os
+import sys
+import time
+import urllib.request
+
+import calibrate
+import readings
+import stats
+import usage
+
+WARM_UP_S = 2
+CPU_QUERY_MS = 10
+
+
+def queries_per_request(route):
+    """Queries one request sends: one per task, none for a CPU route (its
+    pure work, ?ms=0, waits for nothing)."""
+    return route.tasks if route.cpu == "none" else 0
+
+
+def warm_up(ctx):
+    """The scenario's own load (bin/load, its users and spawn rate) for
+    WARM_UP_S, before the measured one, so that every connection the load
+    will use has run its first query: a backend's first query fills its
+    caches, about 2 ms of PostgreSQL's CPU here against 0.2 for the next
+    ones, and the hundreds of first queries of the first wave stall the
+    cores. The pools hand out the lowest free slot (bin/evented) or the last
+    freed one (bin/blocking), so the same load takes the same connections.
+    Then waits, up to a minute, until the pool is idle again: a blocking
+    server finishes the requests still queued."""
+    o = ctx.opt
+    argv = [o.bin + "/load", "--headless", "-u", ctx.scenario.users, "-r", o.spawn_rate,
+            "-t", "%ds" % WARM_UP_S, "-H", ctx.host, ctx.scenario.cls]
+    ctx.procs.run("warm-up", argv, log=ctx.dir / "warm-up.txt", timeout=WARM_UP_S + 30)
+    name = "%s_db_pool_in_use " % ctx.scenario.world
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
+                if any(line.startswith(name) and float(line.split()[1]) == 0
+                       for line in r.read().decode().splitlines()):
+                    return
+        except (OSError, ValueError, IndexError):
+            pass
+        time.sleep(0.1)
+    print("compare: %s: the pool was still busy a minute after the warm-up" % ctx.dir,
+          file=sys.stderr)
+
+
+def calibrate_cpu(ctx, cluster_dir):
+    """PG_CPU_MS: the cluster's CPU over half a second of the route's requests
+    from calibrate.CLIENTS connections at once, per query. The queries sleep
+    CPU_QUERY_MS, as the load's do: a query that sleeps costs its backend a
+    timer and a wake-up more than pg_sleep(0), which on this lab's machine (a
+    virtual one) is two to four times the work of the query itself."""
+    queries = queries_per_request(ctx.scenario.route)
+    if not queries:
+        return [("PG_CPU_MS", "0.000")]
+    try:
+        c = calibrate.calibrate("%s%s?ms=%d" % (ctx.host, ctx.scenario.path, CPU_QUERY_MS),
+                                ctx.server.pid, min(calibrate.CLIENTS, ctx.scenario.users),
+                                watch=cluster_pids(cluster_dir))
+    except OSError as e:
+        print("compare: %s: PostgreSQL's CPU calibration failed: %s" % (ctx.dir, e),
+              file=sys.stderr)
+        return []
+    ms = stats.ratio(c.watch_cpu_ms, queries)
+    return [] if math.isnan(ms) else [("PG_CPU_MS", "%.3f" % ms)]
+
+
+class LoadedCpu:
+    """PG_CPU_LOADED_MS, beside the calibrated PG_CPU_MS: the cluster's CPU
+    per query between the settled and the loaded instants of the run, its CPU
+    rate over the queries' rate (the load generator's completions there, from
+    its history, times the queries a request sends). Not the model's input:
+    where the cores bind, it is whatever share PostgreSQL got of them."""
+
+    def __init__(self):
+        self.snap0 = self.snap1 = None
+
+    @staticmethod
+    def _snap(cluster_dir):
+        return usage.pids_cpu_ns(cluster_pids(cluster_dir)) / 1e9, time.monotonic(), time.time()
+
+    def settled(self, cluster_dir):
+        self.snap0 = self._snap(cluster_dir)
+
+    def loaded(self, cluster_dir):
+        self.snap1 = self._snap(cluster_dir)
+
+    def stopped(self, ctx):
+        """The key, once the load has written its last history row."""
+        queries = queries_per_request(ctx.scenario.route)
+        s0, s1 = self.snap0, self.snap1
+        self.snap0 = self.snap1 = None
+        if not (queries and s0 and s1):
+            return []
+        history = readings.locust_history(ctx.dir / "load_stats_history.csv")
+        rate = stats.rate_between(history, s0[2], s1[2]) * queries  # the history's clock is the wall's
+        ms = stats.cpu_per_request_ms(s1[0] - s0[0], s1[1] - s0[1], rate)
+        return [] if math.isnan(ms) else [("PG_CPU_LOADED_MS", "%.3f" % ms)]
+
+
+def cluster_pids(cluster_dir):
+    """The postmaster and its children (every backend), or [] when down."""
+    try:
+        with open(os.path.join(cluster_dir, "data", "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        with open("/proc/%d/task/%d/children" % (postmaster, postmaster)) as f:
+            return [postmaster] + [int(p) for p in f.read().split()]
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def pss_kb(pid):
+    """Proportional resident memory (shared pages split among their users)."""
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
