@@ -61,6 +61,8 @@ static void usage(FILE *f)
 		"                     evented: per worker)        [0: never binds]\n"
 		"  --query-ms MS      one query's round trip, added to each task   [0]\n"
 		"  --max-connections N  PostgreSQL's cap on every connection  [0: none]\n"
+		"  --pg-cpu-ms MS     PostgreSQL's CPU per query, on the same cores\n"
+		"                     (PG_CPU_MS)                                  [0]\n"
 		"  --target T         c, or fastapi: the original stack, whose worker's own\n"
 		"                     CPU runs one request at a time (the GIL)     [c]\n"
 		"  --server-cpu-ms MS the server's CPU per request (SERVER_CPU_MS)\n"
@@ -140,7 +142,7 @@ int main(int argc, char **argv)
 {
 	enum { O_PREDICT = 256, O_USERS, O_RATE, O_TIME, O_TASK, O_THREADS, O_HELPERS,
 	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_CPU, O_CORES, O_OFFLOAD,
-	       O_POOL, O_QUERY_MS, O_MAX_CONNS, O_TARGET, O_SERVER_CPU, O_ANSWER, O_WAVE,
+	       O_POOL, O_QUERY_MS, O_MAX_CONNS, O_PG_CPU, O_TARGET, O_SERVER_CPU, O_ANSWER, O_WAVE,
 	       O_FIRST_ANSWER, O_STALLS, O_STALL_MS, O_HELP };
 	static const struct option opts[] = {
 		{ "predict", no_argument, NULL, O_PREDICT },
@@ -162,6 +164,7 @@ int main(int argc, char **argv)
 		{ "pool", required_argument, NULL, O_POOL },
 		{ "query-ms", required_argument, NULL, O_QUERY_MS },
 		{ "max-connections", required_argument, NULL, O_MAX_CONNS },
+		{ "pg-cpu-ms", required_argument, NULL, O_PG_CPU },
 		{ "target", required_argument, NULL, O_TARGET },
 		{ "server-cpu-ms", required_argument, NULL, O_SERVER_CPU },
 		{ "answer-ms", required_argument, NULL, O_ANSWER },
@@ -212,6 +215,7 @@ int main(int argc, char **argv)
 		case O_MAX_CONNS:
 			sc.max_connections = parse_int("--max-connections", optarg, 0, 1000000);
 			break;
+		case O_PG_CPU: sc.pg_cpu_ms = parse_double("--pg-cpu-ms", optarg, 0, 1e6); break;
 		case O_TARGET:
 			if (strcmp(optarg, "c") != 0 && strcmp(optarg, "fastapi") != 0)
 				cli_die_usage(prog, "--target: expected c or fastapi, found \"%s\"",

@@ -68,6 +68,14 @@ int model_conns_per_request(const struct route *r)
 	return per < 1 ? 1 : per;
 }
 
+double model_database_cpu_ms(const struct model_scenario *sc)
+{
+	const struct route *r = sc->route;
+	if (sc->pg_cpu_ms <= 0 || (r->cpu != CPU_NONE && sc->wait_ms <= 0))
+		return 0;
+	return r->tasks * sc->pg_cpu_ms;
+}
+
 int model_capacity(const struct model_scenario *sc, int *unbounded)
 {
 	return model_capacity_pool(sc, unbounded, NULL);
@@ -321,6 +329,31 @@ static void add_station(struct model_network *net, const char *name,
 	s->demand_ms = demand_ms;
 }
 
+/* PostgreSQL's CPU per request. Its backends are processes on the server's
+ * cores, so their work queues with the server's for the same cores: it joins
+ * the station of the cores, or, where the server's CPU sits in stations of
+ * its own (the loop, the GIL, an offload pool smaller than the cores), a new
+ * one that holds theirs too, since that runs on the same cores. (Counting it
+ * twice adds its time once more to R: a fraction of a millisecond.) */
+static void add_database_cpu(struct model_network *net, const struct model_scenario *sc,
+			     int cores)
+{
+	double db = model_database_cpu_ms(sc), server = 0;
+	if (db <= 0)
+		return;
+	for (int k = 0; k < net->n; k++) {
+		struct model_station *s = &net->st[k];
+		if (s->kind != MODEL_QUEUE)
+			continue;
+		if (s->servers == cores && strcmp(s->name, "CPU") == 0) {
+			s->demand_ms += db;
+			return;
+		}
+		server += s->demand_ms;
+	}
+	add_station(net, "CPU", MODEL_QUEUE, cores, server + db);
+}
+
 int model_network_of(const struct model_scenario *sc, struct model_network *net)
 {
 	const struct route *r = sc->route;
@@ -354,6 +387,7 @@ int model_network_of(const struct model_scenario *sc, struct model_network *net)
 		} else if (cpu > 0) {
 			add_station(net, "CPU", MODEL_QUEUE, cores, cpu);
 		}
+		add_database_cpu(net, sc, cores);
 		return 0;
 	}
 	if (pool_binds) {
@@ -376,6 +410,7 @@ int model_network_of(const struct model_scenario *sc, struct model_network *net)
 		add_station(net, threads < cores ? "the pool" : "CPU", MODEL_QUEUE,
 			    threads < cores ? threads : cores, route_cpu);
 	}
+	add_database_cpu(net, sc, cores);
 	return 0;
 }
 
@@ -610,7 +645,14 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 		}
 
 	const struct route *r = sc->route;
-	if (out->bound == MODEL_BOUND_STATION) {
+	double db = model_database_cpu_ms(sc);
+	if (out->bound == MODEL_BOUND_STATION && db > 0 && strcmp(net->st[station].name, "CPU") == 0) {
+		const struct model_station *s = &net->st[station];
+		snprintf(out->why, sizeof out->why,
+			 "CPU binds: each request needs %.2f ms of the cores, %.2f of it "
+			 "PostgreSQL's (%d queries), %d at a time, so X <= %d/%.2f ms",
+			 s->demand_ms, db, r->tasks, s->servers, s->servers, s->demand_ms);
+	} else if (out->bound == MODEL_BOUND_STATION) {
 		const struct model_station *s = &net->st[station];
 		snprintf(out->why, sizeof out->why,
 			 "%s binds: each request needs %.1f ms of CPU %s, %d at a time, so X <= "
@@ -754,11 +796,15 @@ void model_run_free(struct model_run *run)
 /* Token pools a request may queue for: the cap held through the whole request
  * (threads, the sleeping loop), one per worker process, served in the
  * scenario's order; the loop held through one CPU burst, FIFO, one per worker
- * process (its share of the workers); and the offload pool, FIFO, one per
+ * process (its share of the workers); the offload pool, FIFO, one per
  * worker process too (offload_threads for each of its workers): bin/evented's
  * loops each hand CPU work to a pool of their own, and a user's connection
- * stays on one loop. */
-enum { RES_CAP, RES_LOOP, RES_POOL, RES_NONE = -1 };
+ * stays on one loop; and a core for the database's work on a query, FIFO,
+ * `cores` of them: a backend's work for one query is shorter than the
+ * kernel's time slice, so once on a core it runs to its end (first come,
+ * first served on the cores), where processor sharing would end every burst
+ * of a wave together and keep the waves in step. */
+enum { RES_CAP, RES_LOOP, RES_POOL, RES_DB, RES_NONE = -1 };
 
 struct tokens {
 	int free;
@@ -773,7 +819,7 @@ struct stage {
 	int res;            /* the token a CPU burst holds, or RES_NONE */
 };
 
-#define MAX_STAGES (2 * ROUTE_MAX_TASKS + 4)
+#define MAX_STAGES (3 * ROUTE_MAX_TASKS + 4)
 
 struct sim {
 	const struct model_scenario *sc;
@@ -782,6 +828,7 @@ struct sim {
 	struct tokens *procs;     /* RES_CAP: one per worker process */
 	struct tokens *loops;     /* RES_LOOP: one per worker process */
 	struct tokens *pools;     /* RES_POOL: one per worker process */
+	struct tokens db;         /* RES_DB */
 	int *proc_of;             /* per user: its process */
 	uint64_t order_rng;
 	struct event *ev, *cpu;   /* pending events; CPU jobs keyed by finish tag */
@@ -835,6 +882,23 @@ static double wait_s(const struct sim *m, int u, int i)
 	return m->stage[i].s;
 }
 
+/* The request's waits, s seconds in all. With a database, each step of its
+ * critical path (a query, or the queries a gather runs at once) ends with
+ * PostgreSQL's CPU for that step's queries, on the shared cores; without,
+ * one wait. */
+static void add_waits(struct sim *m, double s)
+{
+	double db = model_database_cpu_ms(m->sc) / 1e3;
+	int steps = db > 0 ? route_critical_tasks(m->sc->route, m->sc->helpers) : 1;
+	if (steps < 1)
+		steps = 1;
+	for (int i = 0; i < steps; i++) {
+		add_stage(m, s / steps, 0, RES_NONE);
+		if (db > 0)
+			add_stage(m, db / steps, 1, RES_DB);
+	}
+}
+
 /* The request's steps. Without CPU work one wait of S, so the sleep routes
  * run exactly as the closed form says; a CPU route waits then burns CPU per
  * task; the server's measured overhead CPU closes the request, on the thread
@@ -853,7 +917,7 @@ static void plan_stages(struct sim *m)
 		 * given back when it returns; the worker's loop reads, routes and
 		 * answers, one request at a time. The model puts that CPU between
 		 * the thread's end and the user's next request joining the line. */
-		add_stage(m, waits_ms(sc) / 1e3, 0, RES_NONE);
+		add_waits(m, waits_ms(sc) / 1e3);
 		add_stage(m, cpu / 1e3, 1, RES_LOOP);
 		m->cap_until = 0;
 		add_answer(m);
@@ -871,13 +935,15 @@ static void plan_stages(struct sim *m)
 		}
 	}
 	if (r->cpu == CPU_NONE) {
-		add_stage(m, waits_ms(sc) * pool_stretch(sc) / 1e3, 0, RES_NONE);
+		add_waits(m, waits_ms(sc) * pool_stretch(sc) / 1e3);
 	} else {
 		if (sc->overhead_ms > 0)
 			add_stage(m, sc->overhead_ms / 1e3, 0, RES_NONE);
 		for (int i = 0; i < r->tasks; i++) {
 			if (sc->wait_ms > 0)
 				add_stage(m, sc->wait_ms / 1e3, 0, RES_NONE);
+			if (sc->wait_ms > 0 && sc->pg_cpu_ms > 0) /* the task's query */
+				add_stage(m, sc->pg_cpu_ms / 1e3, 1, RES_DB);
 			if (sc->cpu_ms > 0)
 				add_stage(m, sc->cpu_ms / 1e3, 1,
 					  r->cpu == CPU_LOOP ? RES_LOOP :
@@ -910,7 +976,8 @@ static void start_cpu(struct sim *m, int u)
 static struct tokens *tokens_of(struct sim *m, int res, int u)
 {
 	return res == RES_CAP ? &m->procs[m->proc_of[u]] :
-		res == RES_LOOP ? &m->loops[m->proc_of[u]] : &m->pools[m->proc_of[u]];
+		res == RES_LOOP ? &m->loops[m->proc_of[u]] : res == RES_DB ? &m->db :
+		&m->pools[m->proc_of[u]];
 }
 
 static int take(struct sim *m, int res, int u)
@@ -1188,6 +1255,7 @@ static void sim_free(struct sim *m)
 	free(m->loops);
 	free(m->pools ? m->pools[0].line : NULL);
 	free(m->pools);
+	free(m->db.line);
 	free(m->proc_of);
 	free(m->ev);
 	free(m->cpu);
@@ -1247,6 +1315,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	loop_lines = malloc(sizeof *loop_lines * nu);
 	m.pools = calloc((size_t)nproc, sizeof *m.pools);
 	pool_lines = malloc(sizeof *pool_lines * nu);
+	m.db.line = malloc(sizeof *m.db.line * nu);
 	/* one pending event per user, and per thread token while it is staggered */
 	m.ev = malloc(sizeof *m.ev * (nu + (size_t)staggered_tokens(sc)));
 	m.cpu = malloc(sizeof *m.cpu * nu);
@@ -1268,7 +1337,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	else
 		free(pool_lines);
 	if (!m.procs || !lines || !m.proc_of || !m.loops || !loop_lines || !m.pools || !pool_lines ||
-	    !m.ev ||
+	    !m.db.line || !m.ev ||
 	    !m.cpu || !m.sent_at || !m.sends || !m.answered || !m.at || !m.holds || !out->ms ||
 	    !out->done ||
 	    !out->done_per_s ||
@@ -1293,6 +1362,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		if (!unb && st.net.cap && c <= users)
 			stagger_tokens(&m, p, c);
 	}
+	tokens_init(&m.db, at_least_one(sc->cores), sc->users, m.db.line);
 	for (int k = 0; k < sc->users; k++) {
 		double t = model_spawn_time_s(sc, k);
 		if (t < t_end)

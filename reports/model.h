@@ -27,6 +27,8 @@
  *     by all of them, which separate networks cannot say: each process's
  *     network gets an even share of them, so a split CPU route's steady
  *     state is approximate (the simulation shares them as they are).
+ *   With a database (pg_cpu_ms), the cores also serve PostgreSQL's backends:
+ *   its CPU per request joins the server's in the station of the cores.
  *   - model_simulate(): the whole run as a discrete-event simulation of the
  *     same network — users spawned as Locust spawns them, a queue for the
  *     cap's tokens in each worker process (the users split over the processes
@@ -100,6 +102,9 @@ struct model_scenario {
 			       * 0: large enough never to bind */
 	double query_ms;      /* one query's round trip beside its task's time (QUERY_RTT_MS) */
 	int max_connections;  /* PostgreSQL's cap on all of them (0: none) */
+	double pg_cpu_ms;     /* PostgreSQL's CPU per query (PG_CPU_MS): each backend is
+			       * a process on the server's cores, so it queues with the
+			       * server's CPU for them (model_database_cpu_ms). 0: none */
 	/* Users per worker process, as measured (their sum is users). nsplit <= 1:
 	 * one queue for the whole server. Otherwise threads, helpers (blocking) or
 	 * workers (evented) are divided evenly among nsplit processes, each with
@@ -253,6 +258,10 @@ double model_pool_requests(const struct model_scenario *sc);
 
 /* Connections one request of r holds at once: one per task it runs at once. */
 int model_conns_per_request(const struct route *r);
+
+/* Queries one request sends (one per task; none for a CPU route's pure work)
+ * times pg_cpu_ms: the database's CPU per request, in ms, on the cores. */
+double model_database_cpu_ms(const struct model_scenario *sc);
 
 /* The scenario as a network of stations (see the top). Returns 0, or -1
  * (EINVAL) for a scenario with no route. */

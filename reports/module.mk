@@ -28,8 +28,9 @@ comma := ,
 # `make predict PROFILE=seed` (or quick, smoke; any of USERS= SPAWN_RATE= RUN_TIME=
 # TASK_MS= THREADS= WORKERS= overrides): the tables the load tests should print.
 # BACKEND=postgres adds QUERY_MS per task (default 0.3: a ?ms=0 query round trip
-# measured on the lab's machine; make compare measures its own) and POOL=N the
-# connection pool (blocking: in all; evented: per worker).
+# measured on the lab's machine; make compare measures its own), POOL=N the
+# connection pool (blocking: in all; evented: per worker) and PG_CPU_MS,
+# PostgreSQL's CPU per query on the same cores (default 0: not charged).
 .PHONY: predict
 predict: bin/report
 	@$(if $(PROFILE_$(PROFILE)_USERS),,echo "make predict: unknown PROFILE=$(PROFILE) (quick, seed, smoke, c10k)" >&2; exit 2;)
@@ -43,7 +44,7 @@ predict: bin/report
 		$(if $(SERVER_CPU_MS),--server-cpu-ms $(SERVER_CPU_MS)) $(if $(ANSWER_MS),--answer-ms $(ANSWER_MS)) \
 		$(if $(FIRST_ANSWER_MS),--first-answer-ms $(FIRST_ANSWER_MS)) $(if $(WAVE),--wave $(WAVE)) \
 		--task-cpu-ms $(call profile_get,TASK_CPU_MS) --cores $(shell nproc) \
-		$(if $(filter postgres,$(BACKEND)),--query-ms $(or $(QUERY_MS),0.3) $(if $(POOL),--pool $(POOL))) \
+		$(if $(filter postgres,$(BACKEND)),--query-ms $(or $(QUERY_MS),0.3) $(if $(POOL),--pool $(POOL)) $(if $(PG_CPU_MS),--pg-cpu-ms $(PG_CPU_MS))) \
 		$(or $(CLASSES),$(subst $(comma), ,$(SCENARIOS)))
 
 UNIT_TESTS += build/tests/test_report_input

@@ -62,7 +62,13 @@ void prediction_print_closed_form(FILE *f, const struct prediction *p)
 		snprintf(cap, sizeof cap, "unbounded");
 	else
 		snprintf(cap, sizeof cap, "%d", st->capacity);
-	if (st->cpu_ms > 0) /* MVA's figures with the CPU among the stations */
+	double db = model_database_cpu_ms(&p->sc);
+	if (db > 0) /* the database's CPU on the same cores */
+		fprintf(f, "mean value analysis: S=%.1f ms (CPU %.2f ms + PostgreSQL's %.2f ms on "
+			"%d cores), Z=%.0f ms, C=%s, N=%d: X=%.2f req/s, R=%.0f ms (%s%s)\n",
+			st->service_ms, st->cpu_ms, db, p->sc.cores, st->think_ms, cap, p->sc.users,
+			st->x_per_s, st->r_ms, st->why, answer);
+	else if (st->cpu_ms > 0) /* MVA's figures with the CPU among the stations */
 		fprintf(f, "mean value analysis: S=%.1f ms (CPU %.2f ms on %d cores), Z=%.0f ms, "
 			"C=%s, N=%d: X=%.2f req/s, R=%.0f ms (%s%s)\n", st->service_ms, st->cpu_ms,
 			p->sc.cores, st->think_ms, cap, p->sc.users, st->x_per_s, st->r_ms, st->why,
@@ -97,9 +103,12 @@ void prediction_print(FILE *f, const struct prediction *p)
 				r->world == WORLD_EVENTED ? " per worker" : "");
 		else
 			fprintf(f, "pool never binds, ");
-		fprintf(f, "%d connection%s per request, query round trip %.3f ms\n",
+		fprintf(f, "%d connection%s per request, query round trip %.3f ms",
 			model_conns_per_request(r), model_conns_per_request(r) == 1 ? "" : "s",
 			p->sc.query_ms);
+		if (p->sc.pg_cpu_ms > 0)
+			fprintf(f, ", PostgreSQL's CPU %.3f ms a query", p->sc.pg_cpu_ms);
+		fputc('\n', f);
 	}
 	locust_print_stats(f, &p->row, 1, &p->total);
 	fputc('\n', f);

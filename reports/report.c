@@ -1008,6 +1008,7 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		sc.pool = s->pool;
 		sc.query_ms = s->query_ms;
 		sc.max_connections = s->max_connections;
+		sc.pg_cpu_ms = s->pg_cpu_ms;
 		sc.cpu_ms = s->task_cpu_ms;
 		sc.server_cpu_ms = s->server_cpu_ms;
 		sc.held_cpu_ms = s->held_cpu_ms;

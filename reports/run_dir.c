@@ -533,7 +533,8 @@ static int load_measured(const struct env *e, struct scenario *s, char *err, siz
 }
 
 /* BACKEND (sleep or postgres, optional); with postgres POOL (required),
- * QUERY_RTT_MS and MAX_CONNECTIONS (optional, 0). A sleep run keeps pool 0. */
+ * QUERY_RTT_MS, MAX_CONNECTIONS and PG_CPU_MS (optional, 0). A sleep run keeps
+ * pool 0. */
 static int load_backend(const struct env *e, struct scenario *s, char *err, size_t cap)
 {
 	int line = 0;
@@ -551,6 +552,7 @@ static int load_backend(const struct env *e, struct scenario *s, char *err, size
 		return -1;
 	s->pool = (int)v;
 	if (env_number(e, "QUERY_RTT_MS", 0, &s->query_ms, err, cap) < 0 ||
+	    env_number(e, "PG_CPU_MS", 0, &s->pg_cpu_ms, err, cap) < 0 ||
 	    env_number(e, "MAX_CONNECTIONS", 0, &v, err, cap) < 0)
 		return -1;
 	s->max_connections = (int)v;

@@ -46,9 +46,10 @@ struct scenario {
 	const struct route *route;
 	char world[16];
 	int users, threads, helpers, workers, sweep;
-	/* BACKEND=postgres: POOL, QUERY_RTT_MS and MAX_CONNECTIONS (pool 0: sleep) */
+	/* BACKEND=postgres: POOL, QUERY_RTT_MS, MAX_CONNECTIONS and PG_CPU_MS
+	 * (pool 0: sleep) */
 	int pool, max_connections;
-	double query_ms;
+	double query_ms, pg_cpu_ms;
 	double spawn_rate, run_time_s, task_ms, wait_min_s, wait_max_s;
 	/* measured by the harness (load/harness/measure.py); absent in older runs */
 	char target[16];          /* TARGET: c or fastapi ("" = c) */

@@ -965,6 +965,111 @@ static void the_pool_binds(void **state)
 	assert_false(st.pool_binds);
 }
 
+/* PostgreSQL's CPU per query (pg_cpu_ms) is charged per task's query to the
+ * station of the cores, beside the server's own: added to the blocking
+ * server's CPU station, and for an event loop a station of the cores of its
+ * own, which also holds the loop's CPU (the same cores), the loop's station
+ * left as it was. No query, no charge. */
+static void the_database_cpu_joins_the_cores(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("SyncBaselineUser", 250, 500, 1000, 15);
+	struct model_network net;
+
+	sc.server_cpu_ms = 0.2;
+	sc.pg_cpu_ms = 0.1;
+	assert_float_equal(model_database_cpu_ms(&sc), 0.3, 1e-12);
+	assert_int_equal(model_network_of(&sc, &net), 0);
+	assert_int_equal(net.n, 2); /* waits, CPU */
+	assert_string_equal(net.st[1].name, "CPU");
+	assert_int_equal(net.st[1].servers, 2);
+	assert_float_equal(net.st[1].demand_ms, 0.5, 1e-12);
+	/* no measured server CPU: the database's alone */
+	sc.server_cpu_ms = -1;
+	assert_int_equal(model_network_of(&sc, &net), 0);
+	assert_int_equal(net.n, 2);
+	assert_float_equal(net.st[1].demand_ms, 0.3, 1e-12);
+
+	sc = scenario("AsyncIndependentUser", 250, 500, 1000, 15);
+	sc.server_cpu_ms = 0.1;
+	sc.pg_cpu_ms = 0.2;
+	assert_int_equal(model_network_of(&sc, &net), 0);
+	assert_int_equal(net.n, 3); /* waits, the loop, CPU */
+	assert_string_equal(net.st[1].name, "the loop");
+	assert_float_equal(net.st[1].demand_ms, 0.1, 1e-12);
+	assert_string_equal(net.st[2].name, "CPU");
+	assert_int_equal(net.st[2].servers, 2);
+	assert_float_equal(net.st[2].demand_ms, 0.1 + 3 * 0.2, 1e-12);
+
+	/* pure CPU work sends no query; waiting CPU tasks send one each */
+	sc = cpu_scenario(CPU_THREAD, 500, 10, 15);
+	sc.pg_cpu_ms = 0.2;
+	assert_float_equal(model_database_cpu_ms(&sc), 0, 0);
+	sc.wait_ms = 5;
+	assert_float_equal(model_database_cpu_ms(&sc), 3 * 0.2, 1e-12);
+	/* none measured: the network is the sleep backend's */
+	sc = scenario("AsyncIndependentUser", 250, 500, 1000, 15);
+	sc.server_cpu_ms = 0.1;
+	assert_int_equal(model_network_of(&sc, &net), 0);
+	assert_int_equal(net.n, 2);
+}
+
+/* A gather of 3 queries at 2 ms of PostgreSQL's CPU each, 2 cores: the cores
+ * bind at 2 / 6.1 ms (the loop's 0.1 ms beside it), far below the 500 users'
+ * 500 / 250 ms, and the verdict names PostgreSQL's share. */
+static void the_database_cpu_binds_a_gather(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("AsyncConcurrentUser", 250, 500, 1000, 15);
+	struct model_steady st;
+
+	sc.server_cpu_ms = 0.1;
+	sc.pg_cpu_ms = 2;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.bound, MODEL_BOUND_STATION);
+	assert_string_equal(st.binding, "CPU");
+	assert_float_equal(st.x_per_s, 2 / 6.1e-3, 2 / 6.1e-3 * 1e-3);
+	assert_non_null(strstr(st.why, "6.00 of it PostgreSQL's (3 queries)"));
+	/* a small share leaves the users binding, R a little above S */
+	sc.pg_cpu_ms = 0.1;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(st.bound, MODEL_BOUND_USERS);
+	assert_true(st.r_ms > st.service_ms);
+	assert_true(st.r_ms < st.service_ms * 1.01);
+}
+
+/* The simulation runs the database's work on the cores, first come first
+ * served: bound by the cores where the MVA says so, and, where it is a
+ * small share, the in-order waves of 500 users are not held together (one
+ * burst of processor sharing would end all 500 at once, 500 x 0.6 / 2 ms
+ * after the wave: +150 ms a request; first come first served, +75 at worst). */
+static void the_database_cpu_in_the_simulation(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("AsyncConcurrentUser", 250, 500, 1000, 15);
+	struct model_steady st;
+	struct model_run run;
+
+	sc.server_cpu_ms = 0.1;
+	sc.pg_cpu_ms = 2;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	/* the cores' bound over the run, less the first request's time */
+	assert_true(run.reqs <= st.x_per_s * 15 * 1.01);
+	assert_true(run.reqs >= st.x_per_s * 14 * 0.95);
+	model_run_free(&run);
+
+	sc = scenario("AsyncIndependentUser", 250, 500, 1000, 15);
+	sc.pg_cpu_ms = 0.2;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	double sum = 0;
+	for (long i = 0; i < run.reqs; i++)
+		sum += run.ms[i];
+	assert_true(sum / run.reqs > 750);
+	assert_true(sum / run.reqs < 750 + 75 + 1);
+	model_run_free(&run);
+}
+
 /* The simulation queues for the pool's connections as it does for threads:
  * 40 connections, 751 ms each, 15 s: at most 40 x 15 / 0.751 requests, far
  * below the ~9,500 the same users get from timers alone. */
@@ -991,6 +1096,9 @@ int main(void)
 		cmocka_unit_test(few_users_are_served_at_once),
 		cmocka_unit_test(the_pool_binds),
 		cmocka_unit_test(the_simulation_queues_for_the_pool),
+		cmocka_unit_test(the_database_cpu_joins_the_cores),
+		cmocka_unit_test(the_database_cpu_binds_a_gather),
+		cmocka_unit_test(the_database_cpu_in_the_simulation),
 		cmocka_unit_test(many_users_queue_for_threads),
 		cmocka_unit_test(wait_time_counts_in_the_user_bound),
 		cmocka_unit_test(plans_set_service_and_capacity),
