@@ -4,7 +4,8 @@
  * hundred thousand pending timers cost the same three descriptors.
  *
  * Watched descriptors are described by a caller-owned struct io whose address
- * is the epoll data, so an event leads straight to its owner. Level-triggered.
+ * is the epoll data, so an event leads straight to its owner. Level-triggered,
+ * but for streams under epoll (below).
  *
  * Two engines sit behind this one interface (loop_init's `engine`):
  * - LOOP_EPOLL, the default and the lab's subject: readiness. The loop says
@@ -24,7 +25,18 @@
  *   readiness is reported, the owner does its own I/O (io_uring: a one-shot
  *   poll, re-armed after each event, which is what level-triggered means).
  * - loop_watch_stream: a connected socket whose I/O goes through loop_recv,
- *   loop_send, loop_shutdown and loop_close only.
+ *   loop_send, loop_shutdown and loop_close only. Under epoll it is
+ *   edge-triggered (EPOLLET, as nginx runs): a level-triggered descriptor that
+ *   was ready is put back on epoll's ready list and polled again by the next
+ *   epoll_wait, a second tcp_poll for every request; with EPOLLET each arrival
+ *   is reported once. So the owner of a stream reads until loop_recv comes back
+ *   short (fewer bytes than asked: the socket held no more), 0 or EAGAIN, or
+ *   else keeps EPOLLIN out of its interest; a hang-up reported with data
+ *   (EPOLLRDHUP beside EPOLLIN) is read to its EOF at once, because no second
+ *   event follows. loop_modify re-polls the descriptor (epoll_ctl MOD does),
+ *   so interest added back reports readiness already there, as level
+ *   triggering would. Under io_uring the same owner code runs unchanged: its
+ *   events stay level-triggered and an extra loop_recv costs no system call.
  * - loop_watch_listener: a listening socket read through loop_accept only.
  * Under epoll the loop_* socket calls are the plain system calls.
  *
@@ -44,13 +56,14 @@
 #include <unistd.h>
 
 #define LOOP_MAX_EVENTS 256
-#define TIMER_CHECK_EVERY 16 /* events handled between two looks at the timer heap */
+#define TIMER_CHECK_EVERY 4 /* events handled between two looks at the timer heap */
 
 struct io;
 typedef void (*io_fn)(struct io *io, uint32_t events);
 
 struct io {
 	int fd;
+	uint32_t edge; /* EPOLLET for a stream under epoll, else 0 (set by the loop) */
 	io_fn fn;
 };
 

@@ -46,7 +46,7 @@ struct conn {
 static void conn_close(struct conn *c);
 static void conn_input(struct conn *c, const char *data, size_t len);
 static void conn_settle(struct conn *c);
-static void conn_read(struct conn *c);
+static void conn_read(struct conn *c, int hup);
 
 /* ---- the connection's one timer, lazily moved ---- */
 
@@ -85,7 +85,7 @@ static void on_conn_timer(struct timer *t)
 	if (c->wait == WAIT_HEADER || c->wait == WAIT_IDLE) {
 		enum conn_wait was = (enum conn_wait)c->wait;
 		int64_t expire = c->expire;
-		conn_read(c);
+		conn_read(c, 0);
 		if (c->state == CLOSED || c->wait != was || c->expire != expire)
 			return;
 	}
@@ -426,7 +426,9 @@ static void conn_write(struct conn *c)
 	conn_settle(c);
 }
 
-static void conn_read(struct conn *c)
+/* One recv, and what it brought handled; returns recv's count, or -1 when
+ * the socket had nothing (EAGAIN) or c was closed. */
+static ssize_t conn_read_once(struct conn *c)
 {
 	struct worker *w = c->w;
 	ssize_t n;
@@ -435,18 +437,18 @@ static void conn_read(struct conn *c)
 		n = loop_recv(&w->loop, &c->io, w->in, sizeof w->in);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return;
+		return -1;
 	if (n <= 0) {
 		/* EOF or reset: the client is gone (or half-closed, which HTTP/1.1
 		 * gives no way to tell apart); whatever sleeps for it is cancelled. */
 		conn_close(c);
-		return;
+		return -1;
 	}
 	if (c->state == LINGER) {
 		c->linger_bytes += (uint32_t)n;
 		if (c->linger_bytes > LINGER_MAX_BYTES)
 			conn_close(c);
-		return;
+		return n;
 	}
 	if (blocked(c)) {
 		keep_pending(c, w->in, (size_t)n);
@@ -455,6 +457,22 @@ static void conn_read(struct conn *c)
 		flush(c);
 	}
 	conn_settle(c);
+	return n;
+}
+
+/* Reads what the socket holds while c takes input: a stream is edge-triggered
+ * under epoll (loop.h), so one event means "read until a short read". `hup`:
+ * the event also said the client hung up, and no second event will say it
+ * again, so after the data its EOF is read too (and closes c, as the next
+ * level-triggered event would have). */
+static void conn_read(struct conn *c, int hup)
+{
+	ssize_t n;
+
+	do
+		n = conn_read_once(c);
+	while (n > 0 && c->state != CLOSED && (c->events & EPOLLIN) &&
+	       ((size_t)n == sizeof c->w->in || hup));
 }
 
 static void on_conn_event(struct io *io, uint32_t events)
@@ -473,7 +491,7 @@ static void on_conn_event(struct io *io, uint32_t events)
 			return;
 	}
 	if (events & EPOLLIN) {
-		conn_read(c);
+		conn_read(c, (events & (EPOLLRDHUP | EPOLLHUP)) != 0);
 	} else if (events & (EPOLLRDHUP | EPOLLHUP)) {
 		/* Hang-up with no readable data left (or reading paused): gone. */
 		conn_close(c);
