@@ -1,7 +1,7 @@
 # shared/: code more than one program links. SHARED_SRC is linked into every
 # program; the sanitized copy into the unit tests.
 SHARED_SRC := shared/routes.c shared/query.c shared/cpu_task.c shared/cli.c shared/locust.c \
-	shared/timer_heap.c shared/textbuf.c shared/http_field.c
+	shared/timer_heap.c shared/textbuf.c shared/http_field.c shared/sched_slice.c
 SHARED_OBJ := $(SHARED_SRC:%.c=build/%.o)
 SHARED_SAN_OBJ := $(SHARED_SRC:%.c=build/san/%.o)
 
