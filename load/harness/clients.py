@@ -2,7 +2,9 @@
 client's CPU for a bounded time, its raw output kept in data/, its CPU time
 counted by perf stat (data/TAG.cpu); each returns the rate it reached.
 ServerCost attaches perf stat to a server for a run: CPU and context
-switches per request."""
+switches per request, split into user and kernel time, and how busy the
+server was (its CPU over the run's wall time: near 1, the server set the
+pace; well under, the client did)."""
 import contextlib
 import os
 import signal
@@ -74,14 +76,16 @@ class ServerCost:
 
     def __init__(self, b, tag, proc):
         self.b, self.tag, self.path = b, tag, b.data / (tag + ".srv.cpu")
-        pids = [proc.pid] + readings.children(proc.pid)
+        self.pids = pids = [proc.pid] + readings.children(proc.pid)
         self.proc = b.procs.start("perf stat " + tag, [
             "perf", "stat", "-x,", "-e", "task-clock,context-switches" + b.syscalls, "-p",
             ",".join(str(p) for p in pids), "-o", self.path], log=b.data / (tag + ".srv.log")) \
             if b.has_perf else None
         time.sleep(0.3)  # attached before the client starts
+        self.split0, self.t0 = readings.cpu_split_s(pids), time.monotonic()
 
     def stop(self):
+        self.split1, self.t1 = readings.cpu_split_s(self.pids), time.monotonic()
         if self.proc:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, signal.SIGINT)  # perf stat writes its counts on SIGINT
@@ -89,19 +93,46 @@ class ServerCost:
                 self.b.procs.stop(self.proc)
             self.b.procs.forget(self.proc)
 
-    def per_request(self, rate):
-        """(CPU µs, context switches, syscalls) per request: over wrk's own
-        request count when the run has a wrk output, else rate x BENCH_SECS."""
-        c = readings.perf_counts(self.path)
+    def requests(self, rate):
+        """The run's requests: the client's own count (wrk's report, bin/load's
+        JSON) when there is one, else rate x BENCH_SECS."""
         n = readings.wrk_requests(self.b.data / (self.tag + ".wrk.txt"))
         if not n > 0:
-            n = stats.num(rate) * self.b.secs
+            n = stats.num(readings.jget(self.b.data / (self.tag + ".json"), "requests"))
+        return n if n > 0 else stats.num(rate) * self.b.secs
+
+    def split(self, rate):
+        """(user µs, kernel µs) per request, from the server's utime and stime."""
+        n = self.requests(rate)
+        return tuple(stats.ratio((b - a) * 1e6, n) for a, b in zip(self.split0, self.split1))
+
+    def busy(self):
+        """The server's CPU seconds per second of the run (perf stat's
+        task-clock over the wall time between attaching and stopping)."""
+        return stats.ratio(readings.perf_counts(self.path).get("task-clock", NAN) / 1000, self.t1 - self.t0)
+
+    def per_request(self, rate):
+        """(CPU µs, context switches, syscalls) per request, over requests()."""
+        c = readings.perf_counts(self.path)
+        n = self.requests(rate)
         return (stats.ratio(c.get("task-clock", NAN) * 1000, n), stats.ratio(c.get("context-switches", NAN), n),
                 stats.ratio(c.get("raw_syscalls", NAN), n))
 
     def per_cpu_second(self, rate):
         """Requests per server CPU-second."""
         return stats.ratio(1e6, self.per_request(rate)[0])
+
+
+def load_costed(b, costs, name, tag, host, path, server, users):
+    """As wrk_costed, with bin/load (1 thread, `users` connections) as the
+    client: its JSON is data/TAG-PAIR.json, which ServerCost counts from."""
+    def one(i):
+        cost = ServerCost(b, "%s-%d" % (tag, i), server)
+        r = load(b, "%s-%d" % (tag, i), host, path, users=users)
+        cost.stop()
+        costs[(name, i)] = cost
+        return r
+    return name, one
 
 
 def wrk_costed(b, costs, name, tag, url, server):

@@ -37,6 +37,8 @@ def run(b):
                for n in rate}
     us_req = {n: stats.summary([costs[(n, i)].per_request(r)[0] for i, r in enumerate(rate[n], 1)])[0]
               for n in rate}
+    user = {n: stats.summary([costs[(n, i)].split(r)[0] for i, r in enumerate(rate[n], 1)])[0] for n in rate}
+    kern = {n: stats.summary([costs[(n, i)].split(r)[1] for i, r in enumerate(rate[n], 1)])[0] for n in rate}
 
     def pairs(a, b_, what):
         return Pairs(a, b_, [(i, x, y) for i, (x, y) in enumerate(zip(what[a], what[b_]), 1)])
@@ -64,13 +66,15 @@ def run(b):
     f.row("… syscalls per request, server (median of the pairs)", "uring %s" % table.fixed(sys_req[URING], 2),
           "epoll %s, nginx %s" % (table.fixed(sys_req[EPOLL], 2), table.fixed(sys_req[NGINX], 2)),
           table.ratio(stats.ratio(sys_req[EPOLL], sys_req[URING])), "shown", "—")
+    def split(n):
+        return "(%s user + %s kernel, utime and stime)" % (table.fixed(user[n], 2), table.fixed(kern[n], 2))
     f.note("- Row 11, readiness against completion (perf stat on the server, median of the pairs): per request",
-           "--io epoll %s µs of server CPU and %s system calls (recv, send, a share of epoll_wait)," % (
-               table.fixed(us_req[EPOLL]), table.fixed(sys_req[EPOLL], 2)),
-           "--io uring %s µs and %s (a share of one io_uring_enter per loop pass: the kernel" % (
-               table.fixed(us_req[URING]), table.fixed(sys_req[URING], 2)),
-           "receives, sends and accepts for the loop), nginx %s µs and %s." % (
-               table.fixed(us_req[NGINX]), table.fixed(sys_req[NGINX], 2)),
+           "--io epoll %s µs of server CPU %s and %s system calls (recv, send, a share of epoll_wait)," % (
+               table.fixed(us_req[EPOLL]), split(EPOLL), table.fixed(sys_req[EPOLL], 2)),
+           "--io uring %s µs %s and %s (a share of one io_uring_enter per loop pass: the kernel" % (
+               table.fixed(us_req[URING]), split(URING), table.fixed(sys_req[URING], 2)),
+           "receives, sends and accepts for the loop), nginx %s µs %s and %s." % (
+               table.fixed(us_req[NGINX]), split(NGINX), table.fixed(sys_req[NGINX], 2)),
            "The TCP work per request is the same on both engines; what io_uring saves is the system-call",
            "entries, and how many requests share one io_uring_enter depends on how many are ready per pass.")
     if stats.meets(cpu_ng.ratio()[0], goals.R3_CPU, ">=") is False:

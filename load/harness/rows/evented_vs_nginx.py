@@ -1,5 +1,20 @@
 """Row 3: one bin/evented worker beside one nginx worker serving the same
-body, both driven by wrk; the server's CPU and context switches per request."""
+body, both driven by the same client; the server's CPU per request, split
+into user and kernel time, and how busy each server was.
+
+Both servers are driven by the same client, chosen so that the server, not
+the client, sets the pace (the issue's "raw rate" is then the server's):
+- bin/load (1 thread, on the other CPU), not wrk: wrk spends more per request
+  than either server (row 1), so under wrk both rates were wrk's (0.89-1.17
+  from run to run). bin/load spends less than nginx and about as much as
+  bin/evented.
+- CONNS connections, not the 50 of the client rows: with 50, a closed loop on
+  two vCPUs ping-pongs (each side waits for the other's batch, and a wake-up
+  across vCPUs is slow here), and both servers sat idle 20-60% of the run;
+  with 400 each was busy 0.92-0.96 of its CPU (measured by hand, 3 s pairs).
+How busy each server was (its CPU seconds per second of the run) is shown
+beside the rates: near 1, the server set the pace. Row 11 keeps wrk and 50
+connections for the comparison with io_uring."""
 import clients
 import stats
 import table
@@ -7,45 +22,81 @@ from pairs import Pairs, alternate
 from rows import goals
 
 NAME, NUMBER = "evented-vs-nginx", 3
-NEEDS, TOOLS, SHARES = (), ("wrk", "nginx"), ("nginx", "evented-w1")
+NEEDS, TOOLS, SHARES = ("bin/load",), ("nginx",), ("nginx", "evented-w1")
+EV, NG = "bin/evented", "nginx"
+CONNS = 400
 
 
 def run(b):
     f = b.findings
     ng_proc, ng = b.shared("nginx")
     ev_proc, ev = b.shared("evented-w1")
-    b.log("row 3: bin/evented --workers 1 vs nginx 1 worker, both driven by wrk")
+    users = CONNS
+    b.log("row 3: bin/evented --workers 1 vs nginx 1 worker, both driven by bin/load (1 thread, %d connections)"
+          % users)
+    path = b.BODY_PATH + "?ms=0"
     costs = {}
-    got = alternate(b.pairs, [clients.wrk_costed(b, costs, "bin/evented", "r3-evented", ev + b.BODY_PATH + "?ms=0", ev_proc),
-                              clients.wrk_costed(b, costs, "nginx", "r3-nginx", ng + "/", ng_proc)], b.log)
-    rates = Pairs.of(got, "bin/evented", "nginx").save(b.data / "r3.dat")
+    got = alternate(b.pairs, [clients.load_costed(b, costs, EV, "r3-evented", ev, path, ev_proc, users),
+                              clients.load_costed(b, costs, NG, "r3-nginx", ng, "/", ng_proc, users)], b.log)
+    rates = Pairs.of(got, EV, NG).save(b.data / "r3.dat")
     med = rates.ratio()[0]
-    f.row("bin/evented, 1 worker, `%s?ms=0`, by wrk" % b.BODY_PATH, "%s req/s" % table.rate(rates.a()[0]),
-          "nginx 1 worker `return 200`: %s req/s" % table.rate(rates.b()[0]), table.ratio_cell(*rates.ratio()),
-          "≥ %s" % goals.R3_RATE, table.met(med, goals.R3_RATE, ">="))
+
+    def each(fn):  # {name: [figure per pair]}
+        return {n: [fn(costs[(n, i)], r) for i, r in enumerate(rates.column(k), 1)] for n, k in ((EV, 1), (NG, 2))}
+
+    def median(fn):
+        return {n: stats.summary(v)[0] for n, v in each(fn).items()}
+
+    f.row("bin/evented, 1 worker, `%s`, by bin/load (1 thread, %d connections)" % (path, users),
+          "%s req/s" % table.rate(rates.a()[0]), "nginx 1 worker `return 200`: %s req/s" % table.rate(rates.b()[0]),
+          table.ratio_cell(*rates.ratio()), "≥ %s" % goals.R3_RATE, table.met(med, goals.R3_RATE, ">="))
     f.rate_pair("bin/evented vs nginx", rates.a(), rates.b())
-    srv = Pairs("bin/evented", "nginx", [
-        (i, round(costs[("bin/evented", i)].per_cpu_second(e)), round(costs[("nginx", i)].per_cpu_second(n)))
-        for i, e, n, _ in rates.rows]).save(b.data / "r3-srv-cpu.dat")
+    per_cpu = each(lambda c, r: round(c.per_cpu_second(r)))
+    srv = Pairs(EV, NG, [(i, e, n) for i, (e, n) in enumerate(zip(per_cpu[EV], per_cpu[NG]), 1)]) \
+        .save(b.data / "r3-srv-cpu.dat")
     cpu_med = srv.ratio()[0]
     f.row("… the same, requests per server CPU-second (perf stat on the server)", table.rate(srv.a()[0]),
           "nginx: %s" % table.rate(srv.b()[0]), table.ratio_cell(*srv.ratio()), "≥ %s" % goals.R3_CPU,
           table.met(cpu_med, goals.R3_CPU, ">="))
-    ev_us, ev_cs, ev_sys = costs[("bin/evented", 1)].per_request(rates.rows[0][1])
-    ng_us, ng_cs, ng_sys = costs[("nginx", 1)].per_request(rates.rows[0][2])
-    f.row("… syscalls per request, server (pair 1; floor: one read, one write, a share of epoll_wait)",
-          table.fixed(ev_sys, 2), "nginx: %s" % table.fixed(ng_sys, 2), table.ratio(stats.ratio(ng_sys, ev_sys)),
-          "shown", "—")
-    f.note("- Row 3, server cost per request (perf stat on the server, pair 1): bin/evented %s µs CPU," % table.fixed(ev_us),
-           "%s context switches; nginx %s µs CPU, %s context switches." % (
-               table.fixed(ev_cs, 2), table.fixed(ng_us), table.fixed(ng_cs, 2)))
+    busy = median(lambda c, r: c.busy())
+    f.row("… how busy each server was: its CPU seconds per second of the run (median; near 1: the server set "
+          "the pace)", table.fixed(busy[EV], 2), "nginx: %s" % table.fixed(busy[NG], 2), "", "shown", "—")
+    user, kern = median(lambda c, r: c.split(r)[0]), median(lambda c, r: c.split(r)[1])
+    f.row("… server CPU per request, user + kernel µs (utime, stime; median)",
+          "%s + %s" % (table.fixed(user[EV], 2), table.fixed(kern[EV], 2)),
+          "nginx: %s + %s" % (table.fixed(user[NG], 2), table.fixed(kern[NG], 2)),
+          table.ratio(stats.ratio(kern[NG], kern[EV])), "shown", "—")
+    sys_req = median(lambda c, r: c.per_request(r)[2])
+    cs_req = median(lambda c, r: c.per_request(r)[1])
+    us_req = median(lambda c, r: c.per_request(r)[0])
+    f.row("… syscalls per request, server (median; floor: one read, one write, a share of epoll_wait)",
+          table.fixed(sys_req[EV], 2), "nginx: %s" % table.fixed(sys_req[NG], 2),
+          table.ratio(stats.ratio(sys_req[NG], sys_req[EV])), "shown", "—")
+    cli_us = {n: stats.summary([stats.ratio(clients.cpu_ms(b, "%s-%d" % (tag, i)) * 1000,
+                                            costs[(n, i)].requests(r))
+                                for i, r in enumerate(rates.column(k), 1)])[0]
+              for n, tag, k in ((EV, "r3-evented", 1), (NG, "r3-nginx", 2))}
+    f.note("- Row 3, per request (median of the pairs): bin/evented %s µs of server CPU (%s user, %s kernel)," % (
+               table.fixed(us_req[EV]), table.fixed(user[EV], 2), table.fixed(kern[EV], 2)),
+           "%s context switches, %s syscalls; nginx %s µs (%s user, %s kernel), %s context switches," % (
+               table.fixed(cs_req[EV], 3), table.fixed(sys_req[EV], 2), table.fixed(us_req[NG]),
+               table.fixed(user[NG], 2), table.fixed(kern[NG], 2), table.fixed(cs_req[NG], 3)),
+           "%s syscalls. The client, bin/load, spent %s µs a request against bin/evented and %s against" % (
+               table.fixed(sys_req[NG], 2), table.fixed(cli_us[EV], 2), table.fixed(cli_us[NG], 2)),
+           "nginx; servers busy %s (bin/evented) and %s (nginx) of their CPU. Why bin/load and %d" % (
+               table.fixed(busy[EV], 2), table.fixed(busy[NG], 2), CONNS),
+           "connections: wrk costs more per request than either server, so under wrk both rates were",
+           "wrk's, and with 50 connections the two sides wait on each other's wake-ups and neither server",
+           "is busy: the client or the round trip sets the rate, not the server (row 11 keeps wrk and 50",
+           "connections for its comparison). The kernel's part is one recv and one send per request on",
+           "either server (the TCP work of loopback, both directions' wake-ups): what one server can",
+           "save with the same two system calls is its user time (docs/PERFORMANCE.md).")
     if stats.meets(med, goals.R3_RATE, ">=") is False or stats.meets(cpu_med, goals.R3_CPU, ">=") is False:
         f.reason("- **Row 3** (bin/evented / nginx = %s, goal %s; per server CPU-second %s, goal %s):" % (
                      table.g(med), goals.R3_RATE, table.g(cpu_med), goals.R3_CPU),
-                 "server CPU per request bin/evented %s µs, %s syscalls," % (table.fixed(ev_us), table.fixed(ev_sys, 2)),
-                 "nginx %s µs, %s syscalls (perf stat, pair 1); most of either is the kernel's TCP work for" % (
-                     table.fixed(ng_us), table.fixed(ng_sys, 2)),
-                 "the read and the write (docs/PERFORMANCE.md), which no server saves with the same syscalls.",
-                 "Both servers run their single CPU flat out, so the rate ratio is the",
-                 "inverse of those costs; where they are within a few percent the difference is noise from the shared CPU",
-                 "(see the spread). `perf record -g -p $(pgrep -n evented)` during a wrk run shows where the cycles go.")
+                 "per request bin/evented %s µs user + %s µs kernel, nginx %s + %s (median of the pairs);" % (
+                     table.fixed(user[EV], 2), table.fixed(kern[EV], 2), table.fixed(user[NG], 2),
+                     table.fixed(kern[NG], 2)),
+                 "the kernel's part is the same recv and send for both and most of either, so the ratio",
+                 "per CPU-second is bounded by (user + kernel of nginx) / (kernel of bin/evented) even with",
+                 "no user time at all. A rate ratio with a server busy well under 1 measured the client's pace.")

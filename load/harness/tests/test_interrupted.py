@@ -1,5 +1,6 @@
-"""An interrupted bench leaves nothing behind: Ctrl-C while nginx, bin/evented
-and wrk run stops them all, and the bench exits 130. (compare's own
+"""An interrupted bench leaves nothing behind: Ctrl-C while nginx, two
+bin/evented servers (row 11: epoll and io_uring) and wrk run stops them all,
+and the bench exits 130. (compare's own
 interrupted run is tests/it_compare.c's ctrl_c_stops_everything_it_started.)"""
 import os
 import shutil
@@ -22,14 +23,14 @@ class InterruptedBenchTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "bench"
             env = dict(os.environ, BENCH_OUT=str(out), BENCH_PAIRS="1", BENCH_SECS="30")
-            p = subprocess.Popen([str(ROOT / "load/harness/bench.py"), "--rows", "evented-vs-nginx"], env=env,
+            p = subprocess.Popen([str(ROOT / "load/harness/bench.py"), "--rows", "evented-io"], env=env,
                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             mark = "LAB_RUN_DIR=%s" % out.resolve()
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not list(out.glob("data/r3-evented-1.wrk.txt")):
+            while time.monotonic() < deadline and not list(out.glob("data/r11-epoll-1.wrk.txt")):
                 time.sleep(0.1)  # nginx and bin/evented are up once wrk has started
             time.sleep(0.5)
-            self.assertGreaterEqual(len(marked_by(mark)), 3, "nginx, bin/evented and wrk run")
+            self.assertGreaterEqual(len(marked_by(mark)), 4, "nginx, two bin/evented and wrk run")
             p.send_signal(signal.SIGINT)
             try:
                 self.assertEqual(p.wait(timeout=30), 130, p.stderr.read())
