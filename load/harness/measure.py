@@ -160,19 +160,23 @@ def read_tsv(path, columns):
     return rows
 
 
-def gc_pauses(directory, pids):
+def gc_pauses(directory, pids, window_ns=None):
     """([pauses a second] per worker pid, [lengths in ms at WAVE_POINTS ranks] of
     them all), or None: the peer's collector pauses of MIN_PAUSE_NS or more
-    (gc-PID.tsv) while the load was settled, from a third of the way between the
-    worker's first and last answer (answer-PID.tsv: the calibration's and the
-    ramp-up's allocations left behind) to the last."""
+    (gc-PID.tsv) while the load was settled: in window_ns (CLOCK_MONOTONIC, which
+    the peer stamps with), or else from a third of the way between the worker's
+    first and last answer (answer-PID.tsv, whole once the worker has stopped and
+    flushed it) to the last."""
     rates, lengths = [], []
     for pid in pids:
-        answers = read_tsv(os.path.join(directory, "answer-%d.tsv" % pid), 2)
-        if not answers:
-            return None
-        t0, t1 = min(a for a, _ in answers), max(b for _, b in answers)
-        since = t0 + (t1 - t0) / 3
+        if window_ns:
+            since, t1 = window_ns
+        else:
+            answers = read_tsv(os.path.join(directory, "answer-%d.tsv" % pid), 2)
+            if not answers:
+                return None
+            t0, t1 = min(a for a, _ in answers), max(b for _, b in answers)
+            since = t0 + (t1 - t0) / 3
         mine = [d for t, d, _ in read_tsv(os.path.join(directory, "gc-%d.tsv" % pid), 3)
                 if since <= t <= t1 and d >= MIN_PAUSE_NS]
         rates.append(len(mine) / ((t1 - since) / 1e9) if t1 > since else 0.0)
@@ -197,7 +201,7 @@ def classify(pairs, inverted):
     return "lifo" if share >= 0.8 else "fifo" if share <= 0.2 else "random"
 
 
-def record(directory, users, conns, pids=None, gap_ms=None):
+def record(directory, users, conns, pids=None, gap_ms=None, window_ns=None):
     lines = []
     counts = [int(c) for c in conns.split(",")] if conns else []
     split = scaled_split(users, counts) if counts else None
@@ -219,7 +223,7 @@ def record(directory, users, conns, pids=None, gap_ms=None):
         if any(w is not None for w in found):
             n = max(len(w) for w in found if w)
             lines.append("WAVE_MS=%s" % "/".join(wave_text(w or [0.0] * n) for w in found))
-    gc = gc_pauses(directory, pids) if pids else None
+    gc = gc_pauses(directory, pids, window_ns) if pids else None
     if gc:
         lines.append("GC_PAUSES_PER_S=%s" % ",".join("%.2f" % r for r in gc[0]))
         lines.append("GC_PAUSE_MS=%s" % ",".join("%.1f" % ms for ms in gc[1]))

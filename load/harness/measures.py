@@ -124,8 +124,10 @@ class Stack:
         self.pids = shares.workers(ctx.server.pid)
         self.conns = ""
         self.loops, self.scrape = [], None  # this scenario's: a late scrape fills its own
+        self.settled_ns = self.loaded_ns = None
 
     def settled(self, ctx):
+        self.settled_ns = time.monotonic_ns()  # the peer stamps its logs on this clock
         # Every user is spawned and connected. Read now, not at the end, and
         # beside the run: a loop stalled by CPU work answers seconds late.
         if len(self.pids) == 1 and ctx.metrics_url:
@@ -148,6 +150,7 @@ class Stack:
     def loaded(self, ctx):
         # every user spawned, each on its own keep-alive connection
         self.conns = ",".join(map(str, shares.connections(int(ctx.port), self.pids)))
+        self.loaded_ns = time.monotonic_ns()
 
     def end(self, ctx):
         env = ctx.dir / "scenario.env"
@@ -164,8 +167,11 @@ class Stack:
         conns = self.conns if len(self.pids) > 1 else ",".join(map(str, loops))
         try:
             # a thread starts again a service (three tasks) later: a task apart is two waves
+            # the GC pauses of the settled load, from a third of it to its last second
+            window = (self.settled_ns, self.loaded_ns) if self.settled_ns and self.loaded_ns \
+                else None
             measure.record(str(ctx.dir), ctx.scenario.users, conns, self.pids,
-                           float(ctx.opt.task_ms))
+                           float(ctx.opt.task_ms), window)
         except (OSError, ValueError) as e:
             print("compare: %s: measure.py record failed: %s" % (ctx.dir, e), file=sys.stderr)
 

@@ -127,6 +127,10 @@ class GcPauseTest(unittest.TestCase):
             self.assertEqual(len(points), measure.WAVE_POINTS)
             self.assertEqual((points[0], points[-1]), (2, 50))
             self.assertIsNone(measure.gc_pauses(d, [23]))  # a worker without answers
+            # the harness's own window (its clock is the peer's): 1 s to 2 s, both ends in
+            rates, points = measure.gc_pauses(d, [21, 22], (1000 * MS, 2000 * MS))
+            self.assertEqual(rates, [2.0, 1.0])
+            self.assertEqual((points[0], points[-1]), (2, 50))
 
 
 class SplitTest(unittest.TestCase):
