@@ -180,7 +180,7 @@ class Postgres:
             return
         route = ctx.scenario.route
         if ctx.target == "c" and route.cpu == "none":
-            pg_measures.warm_up(ctx)
+            pg_measures.warm_up(ctx, pools_of(ctx.opt, ctx.scenario.users)[0])
         if route.cpu != "none":  # pure CPU work (?ms=0) sends no query
             rundir.append_env(env, [("QUERY_RTT_MS", "0.000"), ("PG_CPU_MS", "0.000")])
             return

@@ -31,28 +31,43 @@ def queries_per_request(route):
     return route.tasks if route.cpu == "none" else 0
 
 
-def warm_up(ctx):
-    """The scenario's own load (bin/load, its users and spawn rate) for
-    WARM_UP_S, before the measured one, so that every connection the load
-    will use has run its first query: a backend's first query fills its
-    caches, about 2 ms of PostgreSQL's CPU here against 0.2 for the next
+def warm_up_users(scenario, threads):
+    """Users the warm-up needs: as many as the load has requests in the
+    server at once (every user on an event loop; for bin/blocking one per
+    thread, so that no request is left queued behind the warm-up), none for
+    the blocking mistake (one query at a time per worker: a queue of its
+    users would take minutes to drain, and two connections warm up in the
+    calibration anyway)."""
+    if scenario.route.plan == "blocking-loop":
+        return 0
+    return min(scenario.users, threads) if scenario.world == "blocking" else scenario.users
+
+
+def warm_up(ctx, threads):
+    """The scenario's own load (bin/load, warm_up_users of it, the run's spawn
+    rate) for WARM_UP_S, before the measured one, so that every connection
+    the load will use has run its first query: a backend's first query fills
+    its caches, about 2 ms of PostgreSQL's CPU here against 0.2 for the next
     ones, and the hundreds of first queries of the first wave stall the
     cores. The pools hand out the lowest free slot (bin/evented) or the last
     freed one (bin/blocking), so the same load takes the same connections.
-    Then waits, up to a minute, until the pool is idle again: a blocking
-    server finishes the requests still queued."""
+    Then waits, up to a minute, until the pool is idle again."""
+    users = warm_up_users(ctx.scenario, threads)
+    if not users:
+        return
     o = ctx.opt
-    argv = [o.bin + "/load", "--headless", "-u", ctx.scenario.users, "-r", o.spawn_rate,
+    argv = [o.bin + "/load", "--headless", "-u", users, "-r", o.spawn_rate,
             "-t", "%ds" % WARM_UP_S, "-H", ctx.host, ctx.scenario.cls]
     ctx.procs.run("warm-up", argv, log=ctx.dir / "warm-up.txt", timeout=WARM_UP_S + 30)
-    name = "%s_db_pool_in_use " % ctx.scenario.world
+    busy = ["%s_db_pool_%s " % (ctx.scenario.world, k) for k in ("in_use", "waiters")]
     end = time.monotonic() + 60
     while time.monotonic() < end:
         try:
             with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
-                if any(line.startswith(name) and float(line.split()[1]) == 0
-                       for line in r.read().decode().splitlines()):
-                    return
+                lines = r.read().decode().splitlines()
+            if sum(float(line.split()[1]) for line in lines
+                   if any(line.startswith(b) for b in busy)) == 0:
+                return
         except (OSError, ValueError, IndexError):
             pass
         time.sleep(0.1)

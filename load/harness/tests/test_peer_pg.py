@@ -73,6 +73,17 @@ class PeerPoolTest(unittest.TestCase):
         self.assertEqual(self.pg.env(sc, opt(10))["POOL"], 10)
 
 
+class WarmUpTest(unittest.TestCase):
+    def test_warm_up_users(self):
+        import pg_measures
+        self.assertEqual(pg_measures.warm_up_users(Scenario(INDEPENDENT, 500), 80), 500)
+        self.assertEqual(pg_measures.warm_up_users(Scenario(GATHER, 500), 80), 500)
+        # no request left queued behind the warm-up: one user per thread
+        self.assertEqual(pg_measures.warm_up_users(Scenario(BASELINE, 500), 80), 80)
+        self.assertEqual(pg_measures.warm_up_users(Scenario(PARALLEL, 50), 80), 50)
+        self.assertEqual(pg_measures.warm_up_users(Scenario(LOOP, 500), 80), 0)
+
+
 class PeerSettingsTest(unittest.TestCase):
     def test_settings(self):
         self.assertEqual(pg_tasks.settings({}), (10, ["sync", "async"]))
