@@ -32,7 +32,22 @@ connection at the worker's start-up (min_size = max_size = LAB_POOL), before
 uvicorn lets the worker accept: a scenario measures a warm pool. A task that
 fails answers 503 (the database is unreachable, the connection was lost, no
 connection within WAIT_S) or 500, with a JSON reason, as the C servers do.
+
+The database down, as the C servers decide it (docs/RELIABILITY.md):
+  - at start-up, one connection is tried first (libpq's connect_timeout,
+    CONNECT_TIMEOUT_S): if it fails, the worker says so once on stderr and
+    starts anyway, its pools filling in the background, and answers 503
+    until the database is back; if it works, the worker waits for its pools
+    to open at most OPEN_TIMEOUT_S, then starts in any case;
+  - a task that finds the database gone (its query fails: the connection was
+    lost) answers 503 at once and marks the database suspect; the next task
+    that needs a connection tries one first (one try a second for the whole
+    worker, bounded by connect_timeout) and, while that fails, answers 503
+    instead of queuing for a pool that cannot fill. A task already queued
+    waits for its connection (FIFO, WAIT_S at most), which the pool brings
+    back, reconnecting with psycopg_pool's backoff, once the database is.
 """
+import asyncio
 import contextlib
 import contextvars
 import os
@@ -43,7 +58,8 @@ SQL = "select %s::int4 from pg_sleep(%s::float8 / 1000)"
 APP_NAME = os.environ.get("LAB_APP_NAME", "lab-fastapi")
 CONNECT_TIMEOUT_S = 5  # shared/pg_task.h's PG_CONNECT_TIMEOUT_S
 WAIT_S = 600  # a task waits this long for a connection (a queue, not a failure)
-OPEN_TIMEOUT_S = 300  # hundreds of backends start one by one
+OPEN_TIMEOUT_S = 120  # hundreds of backends start one by one (~1,000 a minute here)
+PROBE_EVERY_S = 1  # while the database is suspect, one connection try a second
 
 CONNINFO = os.environ.get("LAB_DB")
 ENABLED = CONNINFO is not None
@@ -101,7 +117,49 @@ def failure(e):
     return TaskFailed(500, "query failed: " + why)
 
 
+class Health:
+    """Whether the database answers: a worker's one view of it, shared by its
+    threads and its loop. suspect() after a lost connection; then check(try_)
+    calls try_() (a connection attempt, returning None or why it failed) at
+    most once every PROBE_EVERY_S, and returns why the database is down, or
+    None when it is up (or not suspect)."""
+
+    def __init__(self, clock):
+        import threading
+        self.clock, self.lock = clock, threading.Lock()
+        self.down, self.why, self.tried = False, None, -PROBE_EVERY_S
+
+    def suspect(self, why):
+        with self.lock:
+            self.down, self.why = True, why
+
+    def check(self, try_):
+        with self.lock:
+            if not self.down:
+                return None
+            now = self.clock()
+            if now - self.tried < PROBE_EVERY_S:
+                return self.why
+            self.tried = now
+        why = try_()  # outside the lock: a connect may take connect_timeout
+        with self.lock:
+            self.down, self.why = why is not None, why or self.why
+            return why
+
+
+def unreachable(conninfo, connect):
+    """None when a connection to conninfo opens, else libpq's first line."""
+    try:
+        connect(conninfo, connect_timeout=CONNECT_TIMEOUT_S, application_name=APP_NAME + "-probe").close()
+        return None
+    except Exception as e:  # psycopg.Error, and OSError from a bad socket path
+        return (str(e).splitlines() or [type(e).__name__])[0]
+
+
 if ENABLED:
+    import sys
+    import time
+
     import psycopg
     import psycopg_pool
 
@@ -116,12 +174,34 @@ if ENABLED:
     async_pool = psycopg_pool.AsyncConnectionPool(CONNINFO, open=False, name="async", **_common) \
         if "async" in KINDS else None
 
+    health = Health(time.monotonic)
+
+    def _probe():
+        return unreachable(CONNINFO, psycopg.connect)
+
+    def _down():
+        """A 503 when the database is suspect and still does not answer."""
+        why = health.check(_probe)
+        if why is not None:
+            return TaskFailed(503, "database unreachable: " + why)
+        return None
+
     async def open_pools():
-        """FastAPI's startup: every connection open before the worker serves."""
-        if sync_pool is not None:
-            sync_pool.open(wait=True, timeout=OPEN_TIMEOUT_S)
-        if async_pool is not None:
-            await async_pool.open(wait=True, timeout=OPEN_TIMEOUT_S)
+        """FastAPI's startup: every connection open before the worker serves,
+        or, with the database unreachable, none (bounded: see the top)."""
+        why = _probe()
+        if why is not None:
+            print("pg_tasks: database unreachable at start (%s): %s; answering 503 until it is "
+                  "back" % (CONNINFO, why), file=sys.stderr, flush=True)
+            health.suspect(why)
+        try:
+            if sync_pool is not None:
+                sync_pool.open(wait=why is None, timeout=OPEN_TIMEOUT_S)
+            if async_pool is not None:
+                await async_pool.open(wait=why is None, timeout=OPEN_TIMEOUT_S)
+        except psycopg_pool.PoolTimeout as e:
+            print("pg_tasks: the pools did not open within %d s (%s); serving anyway" % (
+                OPEN_TIMEOUT_S, e), file=sys.stderr, flush=True)
 
     async def close_pools():
         if sync_pool is not None:
@@ -138,6 +218,9 @@ if ENABLED:
     def one_connection():
         """The sync pool's connection for every task inside, held throughout."""
         pool = _needs(sync_pool, "sync")
+        down = _down()
+        if down:
+            raise down
         try:
             conn = pool.getconn()
         except (psycopg.Error, psycopg_pool.PoolTimeout) as e:
@@ -153,6 +236,9 @@ if ENABLED:
     async def one_connection_async():
         """The async pool's connection for every task inside, held throughout."""
         pool = _needs(async_pool, "async")
+        down = await asyncio.to_thread(_down) if health.down else None
+        if down:
+            raise down
         try:
             conn = await pool.getconn()
         except (psycopg.Error, psycopg_pool.PoolTimeout) as e:
@@ -164,16 +250,27 @@ if ENABLED:
             _held_async.reset(token)
             await pool.putconn(conn)
 
+    def lost(e):
+        """failure(e); a lost connection makes the database suspect."""
+        f = failure(e)
+        if isinstance(e, psycopg.OperationalError):
+            health.suspect(f.why)
+        return f
+
     def sync_task(seconds, n):
         try:
             conn = _held_sync.get()
             if conn is not None:
                 row = conn.execute(SQL, (n, milliseconds(seconds))).fetchone()
             else:
-                with _needs(sync_pool, "sync").connection() as conn:
+                pool = _needs(sync_pool, "sync")
+                down = _down()
+                if down:
+                    raise down
+                with pool.connection() as conn:
                     row = conn.execute(SQL, (n, milliseconds(seconds))).fetchone()
         except (psycopg.Error, psycopg_pool.PoolTimeout) as e:
-            raise failure(e) from None
+            raise lost(e) from None
         return checked(row, n)
 
     async def async_task(seconds, n):
@@ -182,10 +279,14 @@ if ENABLED:
             if conn is not None:
                 row = await (await conn.execute(SQL, (n, milliseconds(seconds)))).fetchone()
             else:
-                async with _needs(async_pool, "async").connection() as conn:
+                pool = _needs(async_pool, "async")
+                down = await asyncio.to_thread(_down) if health.down else None
+                if down:
+                    raise down
+                async with pool.connection() as conn:
                     row = await (await conn.execute(SQL, (n, milliseconds(seconds)))).fetchone()
         except (psycopg.Error, psycopg_pool.PoolTimeout) as e:
-            raise failure(e) from None
+            raise lost(e) from None
         return checked(row, n)
 else:
     def one_connection():

@@ -104,6 +104,34 @@ class PeerSettingsTest(unittest.TestCase):
         with self.assertRaises(pg_tasks.TaskFailed):
             pg_tasks.checked(None, 2)
 
+    def test_health_probes_once_a_second_while_suspect(self):
+        now, tries, answers = [100.0], [], ["refused", "refused", None]
+
+        def try_():
+            tries.append(now[0])
+            return answers[len(tries) - 1]
+        h = pg_tasks.Health(lambda: now[0])
+        self.assertIsNone(h.check(try_))  # not suspect: no try, no 503
+        self.assertEqual(tries, [])
+        h.suspect("connection lost")
+        self.assertEqual(h.check(try_), "refused")  # tried at once
+        now[0] += 0.5
+        self.assertEqual(h.check(try_), "refused")  # within the second: the last answer
+        self.assertEqual(tries, [100.0])
+        now[0] += 0.5
+        self.assertEqual(h.check(try_), "refused")
+        now[0] += 1
+        self.assertIsNone(h.check(try_))  # back: the tasks queue for the pool again
+        self.assertIsNone(h.check(try_))
+        self.assertEqual(tries, [100.0, 101.0, 102.0])
+
+    def test_unreachable_names_libpq_reason(self):
+        def refuse(conninfo, **kw):
+            self.assertEqual(kw["connect_timeout"], pg_tasks.CONNECT_TIMEOUT_S)
+            raise OSError('connection to server on socket "/x/.s.PGSQL.5432" failed\nmore')
+        self.assertEqual(pg_tasks.unreachable("host=/x", refuse),
+                         'connection to server on socket "/x/.s.PGSQL.5432" failed')
+
 
 
 SUMMARY = """Run x: profile r12-pool-bound
