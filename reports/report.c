@@ -66,8 +66,8 @@ static double server_gap_ms(const struct scenario *s)
  * table is the service order's, not the clock's. The users who kept cycling
  * are the only ones Locust counted; Little's law on the measured table says
  * how many that were. The tail beyond the model's is requests overtaken more
- * than once: the simulation frees its threads in step, the real ones do not.
- * Returns the length written. */
+ * than once: without a measured wave (WAVE_MS) the simulation frees its
+ * threads in step, the real ones do not. Returns the length written. */
 static int lifo_verdict(const struct scenario *s, const struct prediction *p,
 			struct comparison *c)
 {
@@ -79,7 +79,14 @@ static int lifo_verdict(const struct scenario *s, const struct prediction *p,
 			 "stop, never counted; by Little's law X R = %.0f of the %d users were "
 			 "in service in the measured table (%ld had a request counted in the "
 			 "model's run)", in_service, s->users, p->run.users_answered);
-	if ((size_t)n < sizeof c->verdict && c->flagged[F_P95] && c->m[F_P95] > c->p[F_P95])
+	if ((size_t)n < sizeof c->verdict && c->flagged[F_P95] && c->m[F_P95] > c->p[F_P95] &&
+	    s->nwave_procs > 0)
+		/* the model freed the threads at the measured wave: fewer overtaken */
+		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+			      "; the tail (p95 %.0f ms against %.0f) is requests overtaken by "
+			      "newer ones more than once, more of them than in the model's run "
+			      "with the waves measured", c->m[F_P95], c->p[F_P95]);
+	else if ((size_t)n < sizeof c->verdict && c->flagged[F_P95] && c->m[F_P95] > c->p[F_P95])
 		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
 			      "; the tail (p95 %.0f ms against %.0f) is requests overtaken by "
 			      "newer ones more than once: the model's threads free in step, so "
