@@ -196,9 +196,11 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 	} else if (ra > 1 + TOLERANCE) {
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "likely CPU-bound: requests took %.0f%% longer than the model while "
-			     "throughput %s — the server and the load generator share the CPUs, "
+			     "throughput %s — the server%s and the load generator share the CPUs, "
 			     "so time spent computing adds to every request",
-			     (ra - 1) * 100, rr < 1 - TOLERANCE ? "fell" : "held");
+			     (ra - 1) * 100, rr < 1 - TOLERANCE ? "fell" : "held",
+			     s->pool > 0 ? ", PostgreSQL's backends (PG_CPU_LOADED_MS against "
+			     "PG_CPU_MS: its CPU per query under the load)" : "");
 	} else if (rr < 1 - TOLERANCE) {
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "likely generator-bound: requests were as fast as predicted but "
