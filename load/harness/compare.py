@@ -148,7 +148,16 @@ def main(argv):
         warn("no scenario to run")
         return 2
     sweeping = bool(opt.sweep)
-    runs = [(t, r, u) for t in opt.targets for r in table for u in (opt.sweep or [opt.users])]
+    for t in opt.targets:
+        absent = [r.path for r in table if not targets.serves(t, r)]
+        if absent and opt.scenarios:
+            warn("--target %s: the original app has no %s (the lab's CPU routes); not run on it"
+                 % (opt.target, ", ".join(absent)))
+    runs = [(t, r, u) for t in opt.targets for r in table if targets.serves(t, r)
+            for u in (opt.sweep or [opt.users])]
+    if not runs:
+        warn("no scenario to run: --target %s serves none of them" % opt.target)
+        return 2
     raise_fd_limit()
     try:
         run_dir = rundir.create(opt.runs_dir)

@@ -28,8 +28,9 @@ points RUNS_DIR/latest at it, then runs bin/report on it.
   --scenarios A,B      user classes to run                          [all routes]
   --target T           c (bin/blocking, bin/evented), fastapi (the original
                        stack: load/peers/app.py on Debian's uvicorn, 2 worker
-                       processes of 40 threads; folders NN-CLASS-fastapi) or
-                       both, one after the other in one run folder        [c]
+                       processes of 40 threads; folders NN-CLASS-fastapi; the
+                       sleep routes only, it has no CPU routes) or both, one
+                       after the other in one run folder                  [c]
   --load TOOL          bin/load, locust (Debian's, with load/locustfile.py), or
                        locust-master (Locust's master, bin/load workers) [bin/load]
   --locust-workers N   with --load locust: a master and N worker processes on

@@ -99,5 +99,12 @@ def peer_pool_kind(route):
 TARGETS = {"c": c_servers, "fastapi": fastapi}
 
 
+def serves(target, route):
+    """Whether the target has the route: the original app (load/peers/app.py)
+    has the sleep routes, not the lab's CPU routes (their CPU would run under
+    CPython's GIL, which the model does not hold)."""
+    return target == "c" or route.cpu == "none"
+
+
 def suffix(target):
     return "" if target == "c" else "-" + target
