@@ -54,12 +54,20 @@ static void conn_read(struct conn *c, int hup);
 /* A keep-alive connection changes its deadline on every request. Moving the
  * heap entry each time would cost O(log n) and, for the earliest one, a
  * timerfd_settime; instead only `expire` changes, and the timer, when it fires
- * early, moves itself to the new deadline (nginx and libuv users do the same). */
+ * early, moves itself to the new deadline (nginx and libuv users do the same).
+ * Except while a request sleeps (WAIT_NONE): it has no timeout, and its
+ * connection's timer leaves the heap. Kept there, every connection opened in
+ * the same moment (a spawn of 2,000 users) fired its header timeout together
+ * ten seconds later, 2,000 early callbacks in one loop pass ahead of the tasks
+ * due; a sleeping request already costs its tasks' timers, and one cancel and
+ * one add at the far end of the heap beside them are cheap. */
 static void set_expire(struct conn *c, enum conn_wait wait, int64_t delay_ms)
 {
 	struct loop *l = &c->w->loop;
 	c->wait = (uint8_t)wait;
 	c->expire = wait == WAIT_NONE ? INT64_MAX : l->now + delay_ms * MS;
+	if (wait == WAIT_NONE)
+		loop_timer_cancel(l, &c->timer);
 	if (c->expire != INT64_MAX &&
 	    (!timer_pending(&c->timer) || c->timer.deadline > c->expire) &&
 	    loop_timer_at(l, &c->timer, c->expire) < 0)
