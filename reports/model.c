@@ -1013,9 +1013,10 @@ static int next_in_line(struct tokens *t, enum model_order order, uint64_t *rng)
 
 static int run_stages(struct sim *m, int u);
 
-/* A cap token of process p comes free for the first time, at its offset in
- * the measured wave (wave_ms): as give_back(). */
-static int token_arrives(struct sim *m, int p)
+/* A cap token of process p comes free: given back by a request, or free for
+ * the first time at its offset in the measured wave (wave_ms). The next in
+ * line, in the scenario's order, takes it and goes on where it waited. */
+static int cap_token_free(struct sim *m, int p)
 {
 	struct tokens *t = &m->procs[p];
 	if (t->len == 0) {
@@ -1033,41 +1034,41 @@ static int has_wave(const struct model_scenario *sc, int p)
 	return sc->nwave >= 2 && sc->wave_ms[p][sc->nwave - 1] > 0;
 }
 
+/* The value at rank x (0..1) of n >= 2 measured points in rising order,
+ * between two points in proportion: their piecewise-linear quantile. */
+static double rank_of(const double *v, int n, double x)
+{
+	double at = x * (n - 1);
+	int i = (int)at < n - 1 ? (int)at : n - 2;
+	return v[i] + (at - i) * (v[i + 1] - v[i]);
+}
+
 /* Instead of all c at the start, process p's c cap tokens come free at the
- * measured wave's offsets: the k-th at rank k / (c - 1) of it, between two
- * measured points in proportion. Without a wave they stay free from the
- * start. */
+ * measured wave's offsets: the k-th at rank k / (c - 1) of it. Without a
+ * wave they stay free from the start. */
 static void stagger_tokens(struct sim *m, int p, int c)
 {
 	const struct model_scenario *sc = m->sc;
-	const double *w = sc->wave_ms[p];
 	if (!has_wave(sc, p) || c < 2 || m->procs[p].free != c)
 		return;
 	m->procs[p].free = 0;
-	for (int k = 0; k < c; k++) {
-		double at = (double)k / (c - 1) * (sc->nwave - 1);
-		int i = (int)at < sc->nwave - 1 ? (int)at : sc->nwave - 2;
-		double ms = w[i] + (at - i) * (w[i + 1] - w[i]);
-		push_event(m, ms / 1e3, p, EV_TOKEN);
-	}
+	for (int k = 0; k < c; k++)
+		push_event(m, rank_of(sc->wave_ms[p], sc->nwave, (double)k / (c - 1)) / 1e3, p,
+			   EV_TOKEN);
 }
 
-/* User u gives a token back: the next in line gets it and goes on where it
- * waited. */
+/* User u gives a token back: the next in line (the cap's in the scenario's
+ * order, the others FIFO) gets it and goes on where it waited. */
 static int give_back(struct sim *m, int res, int u)
 {
+	if (res == RES_CAP)
+		return cap_token_free(m, m->proc_of[u]);
 	struct tokens *t = tokens_of(m, res, u);
 	if (t->len == 0) {
 		t->free++;
 		return 0;
 	}
-	int next = next_in_line(t, res == RES_CAP ? m->sc->order : MODEL_ORDER_FIFO,
-				&m->order_rng);
-	if (res == RES_CAP) {
-		m->holds[next] = 1;
-		return run_stages(m, next);
-	}
-	start_cpu(m, next);
+	start_cpu(m, next_in_line(t, MODEL_ORDER_FIFO, &m->order_rng));
 	return 0;
 }
 
@@ -1143,9 +1144,7 @@ struct stall {
 /* A pause's length in s: the measured points' piecewise-linear quantiles. */
 static double stall_draw_s(const struct model_scenario *sc, uint64_t *rng)
 {
-	double at = uniform01(rng) * (sc->nstall - 1);
-	int i = (int)at < sc->nstall - 1 ? (int)at : sc->nstall - 2;
-	return (sc->stall_ms[i] + (at - i) * (sc->stall_ms[i + 1] - sc->stall_ms[i])) / 1e3;
+	return rank_of(sc->stall_ms, sc->nstall, uniform01(rng)) / 1e3;
 }
 
 static void stall_next(const struct model_scenario *sc, struct stall *s)
@@ -1247,14 +1246,33 @@ static void tokens_init(struct tokens *t, int free, int size, int *line)
 	t->line = line;
 }
 
+/* n token sets, one per worker process, whose lines are one block of nu
+ * slots end to end (each process's users wait in its part): the first set's
+ * line is the block. NULL when out of memory. */
+static struct tokens *tokens_alloc(int n, size_t nu)
+{
+	struct tokens *t = calloc((size_t)n, sizeof *t);
+	int *lines = malloc(sizeof *lines * nu);
+	if (!t || !lines) {
+		free(t);
+		free(lines);
+		return NULL;
+	}
+	t[0].line = lines;
+	return t;
+}
+
+static void tokens_free(struct tokens *t)
+{
+	free(t ? t[0].line : NULL);
+	free(t);
+}
+
 static void sim_free(struct sim *m)
 {
-	free(m->procs ? m->procs[0].line : NULL); /* one block for every process's line */
-	free(m->procs);
-	free(m->loops ? m->loops[0].line : NULL);
-	free(m->loops);
-	free(m->pools ? m->pools[0].line : NULL);
-	free(m->pools);
+	tokens_free(m->procs);
+	tokens_free(m->loops);
+	tokens_free(m->pools);
 	free(m->db.line);
 	free(m->proc_of);
 	free(m->ev);
@@ -1306,15 +1324,12 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	m.order_rng = sc->seed ^ 0x5eed0f0adeull;
 	m.cores = at_least_one(sc->cores);
 	plan_stages(&m);
-	int nproc = sc->nsplit > 1 ? sc->nsplit : 1, *lines, *loop_lines, *pool_lines;
+	int nproc = sc->nsplit > 1 ? sc->nsplit : 1;
 	out->seconds = (int)ceil(t_end);
-	m.procs = calloc((size_t)nproc, sizeof *m.procs);
-	lines = malloc(sizeof *lines * nu); /* the processes' lines, end to end */
+	m.procs = tokens_alloc(nproc, nu);
 	m.proc_of = malloc(sizeof *m.proc_of * nu);
-	m.loops = calloc((size_t)nproc, sizeof *m.loops);
-	loop_lines = malloc(sizeof *loop_lines * nu);
-	m.pools = calloc((size_t)nproc, sizeof *m.pools);
-	pool_lines = malloc(sizeof *pool_lines * nu);
+	m.loops = tokens_alloc(nproc, nu);
+	m.pools = tokens_alloc(nproc, nu);
 	m.db.line = malloc(sizeof *m.db.line * nu);
 	/* one pending event per user, and per thread token while it is staggered */
 	m.ev = malloc(sizeof *m.ev * (nu + (size_t)staggered_tokens(sc)));
@@ -1328,26 +1343,12 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	out->done = malloc(sizeof *out->done * m.cap_ms);
 	out->done_per_s = calloc((size_t)out->seconds + 1, sizeof *out->done_per_s);
 	out->users_per_s = calloc((size_t)out->seconds + 1, sizeof *out->users_per_s);
-	if (m.loops)
-		m.loops[0].line = loop_lines;
-	else
-		free(loop_lines);
-	if (m.pools)
-		m.pools[0].line = pool_lines;
-	else
-		free(pool_lines);
-	if (!m.procs || !lines || !m.proc_of || !m.loops || !loop_lines || !m.pools || !pool_lines ||
-	    !m.db.line || !m.ev ||
-	    !m.cpu || !m.sent_at || !m.sends || !m.answered || !m.at || !m.holds || !out->ms ||
-	    !out->done ||
-	    !out->done_per_s ||
-	    !out->users_per_s || assign_users(sc, m.proc_of) < 0 || stalls_init(&m, nproc) < 0) {
-		if (m.procs)
-			m.procs[0].line = lines;
-		else
-			free(lines);
+	if (!m.procs || !m.proc_of || !m.loops || !m.pools || !m.db.line || !m.ev || !m.cpu ||
+	    !m.sent_at || !m.sends || !m.answered || !m.at || !m.holds || !out->ms || !out->done ||
+	    !out->done_per_s || !out->users_per_s || assign_users(sc, m.proc_of) < 0 ||
+	    stalls_init(&m, nproc) < 0)
 		goto fail;
-	}
+	int *lines = m.procs[0].line, *loop_lines = m.loops[0].line, *pool_lines = m.pools[0].line;
 	for (int p = 0, at = 0; p < nproc; p++) {
 		int users = nproc > 1 ? sc->split[p] : sc->users, unb;
 		int c = model_process_capacity(sc, p, &unb);
@@ -1398,7 +1399,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 			if (send_request(&m, e.user) < 0)
 				goto fail;
 		} else if (e.kind == EV_TOKEN) {
-			if (token_arrives(&m, e.user) < 0)
+			if (cap_token_free(&m, e.user) < 0)
 				goto fail;
 		} else if (e.kind == EV_RESUME) {
 			if (run_stages(&m, e.user) < 0)
