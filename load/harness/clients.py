@@ -12,6 +12,7 @@ import time
 
 import readings
 import stats
+import usage
 from stats import NAN
 
 
@@ -82,10 +83,10 @@ class ServerCost:
             ",".join(str(p) for p in pids), "-o", self.path], log=b.data / (tag + ".srv.log")) \
             if b.has_perf else None
         time.sleep(0.3)  # attached before the client starts
-        self.split0, self.t0 = readings.cpu_split_s(pids), time.monotonic()
+        self.split0, self.t0 = usage.cpu_split_s(pids), time.monotonic()
 
     def stop(self):
-        self.split1, self.t1 = readings.cpu_split_s(self.pids), time.monotonic()
+        self.split1, self.t1 = usage.cpu_split_s(self.pids), time.monotonic()
         if self.proc:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, signal.SIGINT)  # perf stat writes its counts on SIGINT

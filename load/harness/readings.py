@@ -122,24 +122,6 @@ def children(pid):
         return []
 
 
-def cpu_split_s(pids):
-    """(user, kernel) CPU seconds of the processes pids, every thread, the
-    exited ones included (utime and stime of /proc/PID/stat: clock ticks,
-    10 ms steps, fine over seconds); a process gone meanwhile counts 0."""
-    user = kernel = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()  # the name may hold spaces
-        user += int(fields[11])
-        kernel += int(fields[12])
-    hz = os.sysconf("SC_CLK_TCK")
-    return user / hz, kernel / hz
-
-
 def rss_kb(pid, key="VmRSS"):
     """VmRSS (or VmHWM) in KiB, summed over pid and its direct children."""
     total = 0
