@@ -16,6 +16,7 @@ import urllib.request
 
 import calibrate
 import pg_measures
+import readings
 import rundir
 import targets
 from pg_measures import cluster_pids, pss_kb  # noqa: F401  (rows/postgres.py reads them here)
@@ -222,7 +223,7 @@ class Postgres:
                     seen = connected(self.conninfo, self.peer_name)
                 else:
                     with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
-                        seen = series(r.read().decode(), name)
+                        seen = readings.series(r.read().decode(), name)
             except OSError as e:
                 seen = "no answer (%s)" % e
             if isinstance(seen, float) and seen >= want:
@@ -243,21 +244,13 @@ PEER_APP_NAME = "lab-fastapi"  # load/peers/pg_tasks.py's application_name, LAB_
 
 def connected(conninfo, app_name):
     """Connections to the cluster whose application_name is app_name (a
-    float, as series gives); OSError when psql cannot tell."""
+    float, as readings.series gives); OSError when psql cannot tell."""
     p = subprocess.run(["psql", conninfo, "-Atc", "select count(*) from pg_stat_activity "
                         "where application_name = '%s'" % app_name],
                        capture_output=True, text=True, timeout=30)
     if p.returncode != 0 or not p.stdout.strip().isdigit():
         raise OSError("psql: %s" % (p.stderr.strip() or "exit %d" % p.returncode))
     return float(p.stdout)
-
-
-def series(text, name):
-    """A Prometheus series' value from /metrics text, or None."""
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
 
 
 BACKENDS = {"sleep": Sleep, "postgres": Postgres}

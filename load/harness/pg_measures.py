@@ -59,14 +59,13 @@ def warm_up(ctx, threads):
     argv = [o.bin + "/load", "--headless", "-u", users, "-r", o.spawn_rate,
             "-t", "%ds" % WARM_UP_S, "-H", ctx.host, ctx.scenario.cls]
     ctx.procs.run("warm-up", argv, log=ctx.dir / "warm-up.txt", timeout=WARM_UP_S + 30)
-    busy = ["%s_db_pool_%s " % (ctx.scenario.world, k) for k in ("in_use", "waiters")]
+    busy = ["%s_db_pool_%s" % (ctx.scenario.world, k) for k in ("in_use", "waiters")]
     end = time.monotonic() + 60
     while time.monotonic() < end:
         try:
             with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
-                lines = r.read().decode().splitlines()
-            if sum(float(line.split()[1]) for line in lines
-                   if any(line.startswith(b) for b in busy)) == 0:
+                text = r.read().decode()
+            if sum(readings.series(text, b) or 0 for b in busy) == 0:
                 return
         except (OSError, ValueError, IndexError):
             pass

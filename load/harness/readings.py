@@ -122,6 +122,14 @@ def children(pid):
         return []
 
 
+def series(text, name):
+    """A Prometheus series' value from /metrics text, or None."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
 def rss_kb(pid, key="VmRSS"):
     """VmRSS (or VmHWM) in KiB, summed over pid and its direct children."""
     total = 0

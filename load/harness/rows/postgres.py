@@ -30,6 +30,7 @@ from pathlib import Path
 
 import backends
 import calibrate
+import readings
 import servers
 import shares
 import table
@@ -49,7 +50,7 @@ SIDES = {  # the in-order route, the same world's route of nothing, flags
 def warm(url, name, want, timeout=300):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        seen = backends.series((servers.get(url + "/metrics") or b"").decode(), name + "_db_connects_total")
+        seen = readings.series((servers.get(url + "/metrics") or b"").decode(), name + "_db_connects_total")
         if seen is not None and seen >= want:
             return
         time.sleep(0.1)
