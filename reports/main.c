@@ -48,6 +48,8 @@ static void usage(FILE *f)
 		"  --workers N        bin/evented workers                        [2]\n"
 		"  --task-cpu-ms MS   a CPU route's work per task                [10]\n"
 		"  --cores N          CPUs the server can use                    [2]\n"
+		"  --other-cores X    of them, what other processes took while it ran\n"
+		"                     (a run's OTHER_CPU_S / WINDOW_S)           [0]\n"
 		"  --offload-threads N  bin/evented offload pool per worker      [2]\n"
 		"  --wait MIN[-MAX]   wait time between a user's requests, s     [0]\n"
 		"  --overhead-ms MS   per-request cost beside the tasks          [0]\n"
@@ -141,7 +143,7 @@ static int predict(const struct model_scenario *base, char **classes, int n)
 int main(int argc, char **argv)
 {
 	enum { O_PREDICT = 256, O_USERS, O_RATE, O_TIME, O_TASK, O_THREADS, O_HELPERS,
-	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_CPU, O_CORES, O_OFFLOAD,
+	       O_WORKERS, O_WAIT, O_OVERHEAD, O_SEED, O_SPLIT, O_ORDER, O_CPU, O_CORES, O_OTHER_CORES, O_OFFLOAD,
 	       O_POOL, O_QUERY_MS, O_MAX_CONNS, O_PG_CPU, O_TARGET, O_SERVER_CPU, O_ANSWER, O_WAVE,
 	       O_FIRST_ANSWER, O_STALLS, O_STALL_MS, O_HELP };
 	static const struct option opts[] = {
@@ -160,6 +162,7 @@ int main(int argc, char **argv)
 		{ "order", required_argument, NULL, O_ORDER },
 		{ "task-cpu-ms", required_argument, NULL, O_CPU },
 		{ "cores", required_argument, NULL, O_CORES },
+		{ "other-cores", required_argument, NULL, O_OTHER_CORES },
 		{ "offload-threads", required_argument, NULL, O_OFFLOAD },
 		{ "pool", required_argument, NULL, O_POOL },
 		{ "query-ms", required_argument, NULL, O_QUERY_MS },
@@ -209,6 +212,7 @@ int main(int argc, char **argv)
 			break;
 		case O_CPU: sc.cpu_ms = parse_double("--task-cpu-ms", optarg, 0, ROUTE_CPU_MS_MAX); break;
 		case O_CORES: sc.cores = parse_int("--cores", optarg, 1, 4096); break;
+		case O_OTHER_CORES: sc.other_cores = parse_double("--other-cores", optarg, 0, 4096); break;
 		case O_OFFLOAD: sc.offload_threads = parse_int("--offload-threads", optarg, 1, 4096); break;
 		case O_POOL: sc.pool = parse_int("--pool", optarg, 0, 1000000); break;
 		case O_QUERY_MS: sc.query_ms = parse_double("--query-ms", optarg, 0, 1e6); break;

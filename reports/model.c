@@ -354,7 +354,35 @@ static void add_database_cpu(struct model_network *net, const struct model_scena
 	add_station(net, "CPU", MODEL_QUEUE, cores, server + db);
 }
 
+/* What other processes leave the server of the cores: at least a tenth of one. */
+static double cores_left(const struct model_scenario *sc)
+{
+	double cores = at_least_one(sc->cores);
+	return sc->other_cores > 0 ? fmax(0.1, cores - sc->other_cores) : cores;
+}
+
+double model_cpu_stretch(const struct model_scenario *sc)
+{
+	return at_least_one(sc->cores) / cores_left(sc);
+}
+
+static int network_stations(const struct model_scenario *sc, struct model_network *net);
+
+/* The stations, then every demand on the cores stretched by what other
+ * processes took of them: the kernel time-slices the server's threads with
+ * theirs, so where the cores bind a ms of the server's CPU takes longer. */
 int model_network_of(const struct model_scenario *sc, struct model_network *net)
+{
+	if (network_stations(sc, net) < 0)
+		return -1;
+	double stretch = model_cpu_stretch(sc);
+	for (int k = 0; k < net->n; k++)
+		if (net->st[k].kind == MODEL_QUEUE)
+			net->st[k].demand_ms *= stretch;
+	return 0;
+}
+
+static int network_stations(const struct model_scenario *sc, struct model_network *net)
 {
 	const struct route *r = sc->route;
 	int unbounded, cores = at_least_one(sc->cores);
@@ -603,6 +631,7 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 			 * the kernel splits the cores by runnable threads, and two busy
 			 * processes with the same threads each get half. */
 			one.cores = at_least_one(share(at_least_one(sc->cores), sc->nsplit, p));
+			one.other_cores = sc->other_cores * one.cores / at_least_one(sc->cores);
 			cap += model_process_capacity(sc, p, &unb);
 			if (one.users < 1)
 				continue;
@@ -685,6 +714,14 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 		snprintf(out->why, sizeof out->why,
 			 "capacity binds: the loop sleeps, so %d worker%s serve%s one request at a time",
 			 out->capacity, out->capacity == 1 ? "" : "s", out->capacity == 1 ? "s" : "");
+	double stretch = model_cpu_stretch(sc);
+	if (out->bound == MODEL_BOUND_STATION && stretch > 1) {
+		/* the demands above are stretched: say by what */
+		size_t len = strlen(out->why);
+		snprintf(out->why + len, sizeof out->why - len, "; other processes took %.2f of "
+			 "the %d cores, so a ms of CPU took %.3f ms", sc->other_cores,
+			 at_least_one(sc->cores), stretch);
+	}
 	if (sc->nsplit > 1) {
 		/* Name the split: it is why X and the tail differ from one queue. */
 		size_t len = strlen(out->why);
@@ -961,7 +998,8 @@ static void push_event(struct sim *m, double t, int user, int kind)
 	heap_push(m->ev, &m->nev, (struct event){ t, m->seq++, user, kind });
 }
 
-/* Every running CPU job progresses at min(1, cores / jobs): processor sharing. */
+/* Every running CPU job progresses at min(1, cores / jobs): processor sharing,
+ * on the cores other processes left the server (cores_left). */
 static double cpu_rate(const struct sim *m)
 {
 	return (double)m->ncpu <= m->cores ? 1 : m->cores / (double)m->ncpu;
@@ -1322,7 +1360,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	m.cap_ms = 1024;
 	m.rng = sc->seed;
 	m.order_rng = sc->seed ^ 0x5eed0f0adeull;
-	m.cores = at_least_one(sc->cores);
+	m.cores = cores_left(sc);
 	plan_stages(&m);
 	int nproc = sc->nsplit > 1 ? sc->nsplit : 1;
 	out->seconds = (int)ceil(t_end);

@@ -87,6 +87,12 @@ struct model_scenario {
 	double overhead_ms;   /* per-request cost beside the tasks (network, parsing) */
 	unsigned seed;        /* 0: every wait is the mean; else a seeded uniform draw */
 	int cores;            /* CPUs the server can use: the CPU station's servers */
+	double other_cores;   /* of them, what other processes took while the server
+			       * ran, measured (OTHER_CPU_S / WINDOW_S: the load
+			       * generator, the harness, the rest of the machine): the
+			       * kernel shares the cores with them, so the server's CPU
+			       * work runs on cores - other_cores (model_cpu_stretch).
+			       * 0: the cores are the server's alone */
 	double cpu_ms;        /* CPU time of one task on a CPU route (--task-cpu-ms) */
 	double wait_ms;       /* a CPU route's wait per task before its CPU (?ms=; 0) */
 	double server_cpu_ms; /* measured server CPU per request, route's included
@@ -211,7 +217,7 @@ struct model_steady {
 	double cpu_ms;        /* CPU per request the model charges (route + overhead) */
 	double util[MODEL_MAX_STATIONS]; /* per station of the network: X D / servers */
 	struct model_network net;
-	char why[200];        /* one sentence: which bound binds, and why */
+	char why[320];        /* one sentence: which bound binds, and why */
 };
 
 /* One counted request of the simulated run: when it completed, how long it took. */
@@ -262,6 +268,11 @@ int model_conns_per_request(const struct route *r);
 /* Queries one request sends (one per task; none for a CPU route's pure work)
  * times pg_cpu_ms: the database's CPU per request, in ms, on the cores. */
 double model_database_cpu_ms(const struct model_scenario *sc);
+
+/* cores / (cores - other_cores): how much longer a ms of the server's CPU
+ * work takes where the cores bind, with what other processes took of them
+ * (1: nothing measured). Every station on the cores is stretched by it. */
+double model_cpu_stretch(const struct model_scenario *sc);
 
 /* The scenario as a network of stations (see the top). Returns 0, or -1
  * (EINVAL) for a scenario with no route. */

@@ -31,6 +31,8 @@ comma := ,
 # measured on the lab's machine; make compare measures its own), POOL=N the
 # connection pool (blocking: in all; evented: per worker) and PG_CPU_MS,
 # PostgreSQL's CPU per query on the same cores (default 0: not charged).
+# OTHER_CORES=X: what other processes took of the cores while the server ran
+# (a run's OTHER_CPU_S / WINDOW_S); the server's CPU work runs on the rest.
 .PHONY: predict
 predict: bin/report
 	@$(if $(PROFILE_$(PROFILE)_USERS),,echo "make predict: unknown PROFILE=$(PROFILE) (quick, seed, smoke, c10k)" >&2; exit 2;)
@@ -43,7 +45,7 @@ predict: bin/report
 		$(if $(filter fastapi,$(TARGET)),--target fastapi) \
 		$(if $(SERVER_CPU_MS),--server-cpu-ms $(SERVER_CPU_MS)) $(if $(ANSWER_MS),--answer-ms $(ANSWER_MS)) \
 		$(if $(FIRST_ANSWER_MS),--first-answer-ms $(FIRST_ANSWER_MS)) $(if $(WAVE),--wave $(WAVE)) \
-		--task-cpu-ms $(call profile_get,TASK_CPU_MS) --cores $(shell nproc) \
+		--task-cpu-ms $(call profile_get,TASK_CPU_MS) --cores $(shell nproc) $(if $(OTHER_CORES),--other-cores $(OTHER_CORES)) \
 		$(if $(filter postgres,$(BACKEND)),--query-ms $(or $(QUERY_MS),0.3) $(if $(POOL),--pool $(POOL)) $(if $(PG_CPU_MS),--pg-cpu-ms $(PG_CPU_MS))) \
 		$(or $(CLASSES),$(subst $(comma), ,$(SCENARIOS)))
 

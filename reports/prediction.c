@@ -62,16 +62,22 @@ void prediction_print_closed_form(FILE *f, const struct prediction *p)
 		snprintf(cap, sizeof cap, "unbounded");
 	else
 		snprintf(cap, sizeof cap, "%d", st->capacity);
+	char cores[64];
+	if (p->sc.other_cores > 0)
+		snprintf(cores, sizeof cores, "%.2f of %d cores", p->sc.cores - p->sc.other_cores,
+			 p->sc.cores);
+	else
+		snprintf(cores, sizeof cores, "%d cores", p->sc.cores);
 	double db = model_database_cpu_ms(&p->sc);
 	if (db > 0) /* the database's CPU on the same cores */
 		fprintf(f, "mean value analysis: S=%.1f ms (CPU %.2f ms + PostgreSQL's %.2f ms on "
-			"%d cores), Z=%.0f ms, C=%s, N=%d: X=%.2f req/s, R=%.0f ms (%s%s)\n",
-			st->service_ms, st->cpu_ms, db, p->sc.cores, st->think_ms, cap, p->sc.users,
+			"%s), Z=%.0f ms, C=%s, N=%d: X=%.2f req/s, R=%.0f ms (%s%s)\n",
+			st->service_ms, st->cpu_ms, db, cores, st->think_ms, cap, p->sc.users,
 			st->x_per_s, st->r_ms, st->why, answer);
 	else if (st->cpu_ms > 0) /* MVA's figures with the CPU among the stations */
-		fprintf(f, "mean value analysis: S=%.1f ms (CPU %.2f ms on %d cores), Z=%.0f ms, "
+		fprintf(f, "mean value analysis: S=%.1f ms (CPU %.2f ms on %s), Z=%.0f ms, "
 			"C=%s, N=%d: X=%.2f req/s, R=%.0f ms (%s%s)\n", st->service_ms, st->cpu_ms,
-			p->sc.cores, st->think_ms, cap, p->sc.users, st->x_per_s, st->r_ms, st->why,
+			cores, st->think_ms, cap, p->sc.users, st->x_per_s, st->r_ms, st->why,
 			answer);
 	else
 		fprintf(f, "closed form: S=%.0f ms, Z=%.0f ms, C=%s, N=%d: X=%.2f req/s, R=%.0f ms "

@@ -156,7 +156,12 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 			     "%s binds, and the server got %s of the cores than the model gave "
 			     "it (%.2f req/s of %.2f predicted)", p->steady.binding,
 			     rr > 1 ? "more" : "less", c->m[F_RPS], c->p[F_RPS]);
-		if (s->cores_free >= 0 && (size_t)n < sizeof c->verdict)
+		if (p->sc.other_cores > 0 && (size_t)n < sizeof c->verdict)
+			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+				      ": the model gave it the %.2f cores that other processes left "
+				      "it on average (they used %.2f of %d), and their use came and "
+				      "went", s->cores - p->sc.other_cores, p->sc.other_cores, s->cores);
+		else if (s->cores_free >= 0 && (size_t)n < sizeof c->verdict)
 			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
 				      ": other processes used %.2f of the %d cores while it ran, "
 				      "and the kernel shares the cores among every runnable "
@@ -546,6 +551,23 @@ static int exists(const char *dir, const char *name)
 	char path[1200];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	return access(path, R_OK) == 0;
+}
+
+/* What the rest of the machine took of the cores while the server ran, for
+ * the model: only where the server's CPU binds. There the kernel time-slices
+ * the server's runnable threads with everyone else's, so whatever the others
+ * ran (the load generator, the harness, builds) was taken from the server.
+ * Where it does not bind, they ran on cores the server left idle, and counting
+ * them would starve a server that was never short of CPU. Never PostgreSQL's
+ * backends: OTHER_CPU_S counts them, and the model has their CPU in a station
+ * of its own. */
+static double others_taken(const struct scenario *s, const struct model_scenario *sc)
+{
+	struct model_steady st;
+	if (s->cores_free < 0 || s->pool > 0 || model_steady(sc, &st) < 0 ||
+	    st.bound != MODEL_BOUND_STATION)
+		return 0;
+	return s->cores - s->cores_free;
 }
 
 /* The binding station, and what the run used of the machine when recorded. */
@@ -1038,6 +1060,7 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 		memcpy(sc.stall_per_s, s->stall_per_s, sizeof sc.stall_per_s);
 		memcpy(sc.stall_ms, s->stall_ms, sizeof sc.stall_ms);
 		sc.nstall = s->nstall;
+		sc.other_cores = others_taken(s, &sc);
 		if (prediction_make(&pred[made], &sc) < 0) {
 			fprintf(stderr, "report: %s/scenario.env: the model cannot run it: %s\n",
 				s->dir, strerror(errno));

@@ -828,6 +828,48 @@ static void the_offload_pool_is_per_loop(void **state)
 	assert_float_equal(st.x_per_s, 2 / 0.030, 1e-6);
 }
 
+/* Other processes' CPU (the load generator's, the machine's) comes out of the
+ * same cores: with half a core of 2 taken, four threads burning 3 x 10 ms get
+ * 1.5 cores, X = 1.5 / 30 ms, each request 80 ms; the simulation agrees. One
+ * thread alone is not slowed: the others run on the idle core. */
+static void other_processes_take_their_share_of_the_cores(void **state)
+{
+	(void)state;
+	struct model_scenario sc = cpu_scenario(CPU_THREAD, 4, 10, 1.0);
+	struct model_steady st;
+	struct model_run run;
+	sc.other_cores = 0.5;
+	assert_float_equal(model_cpu_stretch(&sc), 2 / 1.5, 1e-12);
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.x_per_s, 1.5 / 0.030, 1e-6);
+	assert_float_equal(st.r_ms, 80, 1e-6);
+	assert_string_equal(st.binding, "CPU");
+	assert_non_null(strstr(st.why, "other processes took 0.50 of the 2 cores"));
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.ms[0], 80, 1e-6);
+	assert_int_equal(run.reqs, 4 * 12); /* rounds end at 0.08 ... 0.96 */
+	model_run_free(&run);
+
+	sc.users = 1;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_float_equal(run.ms[0], 30, 1e-6);
+	model_run_free(&run);
+
+	/* split over two processes, each keeps its share of what is left */
+	sc.users = 4;
+	sc.route = cpu_route(CPU_POOL);
+	sc.workers = 2;
+	sc.offload_threads = 2;
+	assert_int_equal(model_split_parse("2,2", &sc), 0);
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.x_per_s, 1.5 / 0.030, 1e-6);
+	/* and nothing measured, nothing taken */
+	sc.other_cores = 0;
+	assert_float_equal(model_cpu_stretch(&sc), 1, 0);
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_float_equal(st.x_per_s, 2 / 0.030, 1e-6);
+}
+
 /* Measured server CPU beyond the route's own is charged too, and waits before
  * each burst hold nothing in the loop: with waits long enough, users bind. */
 static void measured_cpu_and_waits(void **state)
@@ -1130,6 +1172,7 @@ int main(void)
 		cmocka_unit_test(cpu_inside_the_loop),
 		cmocka_unit_test(cpu_offloaded_to_a_pool),
 		cmocka_unit_test(the_offload_pool_is_per_loop),
+		cmocka_unit_test(other_processes_take_their_share_of_the_cores),
 		cmocka_unit_test(measured_cpu_and_waits),
 		cmocka_unit_test(cpu_beside_the_held_thread_does_not_hold_it),
 		cmocka_unit_test(cpu_simulation_meets_mva),
