@@ -246,14 +246,18 @@ static void tell_cpu(const struct scenario *s, const struct prediction *p, struc
 {
 	const struct model_steady *st = &p->steady;
 	int cores = s->cores > 0 ? s->cores : 1;
+	char left[64] = "cores";
+	if (p->sc.other_cores > 0)
+		snprintf(left, sizeof left, "the %.2f cores other processes left",
+			 cores - p->sc.other_cores);
 	switch (s->route->cpu) {
 	case CPU_THREAD:
 		snprintf(c->story, sizeof c->story,
 			 "Each request computes %.1f ms on its worker thread. The kernel shares "
 			 "the %d cores among the busy threads, so all cores work and the CPU "
-			 "binds: X = cores / CPU = %.2f req/s, and %d users wait R = N/X - Z = "
+			 "binds: X = %s / CPU = %.2f req/s, and %d users wait R = N/X - Z = "
 			 "%.0f ms. This is where threads win: CPU work runs in parallel.",
-			 st->cpu_ms, cores, st->x_per_s, s->users, st->r_ms);
+			 st->cpu_ms, cores, left, st->x_per_s, s->users, st->r_ms);
 		break;
 	case CPU_LOOP:
 		snprintf(c->story, sizeof c->story,
