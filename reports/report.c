@@ -574,6 +574,55 @@ static double others_taken(const struct scenario *s, const struct model_scenario
 	return s->cores - s->cores_free;
 }
 
+/* The model's scenario for a run's: everything as the harness recorded it,
+ * what it measured (split, order, CPU, the connection's answers, waves,
+ * pauses) included, none of it fitted. */
+static void model_of(const struct scenario *s, double overhead_ms, struct model_scenario *sc)
+{
+	model_scenario_init(sc, s->route);
+	sc->task_ms = s->task_ms;
+	sc->users = s->users;
+	sc->spawn_rate = s->spawn_rate;
+	sc->run_time_s = s->run_time_s;
+	sc->wait_min_s = s->wait_min_s;
+	sc->wait_max_s = s->wait_max_s;
+	sc->threads = s->threads;
+	sc->helpers = s->helpers;
+	sc->workers = s->workers;
+	sc->overhead_ms = overhead_ms;
+	/* the split and order the harness measured in this run, not fitted */
+	memcpy(sc->split, s->split, sizeof sc->split);
+	sc->nsplit = s->nsplit;
+	sc->order = s->order;
+	sc->cores = s->cores;
+	sc->offload_threads = s->offload_threads;
+	sc->pool = s->pool;
+	sc->query_ms = s->query_ms;
+	sc->max_connections = s->max_connections;
+	sc->pg_cpu_ms = s->pg_cpu_ms;
+	sc->cpu_ms = s->task_cpu_ms;
+	sc->server_cpu_ms = s->server_cpu_ms;
+	sc->held_cpu_ms = s->held_cpu_ms;
+	/* CPython: a worker's own CPU runs one request at a time (the GIL) */
+	sc->serial_cpu = strcmp(s->target, "fastapi") == 0;
+	/* what a kept-alive connection added to a request alone, beyond its CPU */
+	if (s->keepalive_ms >= 0)
+		sc->answer_ms = fmax(0, s->keepalive_ms - fmax(0, s->server_cpu_ms));
+	/* a fresh connection's first answer is not held for the delayed ACK */
+	if (s->keepalive_first_ms >= 0) {
+		sc->first_answer_ms[0] = fmax(0, s->keepalive_first_ms - fmax(0, s->server_cpu_ms));
+		sc->nfirst = 1;
+	}
+	/* how far apart each worker's threads start in a wave, measured */
+	memcpy(sc->wave_ms, s->wave_ms, sizeof sc->wave_ms);
+	sc->nwave = s->nwave;
+	/* the worker's garbage collector's pauses, measured */
+	memcpy(sc->stall_per_s, s->stall_per_s, sizeof sc->stall_per_s);
+	memcpy(sc->stall_ms, s->stall_ms, sizeof sc->stall_ms);
+	sc->nstall = s->nstall;
+	sc->other_cores = others_taken(s, sc);
+}
+
 /* The binding station, and what the run used of the machine when recorded. */
 static void binding_line(FILE *f, const struct scenario *s, const struct prediction *p, int html)
 {
@@ -1023,48 +1072,7 @@ int report_run(const char *dir, double overhead_ms, FILE *out)
 	for (; made < rd.n; made++) {
 		const struct scenario *s = &rd.sc[made];
 		struct model_scenario sc;
-		model_scenario_init(&sc, s->route);
-		sc.task_ms = s->task_ms;
-		sc.users = s->users;
-		sc.spawn_rate = s->spawn_rate;
-		sc.run_time_s = s->run_time_s;
-		sc.wait_min_s = s->wait_min_s;
-		sc.wait_max_s = s->wait_max_s;
-		sc.threads = s->threads;
-		sc.helpers = s->helpers;
-		sc.workers = s->workers;
-		sc.overhead_ms = overhead_ms;
-		/* the split and order the harness measured in this run, not fitted */
-		memcpy(sc.split, s->split, sizeof sc.split);
-		sc.nsplit = s->nsplit;
-		sc.order = s->order;
-		sc.cores = s->cores;
-		sc.offload_threads = s->offload_threads;
-		sc.pool = s->pool;
-		sc.query_ms = s->query_ms;
-		sc.max_connections = s->max_connections;
-		sc.pg_cpu_ms = s->pg_cpu_ms;
-		sc.cpu_ms = s->task_cpu_ms;
-		sc.server_cpu_ms = s->server_cpu_ms;
-		sc.held_cpu_ms = s->held_cpu_ms;
-		/* CPython: a worker's own CPU runs one request at a time (the GIL) */
-		sc.serial_cpu = strcmp(s->target, "fastapi") == 0;
-		/* what a kept-alive connection added to a request alone, beyond its CPU */
-		if (s->keepalive_ms >= 0)
-			sc.answer_ms = fmax(0, s->keepalive_ms - fmax(0, s->server_cpu_ms));
-		/* a fresh connection's first answer is not held for the delayed ACK */
-		if (s->keepalive_first_ms >= 0) {
-			sc.first_answer_ms[0] = fmax(0, s->keepalive_first_ms - fmax(0, s->server_cpu_ms));
-			sc.nfirst = 1;
-		}
-		/* how far apart each worker's threads start in a wave, measured */
-		memcpy(sc.wave_ms, s->wave_ms, sizeof sc.wave_ms);
-		sc.nwave = s->nwave;
-		/* the worker's garbage collector's pauses, measured */
-		memcpy(sc.stall_per_s, s->stall_per_s, sizeof sc.stall_per_s);
-		memcpy(sc.stall_ms, s->stall_ms, sizeof sc.stall_ms);
-		sc.nstall = s->nstall;
-		sc.other_cores = others_taken(s, &sc);
+		model_of(s, overhead_ms, &sc);
 		if (prediction_make(&pred[made], &sc) < 0) {
 			fprintf(stderr, "report: %s/scenario.env: the model cannot run it: %s\n",
 				s->dir, strerror(errno));
