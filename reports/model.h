@@ -28,14 +28,16 @@
  *     network gets an even share of them, so a split CPU route's steady
  *     state is approximate (the simulation shares them as they are).
  *   With a database (pg_cpu_ms), the cores also serve PostgreSQL's backends:
- *   its CPU per request joins the server's in the station of the cores.
+ *   its CPU per request joins the server's in the station of the cores. What
+ *   other processes took of the cores while the server ran (other_cores,
+ *   measured) stretches every station on them: the server had the rest.
  *   - model_simulate(): the whole run as a discrete-event simulation of the
  *     same network — users spawned as Locust spawns them, a queue for the
  *     cap's tokens in each worker process (the users split over the processes
  *     as measured, each keeping its process for the whole run as a keep-alive
  *     connection does; served in FIFO, LIFO or random order), each task's wait
  *     and CPU burst in turn, the CPU shared by
- *     processor sharing across `cores` (the kernel's scheduler time-slices
+ *     processor sharing across `cores` less other_cores (the kernel's scheduler time-slices
  *     runnable threads, so many threads on few cores each progress at
  *     cores/n: processor sharing, not FCFS), while an event loop or an offload
  *     pool runs one burst per worker or pool thread to completion (a FIFO
