@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,7 +45,8 @@ static void usage(void)
 	       "  --task-cpu-ms MS         a CPU route's work per task, measured on the running\n"
 	       "                           thread's CPU clock (default %ld, 0..%ld; ?cpu_ms=N)\n"
 	       "  --offload-threads N      each worker's pool for /async_offload's CPU tasks,\n"
-	       "                           1..%d (default 2); done jobs wake the loop by eventfd\n"
+	       "                           1..%d (default 2), each thread started when a job first\n"
+	       "                           finds none waiting; done jobs wake the loop by eventfd\n"
 	       "  --max-conns N            connections one worker holds at once; at the limit it\n"
 	       "                           stops accepting until one closes (default 100000)\n"
 	       "  --header-timeout-ms MS   close a connection whose request head is not complete\n"
@@ -131,6 +133,36 @@ static void raise_nofile(void)
 	}
 }
 
+/*
+ * SIGINT and SIGTERM, read from a signalfd in worker 0's loop: the main thread
+ * runs worker 0 itself, so one worker is one thread (the kernel takes a
+ * cheaper path on every recv and send in a single-threaded process: no shared
+ * file table to count references in). The first signal drains every worker;
+ * the descriptor then leaves the loop, so a second one changes nothing.
+ */
+struct stop_watch {
+	struct io io;
+	struct loop *loop;
+	struct worker *const *workers;
+	int n;
+};
+
+static void on_stop_signal(struct io *io, uint32_t events)
+{
+	struct stop_watch *s = (struct stop_watch *)io;
+	struct signalfd_siginfo si;
+	(void)events;
+
+	if (read(io->fd, &si, sizeof si) != (ssize_t)sizeof si)
+		return; /* EAGAIN: nothing there after all */
+	fprintf(stderr, "%s: %s: draining\n", PROG, strsignal((int)si.ssi_signo));
+	loop_unwatch(s->loop, io);
+	close(io->fd);
+	io->fd = -1;
+	for (int i = 0; i < s->n; i++)
+		worker_drain(s->workers[i]);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -172,7 +204,8 @@ int main(int argc, char **argv)
 	socklen_t blen = sizeof bound;
 	char host[INET_ADDRSTRLEN];
 	sigset_t stop;
-	int opt, sig;
+	static struct stop_watch stop_watch;
+	int opt;
 
 	cli_parse_hostport("127.0.0.1:8002", &cfg.addr);
 	opterr = 0;
@@ -230,7 +263,7 @@ int main(int argc, char **argv)
 	/* Writes to a closed socket must fail with EPIPE, not kill the server
 	 * (every send also passes MSG_NOSIGNAL). */
 	signal(SIGPIPE, SIG_IGN);
-	/* Blocked here, inherited by every worker: only sigwait() below sees them. */
+	/* Blocked here, inherited by every worker: only the signalfd sees them. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
@@ -260,7 +293,18 @@ int main(int argc, char **argv)
 			cfg.addr.sin_port = bound.sin_port;
 		}
 	}
-	for (int i = 0; i < cfg.workers; i++) {
+	stop_watch.io.fn = on_stop_signal;
+	stop_watch.io.fd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (stop_watch.io.fd < 0) {
+		fprintf(stderr, "%s: signalfd: %s\n", PROG, strerror(errno));
+		return 2;
+	}
+	stop_watch.loop = &workers[0]->loop;
+	stop_watch.workers = workers;
+	stop_watch.n = cfg.workers;
+	if (loop_watch(&workers[0]->loop, &stop_watch.io, EPOLLIN) < 0)
+		return 2;
+	for (int i = 1; i < cfg.workers; i++) {
 		int rc = pthread_create(&workers[i]->thread, NULL, worker_run, workers[i]);
 		if (rc != 0) {
 			fprintf(stderr, "%s: pthread_create: %s\n", PROG, strerror(rc));
@@ -274,13 +318,8 @@ int main(int argc, char **argv)
 	printf("listening on http://%s:%d\n", host, ntohs(cfg.addr.sin_port));
 	fflush(stdout);
 
-	do
-		sig = sigwaitinfo(&stop, NULL);
-	while (sig < 0 && errno == EINTR);
-	fprintf(stderr, "%s: %s: draining\n", PROG, strsignal(sig));
-	for (int i = 0; i < cfg.workers; i++)
-		worker_drain(workers[i]);
-	for (int i = 0; i < cfg.workers; i++)
+	worker_run(workers[0]); /* returns once drained */
+	for (int i = 1; i < cfg.workers; i++)
 		pthread_join(workers[i]->thread, NULL);
 	for (int i = 0; i < cfg.workers; i++)
 		free(workers[i]);

@@ -18,29 +18,39 @@ static void append(struct offload_job **head, struct offload_job **tail, struct 
 	*tail = j;
 }
 
+/* Under o->mu: j is done; tell the loop. */
+static void finished(struct offload *o, struct offload_job *j)
+{
+	uint64_t one = 1;
+
+	append(&o->done, &o->done_tail, j);
+	/* The counter only says "look": one write per finished job is simplest,
+	 * and the loop reads them all at once. */
+	if (write(o->io.fd, &one, sizeof one) < 0 && errno != EAGAIN)
+		fprintf(stderr, "evented: offload eventfd write: %s\n", strerror(errno));
+}
+
 static void *pool_thread(void *arg)
 {
 	struct offload *o = arg;
-	uint64_t one = 1;
 
 	pthread_mutex_lock(&o->mu);
 	for (;;) {
+		o->idle++;
 		while (!o->todo && !o->stop)
 			pthread_cond_wait(&o->wake, &o->mu);
+		o->idle--;
 		if (!o->todo)
 			break; /* stopping, and nothing left to do */
 		struct offload_job *j = o->todo;
 		o->todo = j->next;
 		if (!o->todo)
 			o->todo_tail = NULL;
+		o->queued--;
 		pthread_mutex_unlock(&o->mu);
 		cpu_task_run(j->cpu_ms);
 		pthread_mutex_lock(&o->mu);
-		append(&o->done, &o->done_tail, j);
-		/* The counter only says "look": one write per finished job is
-		 * simplest, and the loop reads them all at once. */
-		if (write(o->io.fd, &one, sizeof one) < 0 && errno != EAGAIN)
-			fprintf(stderr, "evented: offload eventfd write: %s\n", strerror(errno));
+		finished(o, j);
 	}
 	pthread_mutex_unlock(&o->mu);
 	return NULL;
@@ -69,8 +79,6 @@ static void on_done(struct io *io, uint32_t events)
 
 int offload_start(struct offload *o, struct loop *l, int threads)
 {
-	int rc;
-
 	memset(o, 0, sizeof *o);
 	o->io.fn = on_done;
 	if (threads < 1 || threads > OFFLOAD_MAX_THREADS) {
@@ -85,25 +93,40 @@ int offload_start(struct offload *o, struct loop *l, int threads)
 	}
 	pthread_mutex_init(&o->mu, NULL);
 	pthread_cond_init(&o->wake, NULL);
-	if (loop_watch(l, &o->io, EPOLLIN) < 0)
-		goto fail;
-	for (; o->nthreads < threads; o->nthreads++) {
-		rc = pthread_create(&o->thread[o->nthreads], NULL, pool_thread, o);
-		if (rc != 0) {
-			fprintf(stderr, "evented: offload pthread_create: %s\n", strerror(rc));
-			goto fail;
-		}
+	o->max_threads = threads;
+	if (loop_watch(l, &o->io, EPOLLIN) < 0) {
+		offload_stop(o);
+		return -1;
 	}
 	return 0;
-fail:
-	offload_stop(o);
-	return -1;
 }
 
 void offload_submit(struct offload *o, struct offload_job *job)
 {
+	int rc = 0;
+
 	pthread_mutex_lock(&o->mu);
 	append(&o->todo, &o->todo_tail, job);
+	o->queued++;
+	/* Every job queued beyond the waiting threads gets a thread of its own,
+	 * while the pool has room: the same count of jobs running at once as a
+	 * pool started whole. */
+	if (o->queued > o->idle && o->nthreads < o->max_threads) {
+		rc = pthread_create(&o->thread[o->nthreads], NULL, pool_thread, o);
+		if (rc == 0)
+			o->nthreads++;
+		else
+			fprintf(stderr, "evented: offload pthread_create: %s\n", strerror(rc));
+	}
+	if (rc != 0 && o->nthreads == 0) {
+		/* No thread to run it: run it here rather than never. */
+		o->todo = o->todo_tail = NULL;
+		o->queued = 0;
+		pthread_mutex_unlock(&o->mu);
+		cpu_task_run(job->cpu_ms);
+		pthread_mutex_lock(&o->mu);
+		finished(o, job);
+	}
 	pthread_cond_signal(&o->wake);
 	pthread_mutex_unlock(&o->mu);
 }

@@ -5,6 +5,13 @@
  * through an eventfd in its own epoll, and runs the job's continuation on the
  * loop thread, as if it were any other event.
  *
+ * The pool's threads start as they are first needed, up to the configured
+ * count (as Python's ThreadPoolExecutor grows): a job submitted while no pool
+ * thread is waiting starts one more. A worker that never offloads keeps its
+ * process down to its loop thread, and a single-threaded process is cheaper
+ * for the kernel on every recv and send: it skips the shared file table's
+ * reference count (fdget's fast path).
+ *
  * Jobs wait in FIFO order when every pool thread is busy. A job cannot be taken
  * back once submitted (a running CPU task cannot be stopped): its owner must
  * keep the job's memory until `done` has run, and decides there whether the
@@ -38,14 +45,20 @@ struct offload {
 	struct offload_job *todo, *todo_tail;  /* FIFO, submitted */
 	struct offload_job *done, *done_tail;  /* FIFO, finished, not yet seen by the loop */
 	int stop;
-	int nthreads;
+	int idle;                    /* threads waiting for a job (under mu) */
+	int queued;                  /* jobs in todo (under mu) */
+	int nthreads;                /* started so far; only the loop thread changes it */
+	int max_threads;             /* --offload-threads */
 	pthread_t thread[OFFLOAD_MAX_THREADS];
 };
 
-/* Starts `threads` pool threads and watches the eventfd in l. */
+/* Watches the eventfd in l; up to `threads` pool threads start as jobs come. */
 int offload_start(struct offload *o, struct loop *l, int threads);
 
-/* From the loop thread: queue a job. Cannot fail. */
+/* From the loop thread: queue a job, starting a pool thread when none is
+ * waiting and fewer than `threads` run. Cannot fail: when no pool thread
+ * can be started at all (pthread_create's error is printed), the job runs on
+ * the loop thread, stalling it as /async_cpu does, and completes as usual. */
 void offload_submit(struct offload *o, struct offload_job *job);
 
 /* Lets the threads finish every queued job, joins them, closes the eventfd.

@@ -69,7 +69,7 @@ struct worker {
 	struct metrics *const *all;  /* every worker's metrics, for /metrics */
 	struct loop loop;
 	struct io listen_io;
-	struct io wake_io;           /* eventfd: the main thread's "drain now" */
+	struct io wake_io;           /* eventfd: "drain now", from whichever thread heard the signal */
 	struct timer accept_timer;   /* resumes accept after EMFILE/ENFILE */
 	struct offload offload;      /* CPU work handed out of the loop */
 	uint8_t accept_paused;       /* 1 descriptors ran out, 2 at --max-conns */
@@ -93,7 +93,8 @@ struct worker {
 int worker_listen(struct worker *w, const struct server_config *cfg, int id,
 		  struct metrics *const *all);
 
-/* Runs w's loop until drained; for pthread_create. Returns NULL, or exits 1
+/* Runs w's loop until drained: called by the main thread for worker 0, passed
+ * to pthread_create for the others. Returns NULL, or exits 1
  * on a fatal loop error. */
 void *worker_run(void *w);
 

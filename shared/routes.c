@@ -62,7 +62,10 @@ const size_t routes_count = sizeof routes / sizeof routes[0];
 const struct route *routes_find_path(const char *path, size_t len)
 {
 	for (size_t i = 0; i < routes_count; i++)
-		if (strlen(routes[i].path) == len && memcmp(routes[i].path, path, len) == 0)
+		/* strncmp stops at the route's NUL, so a longer path never reads past
+		 * it; then the route must end where the path does. No strlen of
+		 * every route on every request. */
+		if (strncmp(routes[i].path, path, len) == 0 && routes[i].path[len] == '\0')
 			return &routes[i];
 	return NULL;
 }
