@@ -47,7 +47,9 @@ void metrics_lateness(struct metrics *m, int64_t late_ns)
 	while (b < METRICS_BUCKETS && late_ns > bounds_ns[b])
 		b++;
 	metrics_inc(&m->lateness[b]);
-	__atomic_fetch_add(&m->lateness_sum_ns, (uint64_t)late_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->lateness_sum_ns,
+			 __atomic_load_n(&m->lateness_sum_ns, __ATOMIC_RELAXED) + (uint64_t)late_ns,
+			 __ATOMIC_RELAXED);
 	/* This worker is the only writer, so a load and a store make a max. */
 	if (late_ns > __atomic_load_n(&m->lateness_max_ns, __ATOMIC_RELAXED))
 		__atomic_store_n(&m->lateness_max_ns, late_ns, __ATOMIC_RELAXED);

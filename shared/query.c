@@ -9,21 +9,24 @@
 
 struct param {
 	const char *name;
+	size_t name_len;        /* counted by the compiler (NAME), not per request */
 	long max;
 	const char *range_msg;
 	const char *repeated_msg;
 };
 
-static const struct param ms_param = { "ms", ROUTE_MS_MAX, MS_RANGE_MSG,
+#define NAME(n) n, sizeof n - 1
+
+static const struct param ms_param = { NAME("ms"), ROUTE_MS_MAX, MS_RANGE_MSG,
 				       "ms given more than once" };
-static const struct param cpu_ms_param = { "cpu_ms", ROUTE_CPU_MS_MAX, CPU_MS_RANGE_MSG,
+static const struct param cpu_ms_param = { NAME("cpu_ms"), ROUTE_CPU_MS_MAX, CPU_MS_RANGE_MSG,
 					   "cpu_ms given more than once" };
 
 static int parse(const struct param *pa, const char *query, size_t len, long default_ms,
 		 long *ms, const char **why)
 {
 	const char *p = query, *end = query + len;
-	size_t nlen = strlen(pa->name);
+	size_t nlen = pa->name_len;
 	int seen = 0;
 
 	*ms = default_ms;

@@ -49,6 +49,7 @@ enum route_cpu {
 
 struct route {
 	const char *path;       /* "/sync_baseline" */
+	size_t path_len;        /* strlen(path), fixed when the table is compiled */
 	enum route_world world;
 	const char *user_class; /* Locust user class, "SyncBaselineUser" */
 	int tasks;

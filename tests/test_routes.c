@@ -49,6 +49,7 @@ static void table_is_well_formed(void **state)
 		assert_true(r->tasks >= 1 && r->tasks <= ROUTE_MAX_TASKS);
 		assert_true(r->concurrency >= 1);
 		assert_true(r->body[0] == '{');
+		assert_int_equal(r->path_len, strlen(r->path));
 		/* deps point backwards only (the second bound is for the compiler) */
 		for (int t = 0; t < r->tasks && t < ROUTE_MAX_TASKS; t++)
 			assert_true((r->deps[t] >> t) == 0);
