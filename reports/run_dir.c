@@ -533,13 +533,16 @@ static int load_measured(const struct env *e, struct scenario *s, char *err, siz
 }
 
 /* BACKEND (sleep or postgres, optional); with postgres POOL (required),
- * QUERY_RTT_MS, MAX_CONNECTIONS and PG_CPU_MS (optional, 0). A sleep run keeps
+ * QUERY_RTT_MS, MAX_CONNECTIONS, PG_CPU_MS, PG_CPU_BUSY_MS and PG_BUSY
+ * (optional, 0). The model takes PG_CPU_BUSY_MS where the run measured it:
+ * PostgreSQL's CPU per query at the load's own number of backends, which
+ * PG_CPU_MS's 8 connections cannot show (docs/LAB.md 4k). A sleep run keeps
  * pool 0. */
 static int load_backend(const struct env *e, struct scenario *s, char *err, size_t cap)
 {
 	int line = 0;
 	const char *backend = env_get(e, "BACKEND", &line);
-	double v;
+	double v, busy_ms;
 
 	if (!backend || strcmp(backend, "sleep") == 0)
 		return 0;
@@ -552,10 +555,15 @@ static int load_backend(const struct env *e, struct scenario *s, char *err, size
 		return -1;
 	s->pool = (int)v;
 	if (env_number(e, "QUERY_RTT_MS", 0, &s->query_ms, err, cap) < 0 ||
-	    env_number(e, "PG_CPU_MS", 0, &s->pg_cpu_ms, err, cap) < 0 ||
+	    env_number(e, "PG_CPU_MS", 0, &s->pg_cpu_calibrated_ms, err, cap) < 0 ||
+	    env_number(e, "PG_CPU_BUSY_MS", 0, &busy_ms, err, cap) < 0 ||
 	    env_number(e, "MAX_CONNECTIONS", 0, &v, err, cap) < 0)
 		return -1;
 	s->max_connections = (int)v;
+	if (env_number(e, "PG_BUSY", 0, &v, err, cap) < 0)
+		return -1;
+	s->pg_busy = (int)v;
+	s->pg_cpu_ms = busy_ms > 0 ? busy_ms : s->pg_cpu_calibrated_ms;
 	return 0;
 }
 

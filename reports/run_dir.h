@@ -46,10 +46,13 @@ struct scenario {
 	const struct route *route;
 	char world[16];
 	int users, threads, helpers, workers, sweep;
-	/* BACKEND=postgres: POOL, QUERY_RTT_MS, MAX_CONNECTIONS and PG_CPU_MS
-	 * (pool 0: sleep) */
-	int pool, max_connections;
-	double query_ms, pg_cpu_ms;
+	/* BACKEND=postgres: POOL, QUERY_RTT_MS, MAX_CONNECTIONS and PostgreSQL's
+	 * CPU per query for the model (pool 0: sleep): pg_cpu_ms is
+	 * PG_CPU_BUSY_MS (read with the load's own backends at work, PG_BUSY of
+	 * them) when the run has it, else PG_CPU_MS (8 connections), which
+	 * pg_cpu_calibrated_ms keeps either way */
+	int pool, max_connections, pg_busy;
+	double query_ms, pg_cpu_ms, pg_cpu_calibrated_ms;
 	double spawn_rate, run_time_s, task_ms, wait_min_s, wait_max_s;
 	/* measured by the harness (load/harness/measure.py); absent in older runs */
 	char target[16];          /* TARGET: c or fastapi ("" = c) */

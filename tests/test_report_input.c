@@ -270,6 +270,35 @@ static void lagging_stats_give_way_to_history(void **state)
 	run_dir_free(&rd);
 }
 
+/* The model's PostgreSQL CPU per query: PG_CPU_BUSY_MS (the load's own
+ * backends at work) when the run has it, else PG_CPU_MS (8 connections). */
+static void postgres_cpu_busy_figure_wins(void **state)
+{
+	(void)state;
+	static struct run_dir rd;
+	char err[1400];
+	const char *base = "CLASS=SyncBaselineUser\nUSERS=4\nSPAWN_RATE=4\nRUN_TIME_S=2\n"
+			   "TASK_MS=10\nBACKEND=postgres\nPOOL=80\nPG_CPU_MS=0.2\n";
+	char text[512];
+	good_run();
+	snprintf(text, sizeof text, "%sPG_CPU_BUSY_MS=2.1\nPG_BUSY=1500\n", base);
+	put("01-SyncBaselineUser/scenario.env", text);
+	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), 0);
+	assert_float_equal(rd.sc[0].pg_cpu_ms, 2.1, 1e-12);
+	assert_float_equal(rd.sc[0].pg_cpu_calibrated_ms, 0.2, 1e-12);
+	assert_int_equal(rd.sc[0].pg_busy, 1500);
+	run_dir_free(&rd);
+	put("01-SyncBaselineUser/scenario.env", base);
+	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), 0);
+	assert_float_equal(rd.sc[0].pg_cpu_ms, 0.2, 1e-12);
+	assert_int_equal(rd.sc[0].pg_busy, 0);
+	run_dir_free(&rd);
+	snprintf(text, sizeof text, "%sPG_CPU_BUSY_MS=lots\n", base);
+	put("01-SyncBaselineUser/scenario.env", text);
+	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), -1);
+	assert_non_null(strstr(err, "scenario.env:9: PG_CPU_BUSY_MS"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +308,7 @@ int main(void)
 		cmocka_unit_test(run_folder_errors_name_file_and_line),
 		cmocka_unit_test(failures_with_first_and_last_seen),
 		cmocka_unit_test(lagging_stats_give_way_to_history),
+		cmocka_unit_test(postgres_cpu_busy_figure_wins),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -195,6 +195,9 @@ class Postgres:
             return
         rundir.append_env(env, [("QUERY_RTT_MS", "%.3f" % (c.latency_ms / critical_queries(route)))])
         rundir.append_env(env, pg_measures.calibrate_cpu(ctx, self.dir))
+        if ctx.target == "c":  # the model's PostgreSQL CPU: PG_CPU_BUSY_MS when read
+            rundir.append_env(env, pg_measures.calibrate_busy(
+                ctx, self.dir, pools_of(ctx.opt, ctx.scenario.users)[0]))
 
     def settled(self, ctx):
         self.cpu.settled(self.dir)

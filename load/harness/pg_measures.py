@@ -3,6 +3,9 @@ calls these from its measure hooks), beside the server's own figures.
 
     warm_up(ctx)                 the scenario's load for WARM_UP_S before the measured one
     calibrate_cpu(ctx, dir)  ->  [("PG_CPU_MS", ms)]: the cluster's CPU per query
+    calibrate_busy(ctx, dir, threads)
+                             ->  [("PG_CPU_BUSY_MS", ms), ("PG_BUSY", backends)]: the same
+                                 with as many backends at work as the load will have
     LoadedCpu                    settled(dir), loaded(dir), stopped(ctx) -> [("PG_CPU_LOADED_MS", ms)]
     cluster_pids(dir), pss_kb(pid)
 
@@ -23,6 +26,9 @@ import usage
 
 WARM_UP_S = 2
 CPU_QUERY_MS = 10
+BUSY_S = 9           # calibrate_busy's load; its first seconds are the first wave's (with
+BUSY_FROM_S = 4.0    # 1,500 backends at work, every query of it arriving at once took 2-3 s),
+BUSY_TO_S = 8.0      # so the reading spans the next 4
 
 
 def queries_per_request(route):
@@ -55,10 +61,20 @@ def warm_up(ctx, threads):
     users = warm_up_users(ctx.scenario, threads)
     if not users:
         return
-    o = ctx.opt
-    argv = [o.bin + "/load", "--headless", "-u", users, "-r", o.spawn_rate,
-            "-t", "%ds" % WARM_UP_S, "-H", ctx.host, ctx.scenario.cls]
+    argv = _load_argv(ctx, users, WARM_UP_S)
     ctx.procs.run("warm-up", argv, log=ctx.dir / "warm-up.txt", timeout=WARM_UP_S + 30)
+    _wait_idle(ctx)
+
+
+def _load_argv(ctx, users, seconds):
+    o = ctx.opt
+    return [o.bin + "/load", "--headless", "-u", users, "-r", o.spawn_rate,
+            "-t", "%ds" % seconds, "-H", ctx.host, ctx.scenario.cls]
+
+
+def _wait_idle(ctx):
+    """Waits, up to a minute, until the server's pool holds no connection and
+    has no waiter (the load's last requests answered)."""
     busy = ["%s_db_pool_%s" % (ctx.scenario.world, k) for k in ("in_use", "waiters")]
     end = time.monotonic() + 60
     while time.monotonic() < end:
@@ -72,6 +88,63 @@ def warm_up(ctx, threads):
         time.sleep(0.1)
     print("compare: %s: the pool was still busy a minute after the warm-up" % ctx.dir,
           file=sys.stderr)
+
+
+def calibrate_busy(ctx, cluster_dir, threads):
+    """PG_CPU_BUSY_MS: the cluster's CPU per query with the load's own
+    backends at work, and PG_BUSY, how many were (the server's pool in use,
+    the mean of two readings). PG_CPU_MS, from 8 connections, cannot see
+    what a query costs when hundreds of backends run at once: on this lab's
+    machine (a PVM guest) 1,500 of them made each query ten times dearer
+    (docs/LAB.md 4k). So the scenario's own load (warm_up_users of it) runs
+    again for BUSY_S, after the warm-up (every backend's caches filled);
+    between BUSY_FROM_S (its users have arrived) and BUSY_TO_S, the
+    cluster's CPU over the queries the server counted
+    (PREFIX_db_queries_total). Not the run: it sets no throughput, only
+    what a query costs the cores (where the database binds, the run's
+    throughput is the cores over it, as the model says)."""
+    users = warm_up_users(ctx.scenario, threads)
+    queries = queries_per_request(ctx.scenario.route)
+    if not (users and queries):
+        return []
+    proc = ctx.procs.start("pg-busy", _load_argv(ctx, users, BUSY_S), log=ctx.dir / "pg-busy.txt")
+    try:
+        time.sleep(BUSY_FROM_S)
+        a = _busy_reading(ctx, cluster_dir)
+        time.sleep(BUSY_TO_S - BUSY_FROM_S)
+        b = _busy_reading(ctx, cluster_dir)
+    finally:
+        if proc.wait(BUSY_S + 30) is None:
+            ctx.procs.stop(proc)
+        else:
+            ctx.procs.forget(proc)
+    _wait_idle(ctx)
+    if not (a and b) or b[1] <= a[1]:
+        print("compare: %s: PostgreSQL's CPU under the load's backends was not read" % ctx.dir,
+              file=sys.stderr)
+        return []
+    ms = (b[0] - a[0]) / 1e6 / (b[1] - a[1])
+    return [("PG_CPU_BUSY_MS", "%.3f" % ms), ("PG_BUSY", "%.0f" % ((a[2] + b[2]) / 2))]
+
+
+def _busy_reading(ctx, cluster_dir):
+    """(cluster CPU ns, queries answered, connections in use), or None: the
+    CPU is read on both sides of the scrape and averaged, since a server
+    busy with the load answers /metrics late."""
+    world = ctx.scenario.world
+    pids = cluster_pids(cluster_dir)
+    cpu0 = usage.pids_cpu_ns(pids)
+    try:
+        with urllib.request.urlopen(ctx.metrics_url, timeout=10) as r:
+            text = r.read().decode()
+    except (OSError, ValueError):
+        return None
+    cpu1 = usage.pids_cpu_ns(cluster_pids(cluster_dir))
+    q = readings.series(text, "%s_db_queries_total" % world)
+    used = readings.series(text, "%s_db_pool_in_use" % world)
+    if q is None or used is None:
+        return None
+    return (cpu0 + cpu1) / 2, q, used
 
 
 def calibrate_cpu(ctx, cluster_dir):
