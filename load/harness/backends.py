@@ -211,6 +211,12 @@ class Postgres:
     def stopped(self, ctx):
         # after measure.py's keys, which its readers expect right after TARGET
         rundir.append_env(ctx.dir / "scenario.env", self.cpu.stopped(ctx))
+        drained = pg_measures.wait_drained(self.dir)
+        if drained is None:
+            print("compare: %s: PostgreSQL still had the server's backends %d s after it stopped"
+                  % (ctx.dir, pg_measures.DRAIN_TIMEOUT_S), file=sys.stderr)
+        else:
+            rundir.append_env(ctx.dir / "scenario.env", [("PG_DRAIN_S", "%.1f" % drained)])
 
     def _warm(self, ctx, want):
         """Waits until PREFIX_db_connects_total (the peer: its connections in

@@ -7,7 +7,8 @@ calls these from its measure hooks), beside the server's own figures.
                              ->  [("PG_CPU_BUSY_MS", ms), ("PG_BUSY", backends)]: the same
                                  with as many backends at work as the load will have
     LoadedCpu                    settled(dir), loaded(dir), stopped(ctx) -> [("PG_CPU_LOADED_MS", ms)]
-    cluster_pids(dir), pss_kb(pid)
+    wait_drained(dir)        ->  seconds until the stopped server's backends are gone
+    cluster_pids(dir), client_backends(dir), pss_kb(pid)
 
 Every figure is the CPU of the cluster's processes (the postmaster and every
 backend: usage.pids_cpu_ns, schedstat to the nanosecond) over the queries
@@ -29,6 +30,7 @@ CPU_QUERY_MS = 10
 BUSY_S = 9           # calibrate_busy's load; its first seconds are the first wave's (with
 BUSY_FROM_S = 4.0    # 1,500 backends at work, every query of it arriving at once took 2-3 s),
 BUSY_TO_S = 8.0      # so the reading spans the next 4
+DRAIN_TIMEOUT_S = 180
 
 
 def queries_per_request(route):
@@ -199,6 +201,36 @@ class LoadedCpu:
         rate = stats.rate_between(history, s0[2], s1[2]) * queries  # the history's clock is the wall's
         ms = stats.cpu_per_request_ms(s1[0] - s0[0], s1[1] - s0[1], rate)
         return [] if math.isnan(ms) else [("PG_CPU_LOADED_MS", "%.3f" % ms)]
+
+
+def client_backends(cluster_dir):
+    """The cluster's backends that serve a client (process title "postgres:
+    USER DB ..."), not its own processes (checkpointer, walwriter ...)."""
+    n = 0
+    for pid in cluster_pids(cluster_dir)[1:]:
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                title = f.read().split(b"\0")[0]
+        except OSError:
+            continue
+        n += title.startswith(b"postgres: postgres ")
+    return n
+
+
+def wait_drained(cluster_dir, timeout=DRAIN_TIMEOUT_S):
+    """Waits until the stopped server's backends have all exited; the
+    seconds that took, or None after timeout. On this lab's machine 1,500
+    backends take tens of seconds to exit, on both cores (each exit's
+    copy-on-write faults and TLB flushes): the next scenario must not start
+    beside them, or its server's connections time out (the blocking server
+    then serves 503 to a route that needs no query) and its load shares the
+    cores with them."""
+    t0 = time.monotonic()
+    while client_backends(cluster_dir):
+        if time.monotonic() - t0 > timeout:
+            return None
+        time.sleep(0.2)
+    return time.monotonic() - t0
 
 
 def cluster_pids(cluster_dir):

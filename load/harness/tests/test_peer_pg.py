@@ -5,6 +5,7 @@ opened). No server or database is started here: it_compare's runs and
 `make bench ROWS=postgres` do that."""
 import os
 import sys
+import time
 import unittest
 from types import SimpleNamespace
 
@@ -82,6 +83,46 @@ class WarmUpTest(unittest.TestCase):
         self.assertEqual(pg_measures.warm_up_users(Scenario(BASELINE, 500), 80), 80)
         self.assertEqual(pg_measures.warm_up_users(Scenario(PARALLEL, 50), 80), 50)
         self.assertEqual(pg_measures.warm_up_users(Scenario(LOOP, 500), 80), 0)
+
+
+class DrainTest(unittest.TestCase):
+    """wait_drained on real processes: a folder laid out as a cluster's, whose
+    postmaster.pid names a shell with one child titled as a client backend
+    (exec -a) and one titled as the cluster's own process."""
+
+    def _cluster(self, backend_s):
+        import subprocess
+        import tempfile
+        d = tempfile.mkdtemp(prefix="test_drain.")
+        os.mkdir(os.path.join(d, "data"))
+        p = subprocess.Popen(["bash", "-c", "(exec -a 'postgres: postgres postgres [local] idle' "
+                              "sleep %s) & (exec -a 'postgres: checkpointer' sleep 30) & wait"
+                              % backend_s])
+        self.addCleanup(lambda: (subprocess.run(["pkill", "-P", str(p.pid)]), p.wait(),
+                                 subprocess.run(["rm", "-rf", d])))
+        with open(os.path.join(d, "data", "postmaster.pid"), "w") as f:
+            f.write("%d\n" % p.pid)
+        import pg_measures
+        end = time.monotonic() + 5
+        while pg_measures.client_backends(d) != 1 and time.monotonic() < end:
+            time.sleep(0.01)
+        return d
+
+    def test_waits_for_the_client_backends_only(self):
+        import pg_measures
+        d = self._cluster(0.6)
+        self.assertEqual(pg_measures.client_backends(d), 1)
+        s = pg_measures.wait_drained(d, timeout=10)
+        self.assertIsNotNone(s)
+        self.assertGreater(s, 0.3)
+        self.assertLess(s, 5)
+        self.assertEqual(pg_measures.client_backends(d), 0)
+        self.assertEqual(len(pg_measures.cluster_pids(d)), 2)  # the shell and its checkpointer
+
+    def test_gives_up_after_timeout(self):
+        import pg_measures
+        d = self._cluster(30)
+        self.assertIsNone(pg_measures.wait_drained(d, timeout=0.3))
 
 
 class PeerSettingsTest(unittest.TestCase):
