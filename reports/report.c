@@ -562,13 +562,15 @@ static int exists(const char *dir, const char *name)
  * the server's runnable threads with everyone else's, so whatever the others
  * ran (the load generator, the harness, builds) was taken from the server.
  * Where it does not bind, they ran on cores the server left idle, and counting
- * them would starve a server that was never short of CPU. Never PostgreSQL's
- * backends: OTHER_CPU_S counts them, and the model has their CPU in a station
- * of its own. */
+ * them would starve a server that was never short of CPU. Not where the model
+ * has PostgreSQL's CPU in a station of its own (OTHER_CPU_S counts the
+ * backends too); a route that sends no query under BACKEND=postgres has none,
+ * and loses the cores to the others as under sleep. */
 static double others_taken(const struct scenario *s, const struct model_scenario *sc)
 {
 	struct model_steady st;
-	if (s->cores_free < 0 || s->pool > 0 || model_steady(sc, &st) < 0 ||
+	if (s->cores_free < 0 || (s->pool > 0 && model_database_cpu_ms(sc) > 0) ||
+	    model_steady(sc, &st) < 0 ||
 	    st.bound != MODEL_BOUND_STATION)
 		return 0;
 	return s->cores - s->cores_free;

@@ -204,6 +204,11 @@ class Postgres:
 
     def loaded(self, ctx):
         self.cpu.loaded(self.dir)
+
+    def end(self, ctx):
+        # after the load, not in its window: reading 326-614 backends'
+        # smaps_rollup a second before its end took the cores from a CPU
+        # route's server (others' CPU 1.8 CPU-s against 0.9-1.3 after)
         procs = cluster_pids(self.dir)
         rundir.append_env(ctx.dir / "scenario.env", [
             ("PG_PROCS", len(procs)), ("PG_PSS_KB", sum(pss_kb(p) for p in procs))])
