@@ -95,6 +95,13 @@ static int lifo_verdict(const struct scenario *s, const struct prediction *p,
 	return n;
 }
 
+/* OTHER_CPU_S counts every process but the server's: with a database, its
+ * backends too, which work for the server. Said wherever that figure is. */
+static const char *among_others(const struct scenario *s)
+{
+	return s->pool > 0 ? " (PostgreSQL's backends among them)" : "";
+}
+
 /* Why measured and predicted differ: the likeliest cause, from the shape of the
  * gap (these are heuristics, and the text says "likely"). */
 static void judge(const struct scenario *s, const struct prediction *p, int by_locust,
@@ -163,9 +170,10 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 				      "went", s->cores - p->sc.other_cores, p->sc.other_cores, s->cores);
 		else if (s->cores_free >= 0 && (size_t)n < sizeof c->verdict)
 			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
-				      ": other processes used %.2f of the %d cores while it ran, "
+				      ": other processes used %.2f of the %d cores while it ran%s, "
 				      "and the kernel shares the cores among every runnable "
-				      "thread, theirs included", s->cores - s->cores_free, s->cores);
+				      "thread, theirs included", s->cores - s->cores_free, s->cores,
+				      among_others(s));
 		/* the generator is the other process most often: name its share */
 		if (s->cores_free >= 0 && cores >= 0.1 && (size_t)n < sizeof c->verdict)
 			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
@@ -237,8 +245,8 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 	    !strstr(c->verdict, "other processes used") && (size_t)n < sizeof c->verdict)
 		snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
 			 " [the machine was busy: processes other than the server (the load generator "
-			 "included) took %.2f "
-			 "cores during the run]", s->cores - s->cores_free);
+			 "included) took %.2f cores during the run%s]", s->cores - s->cores_free,
+			 among_others(s));
 }
 
 /* The CPU routes' story: where the CPU work runs decides who waits for it. */
@@ -636,7 +644,8 @@ static void binding_line(FILE *f, const struct scenario *s, const struct predict
 		fprintf(f, "; load generator %.2f CPU-s (%.2f cores)", s->load_cpu_s,
 			s->run_time_s > 0 ? s->load_cpu_s / s->run_time_s : 0);
 	if (s->cores_free >= 0)
-		fprintf(f, "; other processes %.2f of %d cores", s->cores - s->cores_free, s->cores);
+		fprintf(f, "; other processes %.2f of %d cores%s", s->cores - s->cores_free, s->cores,
+			among_others(s));
 	fputs(html ? ".</p>\n" : ".\n", f);
 }
 
