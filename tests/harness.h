@@ -104,6 +104,9 @@ int pg_cluster_sql(struct pg_cluster *pg, char *out, size_t cap, const char *sql
 /* Monotonic milliseconds. */
 double harness_now_ms(void);
 
+/* Entries of /proc/PID/WHAT ("fd": descriptors, "task": threads), or -1. */
+int harness_proc_entries(pid_t pid, const char *what);
+
 /* CPU time (user + system) a process has used so far, in ms, from
  * /proc/PID/stat (clock ticks: 10 ms steps at 100 Hz), or -1. */
 double harness_cpu_ms(pid_t pid);

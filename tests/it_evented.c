@@ -23,7 +23,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <dirent.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -548,24 +547,6 @@ static void cpu_tasks_use_the_cpu_they_claim(void **state)
 	assert_int_equal(proc_stop(&p, SIGTERM, 10000), 0);
 }
 
-/* The threads of process pid (/proc/PID/task), or -1. */
-static int threads_of(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* One worker, one pool thread: while /async_offload computes for 600 ms, a
  * cheap request on the same worker is answered at once; /async_cpu makes it
  * wait for the whole computation. One worker is one thread (the main thread
@@ -580,7 +561,7 @@ static void offload_leaves_the_loop_free(void **state)
 	(void)state;
 	assert_int_equal(start(&p, "1", "--offload-threads", "1"), 0);
 	assert_int_equal(http_get(p.port, "/async_independent?ms=0", &r, 5000), 0);
-	before = threads_of(p.pid);
+	before = harness_proc_entries(p.pid, "task");
 	print_message("threads of one worker before any offload: %d\n", before);
 	assert_int_equal(before, 1);
 	for (int i = 0; i < 2; i++) {
@@ -603,7 +584,7 @@ static void offload_leaves_the_loop_free(void **state)
 		/* The pool's one thread, started by the job, kept (ThreadSanitizer's
 		 * runtime starts a thread of its own beside a program's first). */
 		if (i == 0)
-			assert_int_equal(threads_of(p.pid),
+			assert_int_equal(harness_proc_entries(p.pid, "task"),
 					 before + (strstr(harness_bin("evented"), "tsan") ? 2 : 1));
 	}
 	print_message("cheap request: %.1f ms beside /async_offload, %.1f ms beside /async_cpu\n",

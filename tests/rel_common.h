@@ -7,7 +7,8 @@
 #ifndef REL_COMMON_H
 #define REL_COMMON_H
 
-#include <dirent.h>
+#include "harness.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,18 +31,7 @@ static inline void rel_record(const char *area, const char *what, long count, co
 /* Descriptors a process holds, from /proc/PID/fd, or -1. */
 static inline int rel_fd_count(pid_t pid)
 {
-	char path[64];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
+	return harness_proc_entries(pid, "fd");
 }
 
 /* Resident memory of a process in KiB, from /proc/PID/status, or -1. */
