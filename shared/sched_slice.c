@@ -13,6 +13,11 @@ int sched_slice_set(unsigned long long ns)
 	struct sched_attr a;
 	int nice;
 
+	/* A thread started under another policy (chrt -f for a latency run,
+	 * SCHED_BATCH, SCHED_IDLE) keeps it: setting SCHED_NORMAL here would
+	 * undo what whoever started the program asked for. */
+	if (syscall(SYS_sched_getscheduler, 0) != SCHED_NORMAL)
+		return 0;
 	/* sched_setattr sets the nice value too: pass the thread's own. */
 	errno = 0;
 	nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));

@@ -11,13 +11,18 @@
  * earlier virtual deadline, and EEVDF lets such a waking thread preempt the
  * running one. Its share of the CPU (its weight, its nice value) is not
  * changed: it gets the same time, in shorter pieces, sooner.
+ *
+ * Only a SCHED_OTHER (SCHED_NORMAL) thread is changed: one that runs under
+ * another policy, e.g. started with `chrt -f 1` as make bench's 10,000-user
+ * row does, keeps it (custom slices are for the fair class only).
  */
 #ifndef SCHED_SLICE_H
 #define SCHED_SLICE_H
 
 #define SCHED_SLICE_NS 100000 /* 0.1 ms: the kernel's lower bound */
 
-/* Returns 0, or -1 with errno set where the kernel has no custom slices
+/* Returns 0 (also when the thread is not SCHED_OTHER and is left alone), or
+ * -1 with errno set where the kernel has no custom slices
  * (EINVAL before 6.12) or refused: the thread then keeps the default, which
  * is a slower answer, never a wrong one, so callers need not report it. */
 int sched_slice_set(unsigned long long ns);

@@ -12,7 +12,9 @@ every run bounded, every process started here stopped on every exit path.
 
 Environment: BENCH_PAIRS (3), BENCH_SECS (5, each rate run),
 BENCH_LOCUST_SECS (10), BENCH_C10K_SECS (20), BENCH_C10K_IO (epoll: bin/evented's
-I/O engine in row 6, uring for io_uring), BENCH_ROWS (names or numbers,
+I/O engine in row 6, uring for io_uring), BENCH_C10K_SCHED (row 6's server
+and client: fifo, under `chrt -f 1`, the default where permitted; other, the
+normal policy), BENCH_ROWS (names or numbers,
 comma- or space-separated; all by default; --rows overrides), BENCH_OUT (the
 output folder). Expects `make all` and build/bench/sleep_probe built.
 Exit 0 when it ran (goals missed are findings, reported in BENCH.md), 2 on
@@ -51,6 +53,7 @@ class Bench:
         self.locust_secs = int(env.get("BENCH_LOCUST_SECS", "10"))
         self.c10k_secs = int(env.get("BENCH_C10K_SECS", "20"))
         self.c10k_io = env.get("BENCH_C10K_IO", "epoll")
+        self.c10k_sched = env.get("BENCH_C10K_SCHED", "")  # row 6 resolves the default
         self.stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         self.out = Path(env.get("BENCH_OUT") or "reports/bench/" + self.stamp)
         self.data = self.out / "data"
