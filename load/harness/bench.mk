@@ -4,8 +4,8 @@
 # seconds); the harness's own tests (load/harness/tests) are.
 # Knobs: ROWS=NAME,... (or BENCH_ROWS, names or numbers: which rows to run, each
 # alone; `load/harness/bench.py --help` lists them), and in the environment
-# BENCH_PAIRS, BENCH_SECS, BENCH_LOCUST_SECS, BENCH_C10K_SECS, BENCH_C10K_IO, BENCH_C10K_SCHED, BENCH_OUT (see
-# load/harness/bench.py).
+# BENCH_PAIRS, BENCH_SECS, BENCH_R3_PAIRS, BENCH_R3_SECS, BENCH_LOCUST_SECS,
+# BENCH_C10K_SECS, BENCH_C10K_IO, BENCH_C10K_SCHED, BENCH_OUT (see load/harness/bench.py).
 
 ROWS ?=
 BENCH_PROBE := build/bench/sleep_probe

@@ -10,7 +10,8 @@ Writes reports/bench/<UTC timestamp>/BENCH.md, data/ (raw outputs, .dat
 files) and SVG charts drawn by gnuplot; prints the table. Only 127.0.0.1,
 every run bounded, every process started here stopped on every exit path.
 
-Environment: BENCH_PAIRS (3), BENCH_SECS (5, each rate run),
+Environment: BENCH_PAIRS (3), BENCH_SECS (5, each rate run), BENCH_R3_PAIRS
+(7) and BENCH_R3_SECS (2): row 3's pairs, shorter and more of them,
 BENCH_LOCUST_SECS (10), BENCH_C10K_SECS (20), BENCH_C10K_IO (epoll: bin/evented's
 I/O engine in row 6, uring for io_uring), BENCH_C10K_SCHED (row 6's server
 and client: fifo, under `chrt -f 1`, the default where permitted; other, the
@@ -20,6 +21,7 @@ output folder). Expects `make all` and build/bench/sleep_probe built.
 Exit 0 when it ran (goals missed are findings, reported in BENCH.md), 2 on
 bad usage or setup, 130/143 interrupted.
 """
+import contextlib
 import os
 import shutil
 import subprocess
@@ -52,6 +54,8 @@ class Bench:
         self.secs = int(env.get("BENCH_SECS", "5"))
         self.locust_secs = int(env.get("BENCH_LOCUST_SECS", "10"))
         self.c10k_secs = int(env.get("BENCH_C10K_SECS", "20"))
+        self.r3_pairs = int(env.get("BENCH_R3_PAIRS", "7"))
+        self.r3_secs = int(env.get("BENCH_R3_SECS", "2"))
         self.c10k_io = env.get("BENCH_C10K_IO", "epoll")
         self.c10k_sched = env.get("BENCH_C10K_SCHED", "")  # row 6 resolves the default
         self.stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -82,6 +86,19 @@ class Bench:
 
     def log(self, msg):
         print("[bench %3ds] %s" % (time.monotonic() - self.t0, msg), file=sys.stderr, flush=True)
+
+    @contextlib.contextmanager
+    def untraced(self):
+        """perf stat without the syscall tracepoint inside the block. Any
+        syscall tracepoint, once enabled, sends every system call of every
+        task on the machine through the kernel's slow entry path (0.3-0.8 µs
+        a request more for either server here), so a CPU time meant to be
+        compared is read with it off, and system calls are counted apart."""
+        saved, self.syscalls = self.syscalls, ""
+        try:
+            yield
+        finally:
+            self.syscalls = saved
 
     def perf(self, tag):
         """The prefix that counts a client's CPU into data/TAG.cpu."""

@@ -124,12 +124,13 @@ class ServerCost:
         return stats.ratio(1e6, self.per_request(rate)[0])
 
 
-def load_costed(b, costs, name, tag, host, path, server, users):
-    """As wrk_costed, with bin/load (1 thread, `users` connections) as the
-    client: its JSON is data/TAG-PAIR.json, which ServerCost counts from."""
+def load_costed(b, costs, name, tag, host, path, server, users, secs=None):
+    """As wrk_costed, with bin/load (1 thread, `users` connections, `secs`
+    seconds) as the client: its JSON is data/TAG-PAIR.json, which ServerCost
+    counts from."""
     def one(i):
         cost = ServerCost(b, "%s-%d" % (tag, i), server)
-        r = load(b, "%s-%d" % (tag, i), host, path, users=users)
+        r = load(b, "%s-%d" % (tag, i), host, path, users=users, secs=secs)
         cost.stop()
         costs[(name, i)] = cost
         return r
