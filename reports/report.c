@@ -163,7 +163,15 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 			     "%s binds, and the server got %s of the cores than the model gave "
 			     "it (%.2f req/s of %.2f predicted)", p->steady.binding,
 			     rr > 1 ? "more" : "less", c->m[F_RPS], c->p[F_RPS]);
-		if (p->sc.other_cores > 0 && (size_t)n < sizeof c->verdict)
+		if (p->sc.other_cores > 0 && model_database_cpu_ms(&p->sc) > 0 &&
+		    (size_t)n < sizeof c->verdict)
+			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+				      ": the model gave the server and PostgreSQL the %.2f cores "
+				      "the rest of the machine left them in the rehearsal (it took "
+				      "%.2f of %d), and a query's cost and the rest's share move "
+				      "from one load to the next", s->cores - p->sc.other_cores,
+				      p->sc.other_cores, s->cores);
+		else if (p->sc.other_cores > 0 && (size_t)n < sizeof c->verdict)
 			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
 				      ": the model gave it the %.2f cores that other processes left "
 				      "it on average (they used %.2f of %d), and their use came and "
@@ -570,18 +578,19 @@ static int exists(const char *dir, const char *name)
  * the server's runnable threads with everyone else's, so whatever the others
  * ran (the load generator, the harness, builds) was taken from the server.
  * Where it does not bind, they ran on cores the server left idle, and counting
- * them would starve a server that was never short of CPU. Not where the model
- * has PostgreSQL's CPU in a station of its own (OTHER_CPU_S counts the
- * backends too); a route that sends no query under BACKEND=postgres has none,
- * and loses the cores to the others as under sleep. */
+ * them would starve a server that was never short of CPU. Where the model
+ * has PostgreSQL's CPU in a station of its own, OTHER_CPU_S counts the
+ * backends too: the others are then PG_BUSY_OTHERS, read in the rehearsal
+ * that priced a query. A route that sends no query under BACKEND=postgres
+ * has no such station, and loses the cores to the others as under sleep. */
 static double others_taken(const struct scenario *s, const struct model_scenario *sc)
 {
 	struct model_steady st;
-	if (s->cores_free < 0 || (s->pool > 0 && model_database_cpu_ms(sc) > 0) ||
-	    model_steady(sc, &st) < 0 ||
-	    st.bound != MODEL_BOUND_STATION)
+	if (model_steady(sc, &st) < 0 || st.bound != MODEL_BOUND_STATION)
 		return 0;
-	return s->cores - s->cores_free;
+	if (s->pool > 0 && model_database_cpu_ms(sc) > 0)
+		return s->pg_busy_others > 0 ? s->pg_busy_others : 0;
+	return s->cores_free < 0 ? 0 : s->cores - s->cores_free;
 }
 
 /* The model's scenario for a run's: everything as the harness recorded it,

@@ -53,6 +53,10 @@ struct scenario {
 	 * pg_cpu_calibrated_ms keeps either way */
 	int pool, max_connections, pg_busy;
 	double query_ms, pg_cpu_ms, pg_cpu_calibrated_ms;
+	/* PG_BUSY_OTHERS: the cores neither the server nor the cluster took in
+	 * the rehearsal that read PG_CPU_BUSY_MS (the load generator, the harness,
+	 * the kernel's threads); -1 unknown */
+	double pg_busy_others;
 	double spawn_rate, run_time_s, task_ms, wait_min_s, wait_max_s;
 	/* measured by the harness (load/harness/measure.py); absent in older runs */
 	char target[16];          /* TARGET: c or fastapi ("" = c) */

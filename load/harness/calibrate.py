@@ -7,7 +7,7 @@ from it would agree with the run by construction. Requests sent before the
 load, `?ms=0` (no waits, the route's CPU tasks at the server's default), say
 what the route's work costs without looking at the run.
 
-    calibrate(url, pgid, clients=1, fresh=False, watch=())
+    calibrate(url, pgid, clients=1, fresh=False, watch_ns=None)
         ->  Calibration(requests, cpu_ms, latency_ms, by_thread_ms, watch_cpu_ms)
 
 Each client is a thread with one HTTP/1.1 connection that it keeps alive
@@ -26,10 +26,10 @@ client's delayed ACK, docs/ORIGINAL.md fact 4, which the model counts apart).
 cpu_ms is the server's CPU (every thread of its process group, read to the
 nanosecond from schedstat) over the requests; by_thread_ms the same per
 thread name ({"civetweb-worker": ..., "civetweb-master": ...}): which part
-ran on the thread a request holds and which beside it. watch_cpu_ms is the
-CPU of the processes `watch` names (a PostgreSQL cluster's: what the
-requests' queries cost the database) over the same requests, read the same
-way at the same two instants. Requests go on until MAX_S of
+ran on the thread a request holds and which beside it. watch_cpu_ms is
+what watch_ns() (a CPU counter in nanoseconds: a PostgreSQL cluster's, what
+the requests' queries cost the database) grew by over the same requests, read
+at the same two instants. Requests go on until MAX_S of
 wall time or MAX_REQUESTS, whichever comes first, and at least MIN_REQUESTS.
 """
 import http.client
@@ -92,15 +92,15 @@ class _Client:
             self.conn.close()
 
 
-def calibrate(url, pgid, clients=1, fresh=False, watch=()):
+def calibrate(url, pgid, clients=1, fresh=False, watch_ns=None):
     """Raises OSError when a request fails: a server that cannot answer the
     route before the load is not worth loading."""
     cs = [_Client(url, fresh) for _ in range(max(1, clients))]
     lock, state, names0 = threading.Lock(), {"sent": 0, "end": 0.0, "cpu0": None}, {}
-    watch = list(watch)
+    watch_ns = watch_ns or (lambda: 0)
 
     def start_clock():  # the barrier's action: every connection warmed up, none sending yet
-        state["watch0"] = usage.pids_cpu_ns(watch)
+        state["watch0"] = watch_ns()
         state["cpu0"] = usage.group_cpu_ns(pgid, names0)
         state["end"] = time.monotonic() + MAX_S
 
@@ -127,7 +127,7 @@ def calibrate(url, pgid, clients=1, fresh=False, watch=()):
         raise OSError(str(errors[0]) if errors else "the warm-up did not finish in time")
     names1 = {}
     cpu_ms = (usage.group_cpu_ns(pgid, names1) - cpu0) / 1e6
-    watch_ms = (usage.pids_cpu_ns(watch) - state["watch0"]) / 1e6
+    watch_ms = (watch_ns() - state["watch0"]) / 1e6
     lat = [x for c in cs for x in c.lat]
     by_thread = {k: stats.ratio((v - names0.get(k, 0)) / 1e6, len(lat)) for k, v in names1.items()}
     return Calibration(len(lat), stats.ratio(cpu_ms, len(lat)), stats.median(lat), by_thread,

@@ -4,21 +4,24 @@ calls these from its measure hooks), beside the server's own figures.
     warm_up(ctx)                 the scenario's load for WARM_UP_S before the measured one
     calibrate_cpu(ctx, dir)  ->  [("PG_CPU_MS", ms)]: the cluster's CPU per query
     calibrate_busy(ctx, dir, threads)
-                             ->  [("PG_CPU_BUSY_MS", ms), ("PG_BUSY", backends)]: the same
-                                 with as many backends at work as the load will have
+                             ->  [("PG_CPU_BUSY_MS", ms), ("PG_BUSY", backends),
+                                  ("PG_BUSY_OTHERS", cores)]: the same with as many
+                                 backends at work as the load will have, and what the
+                                 rest of the machine took of the cores meanwhile
     LoadedCpu                    settled(dir), loaded(dir), stopped(ctx) -> [("PG_CPU_LOADED_MS", ms)]
     wait_drained(dir)        ->  seconds until the stopped server's backends are gone
-    cluster_pids(dir), client_backends(dir), pss_kb(pid)
+    cluster_cpu_ns(dir), cluster_pids(dir), client_backends(dir), pss_kb(pid)
 
 Every figure is the CPU of the cluster's processes (the postmaster and every
-backend: usage.pids_cpu_ns, schedstat to the nanosecond) over the queries
-they answered. A figure that cannot be read is left out.
+backend: cluster_cpu_ns, to the microsecond) over the queries they answered.
+A figure that cannot be read is left out.
 """
 import math
 import os
 import sys
 import time
 import urllib.request
+from collections import namedtuple
 
 import calibrate
 import readings
@@ -27,9 +30,6 @@ import usage
 
 WARM_UP_S = 2
 CPU_QUERY_MS = 10
-BUSY_S = 9           # calibrate_busy's load; its first seconds are the first wave's (with
-BUSY_FROM_S = 4.0    # 1,500 backends at work, every query of it arriving at once took 2-3 s),
-BUSY_TO_S = 8.0      # so the reading spans the next 4
 DRAIN_TIMEOUT_S = 180
 
 
@@ -93,60 +93,75 @@ def _wait_idle(ctx):
 
 
 def calibrate_busy(ctx, cluster_dir, threads):
-    """PG_CPU_BUSY_MS: the cluster's CPU per query with the load's own
-    backends at work, and PG_BUSY, how many were (the server's pool in use,
-    the mean of two readings). PG_CPU_MS, from 8 connections, cannot see
-    what a query costs when hundreds of backends run at once: on this lab's
-    machine (a PVM guest) 1,500 of them made each query ten times dearer
+    """A rehearsal of the run: PG_CPU_BUSY_MS, the cluster's CPU per query
+    with the load's own backends at work; PG_BUSY, how many were (the
+    server's pool in use, the mean of two readings); PG_BUSY_OTHERS, the
+    cores every other process took meanwhile (the load generator, this
+    harness, the kernel's threads), neither the server nor the cluster.
+    PG_CPU_MS, from 8 connections, cannot see what a query costs when
+    hundreds of backends run at once: on this lab's machine (a PVM guest)
+    1,500 of them made each query ten times dearer, and the kernel's memory
+    monitor (kdamond) took a tenth of a core watching their memory
     (docs/LAB.md 4k). So the scenario's own load (warm_up_users of it) runs
-    again for BUSY_S, after the warm-up (every backend's caches filled);
-    between BUSY_FROM_S (its users have arrived) and BUSY_TO_S, the
-    cluster's CPU over the queries the server counted
-    (PREFIX_db_queries_total). Not the run: it sets no throughput, only
-    what a query costs the cores (where the database binds, the run's
-    throughput is the cores over it, as the model says)."""
+    once more, after the warm-up (every backend's caches filled), for the
+    run's length, read over the run's own window (from a third in to a
+    second before the end, as measures.py's hooks are): the cluster's CPU
+    over the queries the server counted (PREFIX_db_queries_total). Not the
+    run: it sets no throughput, only what a query costs the cores and what
+    the rest of the machine leaves of them (where the database binds, the
+    run's throughput is those cores over that cost, as the model says)."""
     users = warm_up_users(ctx.scenario, threads)
     queries = queries_per_request(ctx.scenario.route)
     if not (users and queries):
         return []
-    proc = ctx.procs.start("pg-busy", _load_argv(ctx, users, BUSY_S), log=ctx.dir / "pg-busy.txt")
+    run_time = ctx.opt.run_time
+    server_pids = usage.group_pids(ctx.server.pid)
+    proc = ctx.procs.start("pg-busy", _load_argv(ctx, users, run_time), log=ctx.dir / "pg-busy.txt")
+    start = time.monotonic()
     try:
-        time.sleep(BUSY_FROM_S)
-        a = _busy_reading(ctx, cluster_dir)
-        time.sleep(BUSY_TO_S - BUSY_FROM_S)
-        b = _busy_reading(ctx, cluster_dir)
+        time.sleep(run_time // 3)
+        a = _busy_reading(ctx, cluster_dir, server_pids)
+        time.sleep(max(0, start + run_time - 1 - time.monotonic()))
+        b = _busy_reading(ctx, cluster_dir, server_pids)
     finally:
-        if proc.wait(BUSY_S + 30) is None:
+        if proc.wait(run_time + 30) is None:
             ctx.procs.stop(proc)
         else:
             ctx.procs.forget(proc)
     _wait_idle(ctx)
-    if not (a and b) or b[1] <= a[1]:
+    if not (a and b) or b.queries <= a.queries:
         print("compare: %s: PostgreSQL's CPU under the load's backends was not read" % ctx.dir,
               file=sys.stderr)
         return []
-    ms = (b[0] - a[0]) / 1e6 / (b[1] - a[1])
-    return [("PG_CPU_BUSY_MS", "%.3f" % ms), ("PG_BUSY", "%.0f" % ((a[2] + b[2]) / 2))]
+    cluster_ns = b.cluster_ns - a.cluster_ns
+    others = (b.machine_s - a.machine_s - (cluster_ns + b.server_ns - a.server_ns) / 1e9) \
+        / (b.mono - a.mono)
+    return [("PG_CPU_BUSY_MS", "%.3f" % (cluster_ns / 1e6 / (b.queries - a.queries))),
+            ("PG_BUSY", "%.0f" % ((a.in_use + b.in_use) / 2)),
+            ("PG_BUSY_OTHERS", "%.3f" % max(0.0, others))]
 
 
-def _busy_reading(ctx, cluster_dir):
-    """(cluster CPU ns, queries answered, connections in use), or None: the
-    CPU is read on both sides of the scrape and averaged, since a server
-    busy with the load answers /metrics late."""
+Busy = namedtuple("Busy", "cluster_ns queries in_use machine_s server_ns mono")
+
+
+def _busy_reading(ctx, cluster_dir, server_pids):
+    """A Busy, or None. The cluster's CPU, the machine's busy time and the
+    clock are read on both sides of the /metrics scrape and averaged, since
+    a server busy with the load answers it late; the server's CPU after."""
     world = ctx.scenario.world
-    pids = cluster_pids(cluster_dir)
-    cpu0 = usage.pids_cpu_ns(pids)
+    before = usage.machine_busy_s(), time.monotonic(), cluster_cpu_ns(cluster_dir)
     try:
         with urllib.request.urlopen(ctx.metrics_url, timeout=10) as r:
             text = r.read().decode()
     except (OSError, ValueError):
         return None
-    cpu1 = usage.pids_cpu_ns(cluster_pids(cluster_dir))
+    after = usage.machine_busy_s(), time.monotonic(), cluster_cpu_ns(cluster_dir)
+    machine_s, mono, cluster_ns = ((x + y) / 2 for x, y in zip(before, after))
     q = readings.series(text, "%s_db_queries_total" % world)
     used = readings.series(text, "%s_db_pool_in_use" % world)
     if q is None or used is None:
         return None
-    return (cpu0 + cpu1) / 2, q, used
+    return Busy(cluster_ns, q, used, machine_s, usage.pids_cpu_ns(server_pids), mono)
 
 
 def calibrate_cpu(ctx, cluster_dir):
@@ -161,7 +176,7 @@ def calibrate_cpu(ctx, cluster_dir):
     try:
         c = calibrate.calibrate("%s%s?ms=%d" % (ctx.host, ctx.scenario.path, CPU_QUERY_MS),
                                 ctx.server.pid, min(calibrate.CLIENTS, ctx.scenario.users),
-                                watch=cluster_pids(cluster_dir))
+                                watch_ns=lambda: cluster_cpu_ns(cluster_dir))
     except OSError as e:
         print("compare: %s: PostgreSQL's CPU calibration failed: %s" % (ctx.dir, e),
               file=sys.stderr)
@@ -182,7 +197,7 @@ class LoadedCpu:
 
     @staticmethod
     def _snap(cluster_dir):
-        return usage.pids_cpu_ns(cluster_pids(cluster_dir)) / 1e9, time.monotonic(), time.time()
+        return cluster_cpu_ns(cluster_dir) / 1e9, time.monotonic(), time.time()
 
     def settled(self, cluster_dir):
         self.snap0 = self._snap(cluster_dir)
@@ -231,6 +246,22 @@ def wait_drained(cluster_dir, timeout=DRAIN_TIMEOUT_S):
             return None
         time.sleep(0.2)
     return time.monotonic() - t0
+
+
+def cluster_cpu_ns(cluster_dir):
+    """The CPU the cluster's processes have used so far (the exited ones
+    included): one read of its cgroup's cpu.stat, where pg_cluster.sh made
+    one (DIR/cgroup), else the sum over its live processes (usage.pids_cpu_ns,
+    which took 2 to 6 s with 1,500 backends at work)."""
+    try:
+        with open(os.path.join(cluster_dir, "cgroup", "cpu.stat")) as f:
+            for line in f:
+                key, value = line.split()
+                if key == "usage_usec":
+                    return int(value) * 1000
+    except (OSError, ValueError):
+        pass
+    return usage.pids_cpu_ns(cluster_pids(cluster_dir))
 
 
 def cluster_pids(cluster_dir):

@@ -17,10 +17,10 @@ import urllib.request
 
 import loads
 import targets
+from pg_cluster_cli import PG_CLUSTER, cluster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
-PG_CLUSTER = os.path.join(ROOT, "load", "harness", "pg_cluster.sh")
 BOUND_S = 3.0    # a request that needs the database, once it is gone: answered within
                  # (the halt itself, pg_ctl's immediate stop, is not counted: under a
                  # busy machine it alone took over 3 s)
@@ -37,14 +37,6 @@ def get(port, path, timeout=30):
     except urllib.error.HTTPError as e:
         status, body = e.code, e.read()
     return status, json.loads(body or b"null"), time.monotonic() - t0
-
-
-def cluster(*args):
-    out = subprocess.run([PG_CLUSTER] + list(args), capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise AssertionError("pg_cluster.sh %s: exit %d: %s" % (" ".join(args), out.returncode,
-                                                                 out.stderr.strip()))
-    return out.stdout.strip()
 
 
 class PeerFaultsTest(unittest.TestCase):

@@ -1,0 +1,60 @@
+"""pg_cluster.sh's cgroup and pg_measures.cluster_cpu_ns, against a real
+PostgreSQL 15 cluster started and stopped here: as root the cluster's
+processes share a cgroup of their own (DIR/cgroup), whose cpu.stat is the
+whole cluster's CPU in one read, backends that have exited included; it goes
+when the cluster stops. Without root or cgroup v2 the reading falls back to
+the sum over the live processes, which is checked either way."""
+import os
+import subprocess
+import time
+import unittest
+
+import pg_measures
+import usage
+from pg_cluster_cli import cluster
+
+
+def cgroup2_mounted():
+    with open("/proc/mounts") as f:
+        return any(line.split()[2] == "cgroup2" for line in f)
+
+
+class ClusterCpuTest(unittest.TestCase):
+    def setUp(self):
+        conninfo = cluster("start", "10", str(os.getpid()))
+        self.dir = dict(kv.split("=", 1) for kv in conninfo.split())["host"]
+        self.addCleanup(lambda: os.path.isdir(self.dir) and cluster("stop", self.dir))
+
+    def psql(self, sql):
+        argv = ["psql", "-X", "-q", "-h", self.dir, "-U", "postgres", "-d", "postgres", "-c", sql]
+        if os.getuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--"] + argv
+        subprocess.run(argv, check=True, capture_output=True, timeout=30)
+
+    def test_cgroup_reads_the_whole_cluster(self):
+        link = os.path.join(self.dir, "cgroup")
+        if os.getuid() == 0 and cgroup2_mounted():
+            self.assertTrue(os.path.isdir(link), "no cgroup linked from %s" % link)
+            with open(os.path.join(link, "cgroup.procs")) as f:
+                members = {int(p) for p in f.read().split()}
+            # the postmaster and every process it forked are in it
+            self.assertTrue(set(pg_measures.cluster_pids(self.dir)) <= members)
+        before = pg_measures.cluster_cpu_ns(self.dir)
+        # a backend that does some work, then exits with the session
+        self.psql("select count(*) from generate_series(1, 2000000)")
+        after = pg_measures.cluster_cpu_ns(self.dir)
+        self.assertGreater(after - before, 20e6, "a 2-million-row count cost under 20 ms?")
+        live = usage.pids_cpu_ns(pg_measures.cluster_pids(self.dir))
+        if os.path.isdir(link):
+            # the exited backend's CPU stays counted in the cgroup, not in the live sum
+            self.assertGreater(after, live + 20e6)
+            cgroup = os.path.realpath(link)
+            cluster("stop", self.dir)
+            deadline = time.monotonic() + 5
+            while os.path.isdir(cgroup) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.assertFalse(os.path.isdir(cgroup), "%s left behind" % cgroup)
+
+
+if __name__ == "__main__":
+    unittest.main()
