@@ -79,7 +79,9 @@ class Postgres:
     task); PG_CPU_MS, the CPU the cluster's processes spend per query, which
     the model charges to the cores beside the server's own; under load,
     PostgreSQL's memory (PG_PSS_KB over PG_PROCS processes) and
-    PG_CPU_LOADED_MS, its CPU per query under the load (pg_measures.py).
+    PG_CPU_LOADED_MS, its CPU per query under the load; before it, a
+    rehearsal of the load gives PG_CPU_BUSY_MS, PG_BUSY and PG_BUSY_OTHERS
+    (pg_measures.py).
 
     The FastAPI peer (target fastapi, load/peers/pg_tasks.py) gets the same in
     its environment: LAB_DB, LAB_POOL (per worker process) and LAB_POOLS, the
