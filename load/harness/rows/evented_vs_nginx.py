@@ -74,6 +74,11 @@ def run(b):
     busy = median(lambda c, r: c.busy())
     f.row("… how busy each server was: its CPU seconds per second of the run (median; near 1: the server set "
           "the pace)", table.fixed(busy[EV], 2), "nginx: %s" % table.fixed(busy[NG], 2), "", "shown", "—")
+    cs = {n: stats.summary(v) for n, v in each(lambda c, r: c.per_request(r)[1]).items()}
+    f.row("… context switches per request, server (median (min–max) of the pairs; from about 0.1 up the server "
+          "slept between requests, woken by each: the closed loop's ping-pong, docs/PERFORMANCE.md)",
+          "%s (%s–%s)" % tuple(table.fixed(x, 3) for x in cs[EV]),
+          "nginx: %s (%s–%s)" % tuple(table.fixed(x, 3) for x in cs[NG]), "", "shown", "—")
     user, kern = median(lambda c, r: c.split(r)[0]), median(lambda c, r: c.split(r)[1])
     f.row("… server CPU per request, user + kernel µs (utime, stime; median)",
           "%s + %s" % (table.fixed(user[EV], 2), table.fixed(kern[EV], 2)),
