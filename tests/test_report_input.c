@@ -282,20 +282,22 @@ static void postgres_cpu_busy_figure_wins(void **state)
 			   "TASK_MS=10\nBACKEND=postgres\nPOOL=80\nPG_CPU_MS=0.2\n";
 	char text[512];
 	good_run();
-	snprintf(text, sizeof text, "%sPG_CPU_BUSY_MS=2.1\nPG_BUSY=1500\nPG_BUSY_OTHERS=0.18\n",
-		 base);
+	snprintf(text, sizeof text, "%sPG_CPU_BUSY_MS=2.1\nPG_BUSY=1500\nPG_BUSY_OTHERS=0.18\n"
+		 "PG_CPU_LOADED_MS=2.2\n", base);
 	put("01-SyncBaselineUser/scenario.env", text);
 	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), 0);
 	assert_float_equal(rd.sc[0].pg_cpu_ms, 2.1, 1e-12);
 	assert_float_equal(rd.sc[0].pg_cpu_calibrated_ms, 0.2, 1e-12);
 	assert_int_equal(rd.sc[0].pg_busy, 1500);
 	assert_float_equal(rd.sc[0].pg_busy_others, 0.18, 1e-12);
+	assert_float_equal(rd.sc[0].pg_cpu_loaded_ms, 2.2, 1e-12);
 	run_dir_free(&rd);
 	put("01-SyncBaselineUser/scenario.env", base);
 	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), 0);
 	assert_float_equal(rd.sc[0].pg_cpu_ms, 0.2, 1e-12);
 	assert_int_equal(rd.sc[0].pg_busy, 0);
 	assert_float_equal(rd.sc[0].pg_busy_others, -1, 1e-12);
+	assert_float_equal(rd.sc[0].pg_cpu_loaded_ms, -1, 1e-12);
 	run_dir_free(&rd);
 	snprintf(text, sizeof text, "%sPG_CPU_BUSY_MS=lots\n", base);
 	put("01-SyncBaselineUser/scenario.env", text);
