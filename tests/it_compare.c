@@ -406,6 +406,57 @@ static void make_compare_target_fastapi_measures_split_and_order(void **state)
 	remove_runs(runs);
 }
 
+/* BACKEND=postgres end to end on the smoke profile: the run starts its own
+ * cluster, rehearses the load (PostgreSQL's CPU per query with the load's
+ * backends at work, and what the rest of the machine took beside them), runs
+ * it, waits for the backends to exit, and stops the cluster, its folder and
+ * its cgroup gone with it. */
+static void make_compare_backend_postgres_rehearses_and_cleans_up(void **state)
+{
+	char runs[PATH_MAX], runs_arg[PATH_MAX + 16], dir[PATH_MAX], scen[PATH_MAX + 64];
+	char path[PATH_MAX + 96], cluster[PATH_MAX];
+	(void)state;
+
+	fresh_runs_dir(runs, sizeof runs, "it_compare_postgres");
+	snprintf(runs_arg, sizeof runs_arg, "RUNS_DIR=%s", runs);
+	char *argv[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
+			 "make", "-s", "compare", "PROFILE=smoke", "BACKEND=postgres", "USERS=20",
+			 "SCENARIOS=AsyncConcurrentUser", runs_arg, NULL };
+	assert_int_equal(run(argv, 120000), 0);
+	latest_run(runs, dir);
+	assert_int_equal(processes_of_run(dir, 1), 0);
+
+	snprintf(scen, sizeof scen, "%s/01-AsyncConcurrentUser", dir);
+	assert_file_has(scen, "scenario.env", "BACKEND=postgres\n");
+	assert_file_has(scen, "scenario.env", "\nPG_CPU_BUSY_MS=");
+	assert_file_has(scen, "scenario.env", "\nPG_BUSY_OTHERS=");
+	assert_file_has(scen, "scenario.env", "\nPG_DRAIN_S=");
+	assert_file_has(scen, "pg-busy.txt", "/async_concurrent");
+	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");
+	assert_file_has(dir, "summary.txt", "PostgreSQL's");
+
+	/* the cluster's folder (its socket's) and cgroup are gone */
+	snprintf(path, sizeof path, "%s/postgres.txt", dir);
+	char *settings = slurp(path), *at = settings ? strstr(settings, "unix_socket_directories = ") : NULL;
+	assert_non_null(at);
+	assert_int_equal(sscanf(at, "unix_socket_directories = %4095s", cluster), 1);
+	free(settings);
+	assert_int_equal(access(cluster, F_OK), -1);
+	const char *base = strrchr(cluster, '/');
+	assert_non_null(base);
+	FILE *mounts = fopen("/proc/mounts", "r");
+	char line[1024], mnt[512], type[64];
+	assert_non_null(mounts);
+	while (fgets(line, sizeof line, mounts))
+		if (sscanf(line, "%*s %511s %63s", mnt, type) == 2 && strcmp(type, "cgroup2") == 0) {
+			snprintf(path, sizeof path, "%s%s", mnt, base);
+			if (access(path, F_OK) == 0)
+				fail_msg("%s outlived its cluster", path);
+		}
+	fclose(mounts);
+	remove_runs(runs);
+}
+
 static void ctrl_c_stops_everything_it_started(void **state)
 {
 	char runs[PATH_MAX], console[PATH_MAX + 64], dir[PATH_MAX];
@@ -554,6 +605,7 @@ int main(void)
 		cmocka_unit_test(make_compare_smoke_writes_a_complete_run),
 		cmocka_unit_test(make_compare_load_locust_reads_locusts_csv),
 		cmocka_unit_test(make_compare_target_fastapi_measures_split_and_order),
+		cmocka_unit_test(make_compare_backend_postgres_rehearses_and_cleans_up),
 		cmocka_unit_test(ctrl_c_stops_everything_it_started),
 	};
 	signal(SIGPIPE, SIG_IGN);
