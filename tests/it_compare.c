@@ -171,6 +171,29 @@ static void latest_run(const char *runs, char *dir)
 		fail_msg("%s: %s", link, strerror(errno));
 }
 
+/* `make -s compare PROFILE=smoke VARS... RUNS_DIR=RUNS` in a fresh RUNS
+ * (build/tests/NAME.*), a make of our own and not a child of the make running
+ * the tests, within ms: it must succeed, its run folder goes to dir, and
+ * nothing it started may outlive it. */
+static void make_compare(char runs[PATH_MAX], char dir[PATH_MAX], const char *name, int ms,
+			 const char *const *vars)
+{
+	char runs_arg[PATH_MAX + 16];
+	char *argv[24] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
+			   "make", "-s", "compare", "PROFILE=smoke" };
+	int n = 11;
+
+	fresh_runs_dir(runs, PATH_MAX, name);
+	snprintf(runs_arg, sizeof runs_arg, "RUNS_DIR=%s", runs);
+	while (*vars && n < 22)
+		argv[n++] = (char *)*vars++;
+	argv[n++] = runs_arg;
+	argv[n] = NULL;
+	assert_int_equal(run(argv, ms), 0);
+	latest_run(runs, dir);
+	assert_int_equal(processes_of_run(dir, 1), 0);
+}
+
 /*
  * The run's report.html as Debian's headless Chromium draws it at 1280 px
  * (reports/render.py prints one fact a line): every chart there with a size,
@@ -241,20 +264,11 @@ static void report_renders_in_chromium(const char *dir)
 
 static void make_compare_smoke_writes_a_complete_run(void **state)
 {
-	char runs[PATH_MAX], runs_arg[PATH_MAX + 16], dir[PATH_MAX], sub[PATH_MAX + 64];
+	char runs[PATH_MAX], dir[PATH_MAX], sub[PATH_MAX + 64];
 	char *summary, *line;
-	int rc;
 	(void)state;
 
-	fresh_runs_dir(runs, sizeof runs, "it_compare_smoke");
-	snprintf(runs_arg, sizeof runs_arg, "RUNS_DIR=%s", runs);
-	/* A make of our own, not a child of the make running the tests. */
-	char *argv[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
-			 "make", "-s", "compare", "PROFILE=smoke", runs_arg, NULL };
-	rc = run(argv, 100000);
-	assert_int_equal(rc, 0);
-	latest_run(runs, dir);
-	assert_int_equal(processes_of_run(dir, 1), 0);
+	make_compare(runs, dir, "it_compare_smoke", 100000, (const char *const[]){ NULL });
 
 	assert_non_null(strstr(out, "scenario 1/"));
 	assert_file_has(dir, "run.env", "PROFILE=smoke\n");
@@ -311,43 +325,33 @@ static void make_compare_smoke_writes_a_complete_run(void **state)
 
 static void make_compare_load_locust_reads_locusts_csv(void **state)
 {
-	char runs[PATH_MAX], runs_arg[PATH_MAX + 16], dir[PATH_MAX], scen[PATH_MAX + 64];
+	char runs[PATH_MAX], dir[PATH_MAX], scen[PATH_MAX + 64];
 	(void)state;
 
-	fresh_runs_dir(runs, sizeof runs, "it_compare_locust");
-	snprintf(runs_arg, sizeof runs_arg, "RUNS_DIR=%s", runs);
-	char *argv[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
-			 "make", "-s", "compare", "PROFILE=smoke", "LOAD=locust",
-			 "SCENARIOS=AsyncConcurrentUser", runs_arg, NULL };
-	assert_int_equal(run(argv, 60000), 0);
-	latest_run(runs, dir);
-	assert_int_equal(processes_of_run(dir, 1), 0);
+	make_compare(runs, dir, "it_compare_locust", 60000,
+		     (const char *const[]){ "LOAD=locust", "SCENARIOS=AsyncConcurrentUser", NULL });
 	assert_file_has(dir, "run.env", "LOAD=locust\n");
 	snprintf(scen, sizeof scen, "%s/01-AsyncConcurrentUser", dir);
 	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");
 	assert_file_has(scen, "load_stats_history.csv", "Timestamp,User Count,");
 	assert_file_has(dir, "summary.txt", NULL);
+	remove_runs(runs);
 
 	/* Distributed mode on loopback: a master and two workers. */
-	char *dist[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
-			 "make", "-s", "compare", "PROFILE=smoke", "LOAD=locust", "LOCUST_WORKERS=2",
-			 "SCENARIOS=AsyncConcurrentUser", runs_arg, NULL };
-	assert_int_equal(run(dist, 60000), 0);
-	latest_run(runs, dir);
-	assert_int_equal(processes_of_run(dir, 1), 0);
+	make_compare(runs, dir, "it_compare_locust", 60000,
+		     (const char *const[]){ "LOAD=locust", "LOCUST_WORKERS=2",
+					    "SCENARIOS=AsyncConcurrentUser", NULL });
 	assert_file_has(dir, "run.env", "LOCUST_WORKERS=2\n");
 	snprintf(scen, sizeof scen, "%s/01-AsyncConcurrentUser", dir);
 	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");
 	assert_file_has(scen, "locust-worker-2.txt", NULL);
 	assert_file_has(dir, "summary.txt", NULL);
+	remove_runs(runs);
 
 	/* Locust's master with two bin/load workers: the master's CSV files, read as before */
-	char *ours[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
-			 "make", "-s", "compare", "PROFILE=smoke", "LOAD=locust-master", "LOAD_WORKERS=2",
-			 "SCENARIOS=AsyncConcurrentUser", runs_arg, NULL };
-	assert_int_equal(run(ours, 60000), 0);
-	latest_run(runs, dir);
-	assert_int_equal(processes_of_run(dir, 1), 0);
+	make_compare(runs, dir, "it_compare_locust", 60000,
+		     (const char *const[]){ "LOAD=locust-master", "LOAD_WORKERS=2",
+					    "SCENARIOS=AsyncConcurrentUser", NULL });
 	assert_file_has(dir, "run.env", "LOAD=locust-master\nLOAD_WORKERS=2\n");
 	snprintf(scen, sizeof scen, "%s/01-AsyncConcurrentUser", dir);
 	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");
@@ -363,18 +367,13 @@ static void make_compare_load_locust_reads_locusts_csv(void **state)
  * first), the threads and CPU per request, and the report predicts with them. */
 static void make_compare_target_fastapi_measures_split_and_order(void **state)
 {
-	char runs[PATH_MAX], runs_arg[PATH_MAX + 16], dir[PATH_MAX], scen[PATH_MAX + 64];
+	char runs[PATH_MAX], dir[PATH_MAX], scen[PATH_MAX + 64];
 	char path[PATH_MAX + 96];
 	(void)state;
 
-	fresh_runs_dir(runs, sizeof runs, "it_compare_fastapi");
-	snprintf(runs_arg, sizeof runs_arg, "RUNS_DIR=%s", runs);
-	char *argv[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
-			 "make", "-s", "compare", "PROFILE=smoke", "TARGET=fastapi", "USERS=160",
-			 "SCENARIOS=SyncBaselineUser,AsyncConcurrentUser", runs_arg, NULL };
-	assert_int_equal(run(argv, 90000), 0);
-	latest_run(runs, dir);
-	assert_int_equal(processes_of_run(dir, 1), 0);
+	make_compare(runs, dir, "it_compare_fastapi", 90000,
+		     (const char *const[]){ "TARGET=fastapi", "USERS=160",
+					    "SCENARIOS=SyncBaselineUser,AsyncConcurrentUser", NULL });
 
 	snprintf(scen, sizeof scen, "%s/01-SyncBaselineUser-fastapi", dir);
 	assert_file_has(scen, "scenario.env", "TARGET=fastapi\n");
@@ -413,18 +412,13 @@ static void make_compare_target_fastapi_measures_split_and_order(void **state)
  * its cgroup gone with it. */
 static void make_compare_backend_postgres_rehearses_and_cleans_up(void **state)
 {
-	char runs[PATH_MAX], runs_arg[PATH_MAX + 16], dir[PATH_MAX], scen[PATH_MAX + 64];
+	char runs[PATH_MAX], dir[PATH_MAX], scen[PATH_MAX + 64];
 	char path[PATH_MAX + 96], cluster[PATH_MAX];
 	(void)state;
 
-	fresh_runs_dir(runs, sizeof runs, "it_compare_postgres");
-	snprintf(runs_arg, sizeof runs_arg, "RUNS_DIR=%s", runs);
-	char *argv[] = { "/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
-			 "make", "-s", "compare", "PROFILE=smoke", "BACKEND=postgres", "USERS=20",
-			 "SCENARIOS=AsyncConcurrentUser", runs_arg, NULL };
-	assert_int_equal(run(argv, 120000), 0);
-	latest_run(runs, dir);
-	assert_int_equal(processes_of_run(dir, 1), 0);
+	make_compare(runs, dir, "it_compare_postgres", 120000,
+		     (const char *const[]){ "BACKEND=postgres", "USERS=20",
+					    "SCENARIOS=AsyncConcurrentUser", NULL });
 
 	snprintf(scen, sizeof scen, "%s/01-AsyncConcurrentUser", dir);
 	assert_file_has(scen, "scenario.env", "BACKEND=postgres\n");
