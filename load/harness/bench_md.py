@@ -30,11 +30,13 @@ def write(b, charts):
         " ".join(version(["wrk", "-v"]).split()[:2]), version(["nginx", "-v"]).split(": ")[-1],
         deb("python3-locust"), deb("uvicorn"), deb("python3-fastapi")))
     w("Method: each ratio compares two things measured in this run, alternated (A B, B A, …), %d pairs; the table "
-      "shows the median ratio and its min–max. Rate runs last %d s (Locust %d s), %d connections, one client "
-      "thread; %s. Open files: %d. Only 127.0.0.1. Bench wall time: %d s. Load average (1, 5, 15 min) at the "
-      "start: %s; at the end: %s (anything above 0 is other work sharing these CPUs: it lands in every figure as "
-      "noise).\n" % (b.pairs, b.secs, b.locust_secs, b.CONNS, b.pinning, b.fds, b.elapsed(), b.load_start,
-                     readings.loadavg()))
+      "shows the median ratio and its min–max (row 3: %d pairs of %d s). Rate runs last %d s (Locust %d s), %d "
+      "connections, one client thread; rows 1, 3 and 11 read CPU times with perf's syscall tracepoint off and "
+      "count system calls in runs of their own; %s. Open files: %d. Only 127.0.0.1. Bench wall time: %d s. "
+      "Load average (1, 5, 15 min) at the start: %s; at the end: %s (anything above 0 is other work sharing "
+      "these CPUs: it lands in every figure as noise).\n" % (
+          b.pairs, b.r3_pairs, b.r3_secs, b.secs, b.locust_secs, b.CONNS, b.pinning, b.fds, b.elapsed(),
+          b.load_start, readings.loadavg()))
     w(f.table())
     if f.why:
         w("## Where a goal is missed, and why\n\n%s\n" % "\n".join(f.why))
