@@ -243,6 +243,22 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 			     "differs from the model in the flagged figures; see the charts "
 			     "(ramp-up and the finite window move reqs and the tail most)");
 	}
+	/* Where a query's time went, by PostgreSQL's own clock: the evidence for or
+	 * against timer lateness, which the verdict above can only infer. */
+	if (s->pg_query_ms > 0 && s->route->cpu == CPU_NONE && s->task_ms > 0 && n > 0 &&
+	    (size_t)n < sizeof c->verdict) {
+		int k = route_critical_tasks(s->route, s->helpers);
+		double late = s->pg_query_ms - s->task_ms, over = c->m[F_AVG] - c->p[F_AVG];
+		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+			      "; PostgreSQL timed each query at %.1f ms (pg_stat_statements), "
+			      "%.1f ms over its %.0f ms sleep, %.1f ms a request over the %d it "
+			      "waits for in a row", s->pg_query_ms, late, s->task_ms, k * late, k);
+		if (over > 1 && over > k * late && (size_t)n < sizeof c->verdict)
+			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+				      ", of the %.1f ms a request took beyond the model: the rest "
+				      "passed outside PostgreSQL's timing (a backend waking to read "
+				      "its next query, the loop's turn, the answer's way back)", over);
+	}
 	if (c->flagged[F_REQS] && !c->flagged[F_RPS] && c->ratio[F_REQS] < 1 && n > 0 &&
 	    by_locust && !m->from_console && (size_t)n < sizeof c->verdict)
 		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,

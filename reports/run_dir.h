@@ -59,6 +59,9 @@ struct scenario {
 	double pg_busy_others;
 	double pg_cpu_loaded_ms;  /* PG_CPU_LOADED_MS: the same CPU per query in the
 				   * run itself, not the model's input; -1 unknown */
+	double pg_query_ms;       /* PG_QUERY_MS: a query's time by PostgreSQL's own
+				   * clock in the run (its sleep, and how late its
+				   * backend woke and ran); -1 unknown */
 	double spawn_rate, run_time_s, task_ms, wait_min_s, wait_max_s;
 	/* measured by the harness (load/harness/measure.py); absent in older runs */
 	char target[16];          /* TARGET: c or fastapi ("" = c) */

@@ -283,7 +283,7 @@ static void postgres_cpu_busy_figure_wins(void **state)
 	char text[512];
 	good_run();
 	snprintf(text, sizeof text, "%sPG_CPU_BUSY_MS=2.1\nPG_BUSY=1500\nPG_BUSY_OTHERS=0.18\n"
-		 "PG_CPU_LOADED_MS=2.2\n", base);
+		 "PG_CPU_LOADED_MS=2.2\nPG_QUERY_MS=263.5\n", base);
 	put("01-SyncBaselineUser/scenario.env", text);
 	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), 0);
 	assert_float_equal(rd.sc[0].pg_cpu_ms, 2.1, 1e-12);
@@ -291,6 +291,7 @@ static void postgres_cpu_busy_figure_wins(void **state)
 	assert_int_equal(rd.sc[0].pg_busy, 1500);
 	assert_float_equal(rd.sc[0].pg_busy_others, 0.18, 1e-12);
 	assert_float_equal(rd.sc[0].pg_cpu_loaded_ms, 2.2, 1e-12);
+	assert_float_equal(rd.sc[0].pg_query_ms, 263.5, 1e-12);
 	run_dir_free(&rd);
 	put("01-SyncBaselineUser/scenario.env", base);
 	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), 0);
@@ -298,6 +299,7 @@ static void postgres_cpu_busy_figure_wins(void **state)
 	assert_int_equal(rd.sc[0].pg_busy, 0);
 	assert_float_equal(rd.sc[0].pg_busy_others, -1, 1e-12);
 	assert_float_equal(rd.sc[0].pg_cpu_loaded_ms, -1, 1e-12);
+	assert_float_equal(rd.sc[0].pg_query_ms, -1, 1e-12);
 	run_dir_free(&rd);
 	snprintf(text, sizeof text, "%sPG_CPU_BUSY_MS=lots\n", base);
 	put("01-SyncBaselineUser/scenario.env", text);

@@ -53,6 +53,8 @@ synchronous_commit = off
 full_page_writes = off
 shared_buffers = 32MB
 logging_collector = off
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track_utility = off
 CONF
 }
 
@@ -124,6 +126,10 @@ start)
 	fi
 	write_settings "$dir" "$max"
 	start_server "$dir" || fail "pg_ctl start failed (max_connections=$max)"
+	# each query's own time, as the server measured it (pg_measures.query_time)
+	as_pg psql -X -q -h "$dir" -U postgres -d postgres \
+		-c 'create extension pg_stat_statements' >/dev/null 2>&1 ||
+		fail "create extension pg_stat_statements failed"
 	if [ -n "${3:-}" ]; then
 		# Detached, and holding none of our descriptors: a caller reading our
 		# output through a pipe must see it end when we exit.

@@ -8,7 +8,9 @@ calls these from its measure hooks), beside the server's own figures.
                                   ("PG_BUSY_OTHERS", cores)]: the same with as many
                                  backends at work as the load will have, and what the
                                  rest of the machine took of the cores meanwhile
-    LoadedCpu                    settled(dir), loaded(dir), stopped(ctx) -> [("PG_CPU_LOADED_MS", ms)]
+    LoadedCpu                    settled(dir), loaded(dir), stopped(ctx)
+                             ->  [("PG_CPU_LOADED_MS", ms), ("PG_QUERY_MS", ms)]
+    query_time(dir)          ->  (queries, ms) the cluster timed itself (pg_stat_statements)
     wait_drained(dir)        ->  seconds until the stopped server's backends are gone
     cluster_cpu_ns(dir), cluster_pids(dir), client_backends(dir), pss_kb(pid)
 
@@ -18,6 +20,7 @@ A figure that cannot be read is left out.
 """
 import math
 import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -190,14 +193,18 @@ class LoadedCpu:
     per query between the settled and the loaded instants of the run, its CPU
     rate over the queries' rate (the load generator's completions there, from
     its history, times the queries a request sends). Not the model's input:
-    where the cores bind, it is whatever share PostgreSQL got of them."""
+    where the cores bind, it is whatever share PostgreSQL got of them. And
+    PG_QUERY_MS, how long PostgreSQL itself timed each query over the same
+    window (query_time): the task's sleep plus however late its backend
+    woke and ran."""
 
     def __init__(self):
         self.snap0 = self.snap1 = None
 
     @staticmethod
     def _snap(cluster_dir):
-        return cluster_cpu_ns(cluster_dir) / 1e9, time.monotonic(), time.time()
+        return (cluster_cpu_ns(cluster_dir) / 1e9, time.monotonic(), time.time(),
+                query_time(cluster_dir))
 
     def settled(self, cluster_dir):
         self.snap0 = self._snap(cluster_dir)
@@ -215,7 +222,28 @@ class LoadedCpu:
         history = readings.locust_history(ctx.dir / "load_stats_history.csv")
         rate = stats.rate_between(history, s0[2], s1[2]) * queries  # the history's clock is the wall's
         ms = stats.cpu_per_request_ms(s1[0] - s0[0], s1[1] - s0[1], rate)
-        return [] if math.isnan(ms) else [("PG_CPU_LOADED_MS", "%.3f" % ms)]
+        keys = [] if math.isnan(ms) else [("PG_CPU_LOADED_MS", "%.3f" % ms)]
+        if s0[3] and s1[3] and s1[3][0] > s0[3][0]:
+            keys.append(("PG_QUERY_MS", "%.3f" % ((s1[3][1] - s0[3][1]) / (s1[3][0] - s0[3][0]))))
+        return keys
+
+
+def query_time(cluster_dir):
+    """(queries, ms): how many of the tasks' queries the cluster has run so
+    far and the time it spent on them by its own clock (pg_stat_statements,
+    which pg_cluster.sh loads: from a query's start to its result, its sleep
+    and any wait for a core included), or None when it cannot be read."""
+    argv = ["psql", "-X", "-A", "-t", "-q", "-F", " ", "-h", cluster_dir, "-U", "postgres",
+            "-d", "postgres", "-c", "select coalesce(sum(calls), 0), coalesce(sum(total_exec_time), 0) "
+            "from pg_stat_statements where query like '%pg_sleep%'"]
+    if os.getuid() == 0:
+        argv = ["runuser", "-u", "postgres", "--"] + argv
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        calls, ms = out.stdout.split()
+        return int(calls), float(ms)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
 
 
 def client_backends(cluster_dir):

@@ -1,5 +1,6 @@
-"""pg_cluster.sh's cgroup and pg_measures.cluster_cpu_ns, against a real
-PostgreSQL 15 cluster started and stopped here: as root the cluster's
+"""pg_cluster.sh's cgroup and pg_measures.cluster_cpu_ns, and query_time
+(pg_stat_statements), against a real PostgreSQL 15 cluster started and
+stopped here: as root the cluster's
 processes share a cgroup of their own (DIR/cgroup), whose cpu.stat is the
 whole cluster's CPU in one read, backends that have exited included; it goes
 when the cluster stops. Without root or cgroup v2 the reading falls back to
@@ -54,6 +55,18 @@ class ClusterCpuTest(unittest.TestCase):
             while os.path.isdir(cgroup) and time.monotonic() < deadline:
                 time.sleep(0.1)
             self.assertFalse(os.path.isdir(cgroup), "%s left behind" % cgroup)
+
+    def test_query_time_is_the_servers_own(self):
+        """pg_stat_statements, loaded by pg_cluster.sh: the tasks' queries
+        (those that sleep) counted and timed by the server."""
+        before = pg_measures.query_time(self.dir)
+        self.assertIsNotNone(before, "pg_stat_statements could not be read")
+        self.psql("select 1 from pg_sleep(0.05)")
+        self.psql("select 1 from generate_series(1, 10)")  # not a task's query
+        calls, ms = (a - b for a, b in zip(pg_measures.query_time(self.dir), before))
+        self.assertEqual(calls, 1)
+        self.assertGreaterEqual(ms, 50)
+        self.assertLess(ms, 5000)
 
 
 if __name__ == "__main__":
