@@ -63,7 +63,12 @@ class ServiceOrderTest(unittest.TestCase):
         self.assertEqual(measure.classify(100, 50), "random")
         self.assertEqual(measure.classify(100, 80), "lifo")
         self.assertEqual(measure.classify(100, 20), "fifo")
-        self.assertEqual(measure.classify(100, 21), "random")
+        # the nearest of 0, 0.5 and 1
+        self.assertEqual(measure.classify(1475, 1179), "lifo")  # 0.799, a busy run's
+        self.assertEqual(measure.classify(100, 76), "lifo")
+        self.assertEqual(measure.classify(100, 75), "random")
+        self.assertEqual(measure.classify(100, 25), "random")
+        self.assertEqual(measure.classify(100, 24), "fifo")
 
 
 def waves(spans_ms, threads=4, period_ms=750, start_ms=1000):
