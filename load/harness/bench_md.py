@@ -31,7 +31,7 @@ def write(b, charts):
         deb("python3-locust"), deb("uvicorn"), deb("python3-fastapi")))
     w("Method: each ratio compares two things measured in this run, alternated (A B, B A, …), %d pairs; the table "
       "shows the median ratio and its min–max (row 3: %d pairs of %d s). Rate runs last %d s (Locust %d s), %d "
-      "connections, one client thread; rows 1, 3 and 11 read CPU times with perf's syscall tracepoint off and "
+      "connections, one client thread; rows 1, 3, 4 and 11 read CPU times with perf's syscall tracepoint off and "
       "count system calls in runs of their own; %s. Open files: %d. Only 127.0.0.1. Bench wall time: %d s. "
       "Load average (1, 5, 15 min) at the start: %s; at the end: %s (anything above 0 is other work sharing "
       "these CPUs: it lands in every figure as noise).\n" % (
