@@ -163,20 +163,20 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 			     "%s binds, and the server got %s of the cores than the model gave "
 			     "it (%.2f req/s of %.2f predicted)", p->steady.binding,
 			     rr > 1 ? "more" : "less", c->m[F_RPS], c->p[F_RPS]);
-		if (p->sc.other_cores > 0 && model_database_cpu_ms(&p->sc) > 0 &&
-		    (size_t)n < sizeof c->verdict)
-			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
-				      ": the model gave the server and PostgreSQL the %.2f cores "
-				      "the rest of the machine left them in the rehearsal (it took "
-				      "%.2f of %d)", s->cores - p->sc.other_cores,
-				      p->sc.other_cores, s->cores);
-		if (p->sc.other_cores > 0 && model_database_cpu_ms(&p->sc) > 0 &&
-		    s->pg_cpu_loaded_ms > 0 && (size_t)n < sizeof c->verdict)
-			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
-				      ", and PostgreSQL's CPU per query was %.2f ms in the run "
-				      "against the rehearsal's %.2f", s->pg_cpu_loaded_ms,
-				      s->pg_cpu_ms);
-		else if (p->sc.other_cores > 0 && (size_t)n < sizeof c->verdict)
+		if (p->sc.other_cores > 0 && model_database_cpu_ms(&p->sc) > 0) {
+			if ((size_t)n < sizeof c->verdict)
+				n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+					      ": the model gave the server and PostgreSQL the %.2f "
+					      "cores the rest of the machine left them in the "
+					      "rehearsal (it took %.2f of %d)",
+					      s->cores - p->sc.other_cores, p->sc.other_cores,
+					      s->cores);
+			if (s->pg_cpu_loaded_ms > 0 && (size_t)n < sizeof c->verdict)
+				n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+					      ", and PostgreSQL's CPU per query was %.2f ms in the "
+					      "run against the rehearsal's %.2f", s->pg_cpu_loaded_ms,
+					      s->pg_cpu_ms);
+		} else if (p->sc.other_cores > 0 && (size_t)n < sizeof c->verdict)
 			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
 				      ": the model gave it the %.2f cores that other processes left "
 				      "it on average (they used %.2f of %d), and their use came and "

@@ -231,6 +231,34 @@ static void slow_requests_blame_whoever_was_late(void **state)
 	assert_non_null(strstr(out, "0.90 CPU-seconds per second (near a full core"));
 }
 
+/* Under BACKEND=postgres the verdict sets PostgreSQL's own timing of its
+ * queries (PG_QUERY_MS, pg_stat_statements) against the request's lateness:
+ * the recorded run made a postgres one, its tasks told 90 ms, its queries
+ * timed at 95: 5 ms a query inside PostgreSQL, 15 of the request's ~33. */
+static void postgres_queries_timed_by_postgres(void **state)
+{
+	(void)state;
+	const char *bin = harness_bin("report");
+	const char *dir = copy_fixture("run");
+	const char *sc = "02-AsyncIndependentUser";
+	assert_int_equal(sh("cd '%s' && rm -rf 01-* 03-* 04-* 05-* 06-* 07-* 08-* && "
+			    "sed -i 's/^TASK_MS=100$/TASK_MS=90/' %s/scenario.env && "
+			    "printf 'BACKEND=postgres\nPOOL=100\nPG_QUERY_MS=95.0\n' >> %s/scenario.env",
+			    dir, sc, sc), 0);
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_non_null(strstr(out, "PostgreSQL timed each query at 95.0 ms (pg_stat_statements), "
+				    "5.0 ms over its 90 ms sleep, 15.0 ms a request over the 3 it "
+				    "waits for in a row, of the "));
+	assert_non_null(strstr(out, "the rest passed outside PostgreSQL's timing"));
+
+	/* queries that took the whole gap leave nothing outside */
+	assert_int_equal(sh("sed -i 's/^PG_QUERY_MS=95.0$/PG_QUERY_MS=102.0/' '%s/%s/scenario.env'",
+			    dir, sc), 0);
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_non_null(strstr(out, "PostgreSQL timed each query at 102.0 ms"));
+	assert_null(strstr(out, "outside PostgreSQL's timing"));
+}
+
 /* A server that serves its waiters newest first (ORDER=lifo, as the harness
  * measures FastAPI's thread pool): the verdict and the story tell the service
  * order and Little's law, never timer lateness or the load generator. */
@@ -337,6 +365,7 @@ int main(void)
 		cmocka_unit_test(locust_csv_and_bin_load_layouts),
 		cmocka_unit_test(bad_input_writes_nothing),
 		cmocka_unit_test(slow_requests_blame_whoever_was_late),
+		cmocka_unit_test(postgres_queries_timed_by_postgres),
 		cmocka_unit_test(a_lifo_run_is_explained_by_its_order),
 		cmocka_unit_test(measured_waves_and_first_answers_are_told),
 	};
