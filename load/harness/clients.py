@@ -13,6 +13,7 @@ import time
 import readings
 import stats
 import usage
+from pairs import alternate
 from stats import NAN
 
 
@@ -147,3 +148,19 @@ def wrk_costed(b, costs, name, tag, url, server):
         costs[(name, i)] = cost
         return r
     return name, one
+
+
+def costed_pairs(b, pairs, costed, sides):
+    """Alternated pairs of costed(b, costs, *side) (wrk_costed, load_costed)
+    with perf's syscall tracepoint off (Bench.untraced: it slows every system
+    call on the machine, so a CPU time meant to be compared is read without
+    it), then one round per side with it on, whose CPU time is not used.
+    Returns (alternate's results, costs[(name, pair)], syscalls[name]: the
+    server's system calls per request in that round)."""
+    costs, traced, syscalls = {}, {}, {}
+    with b.untraced():
+        got = alternate(pairs, [costed(b, costs, *side) for side in sides], b.log)
+    for name, tag, *rest in sides:
+        rate = costed(b, traced, name, tag + "-syscalls", *rest)[1](1)
+        syscalls[name] = traced[(name, 1)].per_request(rate)[2]
+    return got, costs, syscalls

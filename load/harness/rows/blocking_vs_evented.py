@@ -4,7 +4,7 @@ import clients
 import readings
 import servers
 import table
-from pairs import Pairs, alternate
+from pairs import Pairs
 
 NAME, NUMBER = "blocking-vs-evented", 4
 NEEDS, TOOLS, SHARES = ("bin/blocking",), ("wrk",), ("evented-w1",)
@@ -16,14 +16,9 @@ def run(b):
     b.log("row 4: bin/blocking vs bin/evented, ?ms=0, driven by wrk")
     bl_proc, bl = servers.ours(b, "blocking", ["bin/blocking", "--listen", "127.0.0.1:0"],
                                b.data / "blocking.log")
-    costs, traced = {}, {}
     sides = (("bin/blocking", "r4-blocking", bl + "/sync_baseline?ms=0", bl_proc),
              ("bin/evented", "r4-evented", ev + "/async_independent?ms=0", ev_proc))
-    with b.untraced():  # CPU time without the syscall tracepoint, which slows every syscall (bench.py)
-        got = alternate(b.pairs, [clients.wrk_costed(b, costs, *side) for side in sides], b.log)
-    # system calls, counted in a round of their own per server (its CPU time is not used)
-    traced_rate = {side[0]: clients.wrk_costed(b, traced, side[0], side[1] + "-syscalls", *side[2:])[1](1)
-                   for side in sides}
+    got, costs, syscalls = clients.costed_pairs(b, b.pairs, clients.wrk_costed, sides)
     rates = Pairs.of(got, "bin/blocking", "bin/evented").save(b.data / "r4.dat")
     f.row("bin/blocking (80 threads) `/sync_baseline?ms=0`, by wrk", "%s req/s" % table.rate(rates.a()[0]),
           "bin/evented 1 worker `/async_independent?ms=0`: %s req/s" % table.rate(rates.b()[0]),
@@ -31,9 +26,8 @@ def run(b):
     f.rate_pair("bin/blocking vs bin/evented", rates.a(), rates.b())
     bl_us, bl_cs, _ = costs[("bin/blocking", 1)].per_request(rates.rows[0][1])
     ev_us, ev_cs, _ = costs[("bin/evented", 1)].per_request(rates.rows[0][2])
-    bl_sys, ev_sys = (traced[(n, 1)].per_request(traced_rate[n])[2] for n in ("bin/blocking", "bin/evented"))
-    f.row("… syscalls per request, server (a round of its own)", table.fixed(bl_sys, 2),
-          "bin/evented: %s" % table.fixed(ev_sys, 2), "", "shown", "—")
+    f.row("… syscalls per request, server (a round of its own)", table.fixed(syscalls["bin/blocking"], 2),
+          "bin/evented: %s" % table.fixed(syscalls["bin/evented"], 2), "", "shown", "—")
     conn = connection_header(bl + "/sync_baseline?ms=0")
     sock = next((line for i in range(1, b.pairs + 1) for line in
                  readings.wrk_lines(b.data / ("r4-blocking-%d.wrk.txt" % i), "Socket errors")), "")

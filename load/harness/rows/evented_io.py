@@ -6,7 +6,7 @@ import clients
 import servers
 import stats
 import table
-from pairs import Pairs, alternate
+from pairs import Pairs
 from rows import goals
 
 NAME, NUMBER = "evented-io", 11
@@ -24,20 +24,14 @@ def run(b):
                                b.data / "evented-w1-uring.log")
     b.log("row 11: bin/evented --io epoll vs --io uring vs nginx, 1 worker each, driven by wrk")
     path = b.BODY_PATH + "?ms=0"
-    costs, traced = {}, {}
     sides = ((EPOLL, "r11-epoll", ep + path, ep_proc), (URING, "r11-uring", ur + path, ur_proc),
              (NGINX, "r11-nginx", ng + "/", ng_proc))
-    with b.untraced():  # CPU time without the syscall tracepoint, which slows every syscall (bench.py)
-        got = alternate(b.pairs, [clients.wrk_costed(b, costs, *side) for side in sides], b.log)
-    # system calls, counted in a round of their own per server (its CPU time is not used)
-    traced_rate = {side[0]: clients.wrk_costed(b, traced, side[0], side[1] + "-syscalls", *side[2:])[1](1)
-                   for side in sides}
+    got, costs, sys_req = clients.costed_pairs(b, b.pairs, clients.wrk_costed, sides)
     b.procs.stop(ur_proc, grace=5)
 
     rate = {n: [g[n] for g in got] for n in (EPOLL, URING, NGINX)}
     per_cpu = {n: [round(costs[(n, i)].per_cpu_second(r)) for i, r in enumerate(rate[n], 1)]
                for n in rate}
-    sys_req = {n: traced[(n, 1)].per_request(traced_rate[n])[2] for n in rate}
     us_req = {n: stats.summary([costs[(n, i)].per_request(r)[0] for i, r in enumerate(rate[n], 1)])[0]
               for n in rate}
     user = {n: stats.summary([costs[(n, i)].split(r)[0] for i, r in enumerate(rate[n], 1)])[0] for n in rate}

@@ -25,7 +25,7 @@ afterwards, whose CPU time is not used."""
 import clients
 import stats
 import table
-from pairs import Pairs, alternate
+from pairs import Pairs
 from rows import goals
 
 NAME, NUMBER = "evented-vs-nginx", 3
@@ -42,14 +42,9 @@ def run(b):
     b.log("row 3: bin/evented --workers 1 vs nginx 1 worker, both driven by bin/load (1 thread, %d connections)"
           % users)
     path = b.BODY_PATH + "?ms=0"
-    costs, traced, traced_rate = {}, {}, {}
-    sides = ((EV, "r3-evented", ev, path, ev_proc), (NG, "r3-nginx", ng, "/", ng_proc))
-    with b.untraced():
-        got = alternate(b.r3_pairs, [clients.load_costed(b, costs, n, tag, host, p, proc, users, b.r3_secs)
-                                     for n, tag, host, p, proc in sides], b.log)
-    for n, tag, host, p, proc in sides:  # system calls, counted apart
-        traced_rate[n] = clients.load_costed(b, traced, n, tag + "-syscalls", host, p, proc, users,
-                                             b.r3_secs)[1](1)
+    sides = ((EV, "r3-evented", ev, path, ev_proc, users, b.r3_secs),
+             (NG, "r3-nginx", ng, "/", ng_proc, users, b.r3_secs))
+    got, costs, sys_req = clients.costed_pairs(b, b.r3_pairs, clients.load_costed, sides)
     rates = Pairs.of(got, EV, NG).save(b.data / "r3.dat")
     med = rates.ratio()[0]
 
@@ -84,7 +79,6 @@ def run(b):
           "%s + %s" % (table.fixed(user[EV], 2), table.fixed(kern[EV], 2)),
           "nginx: %s + %s" % (table.fixed(user[NG], 2), table.fixed(kern[NG], 2)),
           table.ratio(stats.ratio(kern[NG], kern[EV])), "shown", "—")
-    sys_req = {n: traced[(n, 1)].per_request(traced_rate[n])[2] for n in (EV, NG)}
     cs_req = median(lambda c, r: c.per_request(r)[1])
     us_req = median(lambda c, r: c.per_request(r)[0])
     f.row("… syscalls per request, server (a round of its own; floor: one read, one write, a share of epoll_wait)",
