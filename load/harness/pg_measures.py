@@ -236,8 +236,6 @@ def query_time(cluster_dir):
     argv = ["psql", "-X", "-A", "-t", "-q", "-F", " ", "-h", cluster_dir, "-U", "postgres",
             "-d", "postgres", "-c", "select coalesce(sum(calls), 0), coalesce(sum(total_exec_time), 0) "
             "from pg_stat_statements where query like '%pg_sleep%'"]
-    if os.getuid() == 0:
-        argv = ["runuser", "-u", "postgres", "--"] + argv
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
         calls, ms = out.stdout.split()
