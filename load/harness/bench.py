@@ -102,7 +102,9 @@ class Bench:
 
     def perf(self, tag):
         """The prefix that counts a client's CPU into data/TAG.cpu."""
-        return ["perf", "stat", "-x,", "-e", "task-clock" + self.syscalls, "-o", self.data / (tag + ".cpu"),
+        # context switches: a software counter, no tracepoint; how often the client slept
+        return ["perf", "stat", "-x,", "-e", "task-clock,context-switches" + self.syscalls,
+                "-o", self.data / (tag + ".cpu"),
                 "--"] if self.has_perf else []
 
     @property

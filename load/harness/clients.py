@@ -65,10 +65,15 @@ def per_cpu(b, tag, rate, secs):
     return stats.per_cpu_second(rate, secs, cpu_ms(b, tag))
 
 
+def per_request(b, tag, event, requests):
+    """perf stat's count of `event` for a client (data/TAG.cpu) over
+    `requests`; NaN without the count."""
+    return stats.ratio(readings.perf_counts(b.data / (tag + ".cpu")).get(event, NAN), requests)
+
+
 def syscalls_per_request(b, tag, requests):
-    """Syscalls per request a client made (perf stat's raw_syscalls count in
-    data/TAG.cpu over `requests`); NaN without the count."""
-    return stats.ratio(readings.perf_counts(b.data / (tag + ".cpu")).get("raw_syscalls", NAN), requests)
+    """Syscalls per request a client made (perf stat's raw_syscalls)."""
+    return per_request(b, tag, "raw_syscalls", requests)
 
 
 class ServerCost:

@@ -37,6 +37,15 @@ def run(b):
     f.row("… the same, requests per client CPU-second (perf stat task-clock, no tracepoint)", table.rate(cpu.a()[0]),
           "wrk: %s" % table.rate(cpu.b()[0]), table.ratio_cell(*cpu.ratio()), "≥ %s" % goals.R1_CPU,
           table.met(cpu_med, goals.R1_CPU, ">="))
+    # the client's own regime, as row 3 shows the server's: a client that answers faster than
+    # nginx sleeps in epoll_wait and is woken per answer, ~10 µs each here (docs/PERFORMANCE.md)
+    cs = {n: stats.summary([clients.per_request(b, "r1-%s-%d" % (t, row[0]), "context-switches", row[k] * b.secs)
+                            for row in rates.rows])
+          for n, t, k in (("bin/load", "load", 1), ("wrk", "wrk", 2))}
+    f.row("… context switches per request, client (median (min–max) of the pairs; from about 0.1 up the client "
+          "slept between answers, woken by each)",
+          "%s (%s–%s)" % tuple(table.fixed(x, 3) for x in cs["bin/load"]),
+          "wrk: %s (%s–%s)" % tuple(table.fixed(x, 3) for x in cs["wrk"]), "", "shown", "—")
     sys_load = clients.syscalls_per_request(b, "r1-load-syscalls", a1 * b.secs)
     sys_wrk = clients.syscalls_per_request(b, "r1-wrk-syscalls", w1 * b.secs)
     f.row("… syscalls per request, client (perf stat, a round of its own; floor: one write, one read, a share of "
