@@ -200,6 +200,7 @@ int db_pool_task(struct db_pool *p, int slot, int32_t arg, long ms, int32_t *val
 {
 	struct pg_task_params params;
 	int own = slot < 0, status, fresh;
+	int64_t sent_at, took = 0;
 	PGconn *c;
 
 	if (own)
@@ -223,8 +224,10 @@ int db_pool_task(struct db_pool *p, int slot, int32_t arg, long ms, int32_t *val
 			status = 503;
 			break;
 		}
+		sent_at = now_ns();
 		res = PQexecParams(c, PG_TASK_SQL, PG_TASK_NPARAMS, NULL, params.values, NULL,
 				   NULL, 0);
+		took = now_ns() - sent_at;
 		status = pg_task_result(res, c, p->query_timeout_ms, value, why, cap);
 		PQclear(res);
 		if (PQstatus(c) != CONNECTION_OK) {
@@ -241,6 +244,7 @@ int db_pool_task(struct db_pool *p, int slot, int32_t arg, long ms, int32_t *val
 	}
 	if (status == 0) {
 		pg_stats_count(&p->stats.queries, 1);
+		pg_stats_count(&p->stats.query_ns, (uint64_t)took);
 	} else {
 		pg_stats_count(&p->stats.errors, 1);
 		if (status == 504)

@@ -17,6 +17,7 @@ struct db_slot {
 	uint8_t warming;         /* running the first query of a new connection */
 	uint32_t events;
 	struct db_wait *task;    /* served now; NULL when idle or the task left */
+	int64_t sent_at;         /* monotonic ns, when the task's query went out */
 	int status;              /* the query's outcome, gathered as results arrive */
 	int32_t value;
 	char why[PG_WHY_MAX];
@@ -85,6 +86,7 @@ static void drop_conn(struct db_slot *s)
 	s->state = SLOT_EMPTY;
 }
 
+/* Counts s's query (a success: its time since sent_at) and answers w, if any. */
 static void finish_task(struct db_slot *s, struct db_wait *w, int status, int32_t value,
 			const char *why)
 {
@@ -92,6 +94,7 @@ static void finish_task(struct db_slot *s, struct db_wait *w, int status, int32_
 
 	if (status == 0) {
 		pg_stats_count(&st->queries, 1);
+		pg_stats_count(&st->query_ns, (uint64_t)(loop_clock() - s->sent_at));
 	} else {
 		pg_stats_count(&st->errors, 1);
 		if (status == 504)
@@ -133,6 +136,7 @@ static int send_query(struct db_slot *s, struct db_wait *w, char *why, size_t ca
 	w->slot = s;
 	s->status = -1;
 	s->state = SLOT_QUERY;
+	s->sent_at = loop_clock();
 	if (!PQsendQueryParams(s->conn, PG_TASK_SQL, PG_TASK_NPARAMS, NULL, params.values, NULL,
 			       NULL, 0))
 		goto fail;
@@ -551,6 +555,7 @@ int db_pool_exec_blocking(struct db_pool *p, int32_t arg, long ms, int32_t *valu
 	hold(s);
 	pg_task_params(&params, arg, ms);
 	/* PQexecParams blocks whatever the connection's non-blocking mode. */
+	s->sent_at = loop_clock();
 	res = PQexecParams(s->conn, PG_TASK_SQL, PG_TASK_NPARAMS, NULL, params.values, NULL,
 			   NULL, 0);
 	status = pg_task_result(res, s->conn, p->query_timeout_ms, value, why, cap);

@@ -102,6 +102,39 @@ static const char *among_others(const struct scenario *s)
 	return s->pool > 0 ? " (PostgreSQL's backends among them)" : "";
 }
 
+/* Appends to verdict (n of cap used) where a query's time went beyond its
+ * sleep: inside PostgreSQL's executor (PG_QUERY_MS), then, where the server
+ * timed its queries too (PG_QUERY_SEEN_MS), between the two (parsing and
+ * planning, the wire, each side's wake-up), set against `over`, the ms a
+ * request took beyond the model. Returns the new length. */
+static int query_time_said(char *verdict, size_t n, size_t cap, const struct scenario *s,
+			   double over)
+{
+	int k = route_critical_tasks(s->route, s->helpers);
+	double late = s->pg_query_ms - s->task_ms;
+	const char *rest = "outside PostgreSQL's timing (a backend waking to read its next "
+			   "query, the loop's turn, the answer's way back)";
+
+	n += (size_t)snprintf(verdict + n, cap - n, "; PostgreSQL timed each query at %.1f ms "
+			      "(pg_stat_statements), %.1f ms over its %.0f ms sleep",
+			      s->pg_query_ms, late, s->task_ms);
+	if (s->pg_query_seen_ms > 0 && n < cap) {
+		n += (size_t)snprintf(verdict + n, cap - n, "; the server saw each take %.1f ms "
+				      "from sent to its row in, %.1f ms more (parsing and "
+				      "planning, the wire both ways, each side's wake-up)",
+				      s->pg_query_seen_ms, s->pg_query_seen_ms - s->pg_query_ms);
+		late = s->pg_query_seen_ms - s->task_ms;
+		rest = "in the server, between a query's row and what it did next";
+	}
+	if (n < cap)
+		n += (size_t)snprintf(verdict + n, cap - n, ", %.1f ms a request over the %d it "
+				      "waits for in a row", k * late, k);
+	if (over > 1 && over > k * late && n < cap)
+		n += (size_t)snprintf(verdict + n, cap - n, ", of the %.1f ms a request took "
+				      "beyond the model: the rest passed %s", over, rest);
+	return (int)(n < cap ? n : cap - 1);
+}
+
 /* Why measured and predicted differ: the likeliest cause, from the shape of the
  * gap (these are heuristics, and the text says "likely"). */
 static void judge(const struct scenario *s, const struct prediction *p, int by_locust,
@@ -243,22 +276,13 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 			     "differs from the model in the flagged figures; see the charts "
 			     "(ramp-up and the finite window move reqs and the tail most)");
 	}
-	/* Where a query's time went, by PostgreSQL's own clock: the evidence for or
-	 * against timer lateness, which the verdict above can only infer. */
+	/* Where a query's time went, by PostgreSQL's own clock and then by the
+	 * server's: the evidence for or against timer lateness, which the verdict
+	 * above can only infer. */
 	if (s->pg_query_ms > 0 && s->route->cpu == CPU_NONE && s->task_ms > 0 && n > 0 &&
-	    (size_t)n < sizeof c->verdict) {
-		int k = route_critical_tasks(s->route, s->helpers);
-		double late = s->pg_query_ms - s->task_ms, over = c->m[F_AVG] - c->p[F_AVG];
-		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
-			      "; PostgreSQL timed each query at %.1f ms (pg_stat_statements), "
-			      "%.1f ms over its %.0f ms sleep, %.1f ms a request over the %d it "
-			      "waits for in a row", s->pg_query_ms, late, s->task_ms, k * late, k);
-		if (over > 1 && over > k * late && (size_t)n < sizeof c->verdict)
-			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
-				      ", of the %.1f ms a request took beyond the model: the rest "
-				      "passed outside PostgreSQL's timing (a backend waking to read "
-				      "its next query, the loop's turn, the answer's way back)", over);
-	}
+	    (size_t)n < sizeof c->verdict)
+		n = query_time_said(c->verdict, (size_t)n, sizeof c->verdict, s,
+				    c->m[F_AVG] - c->p[F_AVG]);
 	if (c->flagged[F_REQS] && !c->flagged[F_RPS] && c->ratio[F_REQS] < 1 && n > 0 &&
 	    by_locust && !m->from_console && (size_t)n < sizeof c->verdict)
 		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,

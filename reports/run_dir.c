@@ -534,8 +534,8 @@ static int load_measured(const struct env *e, struct scenario *s, char *err, siz
 
 /* BACKEND (sleep or postgres, optional); with postgres POOL (required),
  * QUERY_RTT_MS, MAX_CONNECTIONS, PG_CPU_MS, PG_CPU_BUSY_MS and PG_BUSY
- * (optional, 0), PG_BUSY_OTHERS, PG_CPU_LOADED_MS and PG_QUERY_MS (optional,
- * -1). The model takes
+ * (optional, 0), PG_BUSY_OTHERS, PG_CPU_LOADED_MS, PG_QUERY_MS and
+ * PG_QUERY_SEEN_MS (optional, -1). The model takes
  * PG_CPU_BUSY_MS where the run measured it: PostgreSQL's CPU per query at the
  * load's own number of backends, which PG_CPU_MS's 8 connections cannot show
  * (docs/LAB.md 4k). A sleep run keeps pool 0. */
@@ -545,7 +545,7 @@ static int load_backend(const struct env *e, struct scenario *s, char *err, size
 	const char *backend = env_get(e, "BACKEND", &line);
 	double v, busy_ms;
 
-	s->pg_busy_others = s->pg_cpu_loaded_ms = s->pg_query_ms = -1;
+	s->pg_busy_others = s->pg_cpu_loaded_ms = s->pg_query_ms = s->pg_query_seen_ms = -1;
 	if (!backend || strcmp(backend, "sleep") == 0)
 		return 0;
 	if (strcmp(backend, "postgres") != 0) {
@@ -567,7 +567,8 @@ static int load_backend(const struct env *e, struct scenario *s, char *err, size
 	s->pg_busy = (int)v;
 	if (env_number(e, "PG_BUSY_OTHERS", -1, &s->pg_busy_others, err, cap) < 0 ||
 	    env_number(e, "PG_CPU_LOADED_MS", -1, &s->pg_cpu_loaded_ms, err, cap) < 0 ||
-	    env_number(e, "PG_QUERY_MS", -1, &s->pg_query_ms, err, cap) < 0)
+	    env_number(e, "PG_QUERY_MS", -1, &s->pg_query_ms, err, cap) < 0 ||
+	    env_number(e, "PG_QUERY_SEEN_MS", -1, &s->pg_query_seen_ms, err, cap) < 0)
 		return -1;
 	s->pg_cpu_ms = busy_ms > 0 ? busy_ms : s->pg_cpu_calibrated_ms;
 	return 0;

@@ -62,6 +62,10 @@ struct scenario {
 	double pg_query_ms;       /* PG_QUERY_MS: a query's time by PostgreSQL's own
 				   * clock in the run (its sleep, and how late its
 				   * backend woke and ran); -1 unknown */
+	double pg_query_seen_ms;  /* PG_QUERY_SEEN_MS: the same queries timed by the
+				   * server, from sent to their row in (PostgreSQL's
+				   * time, the wire both ways, each side's wake-up);
+				   * -1 unknown */
 	double spawn_rate, run_time_s, task_ms, wait_min_s, wait_max_s;
 	/* measured by the harness (load/harness/measure.py); absent in older runs */
 	char target[16];          /* TARGET: c or fastapi ("" = c) */

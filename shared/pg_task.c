@@ -148,6 +148,7 @@ void pg_stats_render(struct textbuf *o, const char *prefix, const struct pg_stat
 		t.waits += LOAD(&s[i]->waits);
 		t.wait_ns += LOAD(&s[i]->wait_ns);
 		t.queries += LOAD(&s[i]->queries);
+		t.query_ns += LOAD(&s[i]->query_ns);
 		t.errors += LOAD(&s[i]->errors);
 		t.timeouts += LOAD(&s[i]->timeouts);
 		t.connects += LOAD(&s[i]->connects);
@@ -163,6 +164,8 @@ void pg_stats_render(struct textbuf *o, const char *prefix, const struct pg_stat
 	       "Time tasks waited for a slot.", t.wait_ns / 1e9);
 	series(o, prefix, "db_queries_total", "counter", "Task queries that returned their row.",
 	       (double)t.queries);
+	series(o, prefix, "db_query_seconds_total", "counter",
+	       "Time those queries took, from sent to their row received.", t.query_ns / 1e9);
 	series(o, prefix, "db_errors_total", "counter",
 	       "Failed queries and connects (timeouts included).", (double)t.errors);
 	series(o, prefix, "db_timeouts_total", "counter", "Queries cancelled by --query-timeout.",

@@ -57,6 +57,9 @@ struct pg_stats {
 	uint64_t waits;            /* tasks that had to wait */
 	uint64_t wait_ns;          /* time those tasks waited, summed */
 	uint64_t queries;          /* queries that returned their row */
+	uint64_t query_ns;         /* their time as the server saw it, summed: from the
+	                            * query sent to its row in (the database's time,
+	                            * the wire both ways, and each side's wake-up) */
 	uint64_t errors;           /* queries or connects that failed (timeouts included) */
 	uint64_t timeouts;         /* queries cancelled by statement_timeout */
 	uint64_t connects;         /* connections opened */

@@ -425,6 +425,7 @@ static void make_compare_backend_postgres_rehearses_and_cleans_up(void **state)
 	assert_file_has(scen, "scenario.env", "\nPG_CPU_BUSY_MS=");
 	assert_file_has(scen, "scenario.env", "\nPG_BUSY_OTHERS=");
 	assert_file_has(scen, "scenario.env", "\nPG_QUERY_MS=");
+	assert_file_has(scen, "scenario.env", "\nPG_QUERY_SEEN_MS=");
 	assert_file_has(scen, "scenario.env", "\nPG_DRAIN_S=");
 	assert_file_has(scen, "pg-busy.txt", "/async_concurrent");
 	assert_file_has(scen, "load_stats.csv", ",/async_concurrent,");

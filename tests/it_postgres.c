@@ -39,6 +39,7 @@ static void every_route_answers_its_body_one_query_per_task(void **state)
 	for (size_t k = 0; k < NSIDES; k++) {
 		const struct side *s = &sides[k];
 		int queries = 0;
+		double most_s = 0; /* a query takes no longer than its request */
 
 		assert_int_equal(start_side(s, pg.conninfo, "8", NULL, NULL), 0);
 		assert_int_equal(series(s, "db_pool_size"), 8);
@@ -52,8 +53,13 @@ static void every_route_answers_its_body_one_query_per_task(void **state)
 			assert_int_equal(r.status, 200);
 			assert_string_equal(r.body, routes[i].body);
 			queries += routes[i].tasks;
+			most_s += routes[i].tasks * r.ms / 1000;
 		}
 		assert_int_equal(series(s, "db_queries_total"), queries);
+		/* the server's own timing of them: at least their sleeps, at most
+		 * their requests' time */
+		assert_true(series(s, "db_query_seconds_total") >= queries * 0.020);
+		assert_true(series(s, "db_query_seconds_total") <= most_s);
 		assert_int_equal(series(s, "db_errors_total"), 0);
 		assert_int_equal(series(s, "db_pool_in_use"), 0);
 		assert_int_equal(proc_stop(&own, SIGTERM, 10000), 0);

@@ -257,6 +257,19 @@ static void postgres_queries_timed_by_postgres(void **state)
 	assert_int_equal(sh("%s '%s'", bin, dir), 0);
 	assert_non_null(strstr(out, "PostgreSQL timed each query at 102.0 ms"));
 	assert_null(strstr(out, "outside PostgreSQL's timing"));
+
+	/* the server's own timing splits the rest: 95 in PostgreSQL, 99 from
+	 * sent to row in (4 ms a query between them), 27 ms a request in all,
+	 * of ~33: the rest in the server between queries */
+	assert_int_equal(sh("sed -i 's/^PG_QUERY_MS=102.0$/PG_QUERY_MS=95.0\\nPG_QUERY_SEEN_MS=99.0/' "
+			    "'%s/%s/scenario.env'", dir, sc), 0);
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_non_null(strstr(out, "5.0 ms over its 90 ms sleep; the server saw each take 99.0 ms "
+				    "from sent to its row in, 4.0 ms more (parsing and planning, "
+				    "the wire both ways, each side's wake-up), 27.0 ms a request "
+				    "over the 3 it waits for in a row, of the "));
+	assert_non_null(strstr(out, "the rest passed in the server, between a query's row"));
+	assert_null(strstr(out, "outside PostgreSQL's timing"));
 }
 
 /* A server that serves its waiters newest first (ORDER=lifo, as the harness

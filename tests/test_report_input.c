@@ -283,7 +283,7 @@ static void postgres_cpu_busy_figure_wins(void **state)
 	char text[512];
 	good_run();
 	snprintf(text, sizeof text, "%sPG_CPU_BUSY_MS=2.1\nPG_BUSY=1500\nPG_BUSY_OTHERS=0.18\n"
-		 "PG_CPU_LOADED_MS=2.2\nPG_QUERY_MS=263.5\n", base);
+		 "PG_CPU_LOADED_MS=2.2\nPG_QUERY_MS=263.5\nPG_QUERY_SEEN_MS=270.25\n", base);
 	put("01-SyncBaselineUser/scenario.env", text);
 	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), 0);
 	assert_float_equal(rd.sc[0].pg_cpu_ms, 2.1, 1e-12);
@@ -292,6 +292,7 @@ static void postgres_cpu_busy_figure_wins(void **state)
 	assert_float_equal(rd.sc[0].pg_busy_others, 0.18, 1e-12);
 	assert_float_equal(rd.sc[0].pg_cpu_loaded_ms, 2.2, 1e-12);
 	assert_float_equal(rd.sc[0].pg_query_ms, 263.5, 1e-12);
+	assert_float_equal(rd.sc[0].pg_query_seen_ms, 270.25, 1e-12);
 	run_dir_free(&rd);
 	put("01-SyncBaselineUser/scenario.env", base);
 	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), 0);
@@ -300,6 +301,7 @@ static void postgres_cpu_busy_figure_wins(void **state)
 	assert_float_equal(rd.sc[0].pg_busy_others, -1, 1e-12);
 	assert_float_equal(rd.sc[0].pg_cpu_loaded_ms, -1, 1e-12);
 	assert_float_equal(rd.sc[0].pg_query_ms, -1, 1e-12);
+	assert_float_equal(rd.sc[0].pg_query_seen_ms, -1, 1e-12);
 	run_dir_free(&rd);
 	snprintf(text, sizeof text, "%sPG_CPU_BUSY_MS=lots\n", base);
 	put("01-SyncBaselineUser/scenario.env", text);
@@ -309,6 +311,10 @@ static void postgres_cpu_busy_figure_wins(void **state)
 	put("01-SyncBaselineUser/scenario.env", text);
 	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), -1);
 	assert_non_null(strstr(err, "scenario.env:9: PG_BUSY_OTHERS"));
+	snprintf(text, sizeof text, "%sPG_QUERY_SEEN_MS=soon\n", base);
+	put("01-SyncBaselineUser/scenario.env", text);
+	assert_int_equal(run_dir_load(&rd, tmpdir, err, sizeof err), -1);
+	assert_non_null(strstr(err, "scenario.env:9: PG_QUERY_SEEN_MS"));
 }
 
 int main(void)

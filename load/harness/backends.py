@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 import calibrate
+import pg_calibrate
 import pg_measures
 import readings
 import rundir
@@ -81,7 +82,7 @@ class Postgres:
     PostgreSQL's memory (PG_PSS_KB over PG_PROCS processes) and
     PG_CPU_LOADED_MS, its CPU per query under the load; before it, a
     rehearsal of the load gives PG_CPU_BUSY_MS, PG_BUSY and PG_BUSY_OTHERS
-    (pg_measures.py).
+    (pg_calibrate.py, pg_measures.py).
 
     The FastAPI peer (target fastapi, load/peers/pg_tasks.py) gets the same in
     its environment: LAB_DB, LAB_POOL (per worker process) and LAB_POOLS, the
@@ -183,7 +184,7 @@ class Postgres:
             return
         route = ctx.scenario.route
         if ctx.target == "c" and route.cpu == "none":
-            pg_measures.warm_up(ctx, pools_of(ctx.opt, ctx.scenario.users)[0])
+            pg_calibrate.warm_up(ctx, pools_of(ctx.opt, ctx.scenario.users)[0])
         if route.cpu != "none":  # pure CPU work (?ms=0) sends no query
             rundir.append_env(env, [("QUERY_RTT_MS", "0.000"), ("PG_CPU_MS", "0.000")])
             return
@@ -196,16 +197,16 @@ class Postgres:
             print("compare: %s: query calibration failed: %s" % (ctx.dir, e), file=sys.stderr)
             return
         rundir.append_env(env, [("QUERY_RTT_MS", "%.3f" % (c.latency_ms / critical_queries(route)))])
-        rundir.append_env(env, pg_measures.calibrate_cpu(ctx, self.dir))
+        rundir.append_env(env, pg_calibrate.calibrate_cpu(ctx, self.dir))
         if ctx.target == "c":  # the model's PostgreSQL CPU: PG_CPU_BUSY_MS when read
-            rundir.append_env(env, pg_measures.calibrate_busy(
+            rundir.append_env(env, pg_calibrate.calibrate_busy(
                 ctx, self.dir, pools_of(ctx.opt, ctx.scenario.users)[0]))
 
     def settled(self, ctx):
-        self.cpu.settled(self.dir)
+        self.cpu.settled(ctx, self.dir)
 
     def loaded(self, ctx):
-        self.cpu.loaded(self.dir)
+        self.cpu.loaded(ctx, self.dir)
 
     def end(self, ctx):
         # after the load, not in its window: reading 326-614 backends'

@@ -126,7 +126,7 @@ start)
 	fi
 	write_settings "$dir" "$max"
 	start_server "$dir" || fail "pg_ctl start failed (max_connections=$max)"
-	# each query's own time, as the server measured it (pg_measures.query_time)
+	# each query's own time by PostgreSQL's clock (pg_measures.query_time)
 	as_pg psql -X -q -h "$dir" -U postgres -d postgres \
 		-c 'create extension pg_stat_statements' >/dev/null 2>&1 ||
 		fail "create extension pg_stat_statements failed"

@@ -76,13 +76,13 @@ class PeerPoolTest(unittest.TestCase):
 
 class WarmUpTest(unittest.TestCase):
     def test_warm_up_users(self):
-        import pg_measures
-        self.assertEqual(pg_measures.warm_up_users(Scenario(INDEPENDENT, 500), 80), 500)
-        self.assertEqual(pg_measures.warm_up_users(Scenario(GATHER, 500), 80), 500)
+        import pg_calibrate
+        self.assertEqual(pg_calibrate.warm_up_users(Scenario(INDEPENDENT, 500), 80), 500)
+        self.assertEqual(pg_calibrate.warm_up_users(Scenario(GATHER, 500), 80), 500)
         # no request left queued behind the warm-up: one user per thread
-        self.assertEqual(pg_measures.warm_up_users(Scenario(BASELINE, 500), 80), 80)
-        self.assertEqual(pg_measures.warm_up_users(Scenario(PARALLEL, 50), 80), 50)
-        self.assertEqual(pg_measures.warm_up_users(Scenario(LOOP, 500), 80), 0)
+        self.assertEqual(pg_calibrate.warm_up_users(Scenario(BASELINE, 500), 80), 80)
+        self.assertEqual(pg_calibrate.warm_up_users(Scenario(PARALLEL, 50), 80), 50)
+        self.assertEqual(pg_calibrate.warm_up_users(Scenario(LOOP, 500), 80), 0)
 
 
 class DrainTest(unittest.TestCase):
