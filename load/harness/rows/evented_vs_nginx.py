@@ -74,6 +74,16 @@ def run(b):
           "slept between requests, woken by each: the closed loop's ping-pong, docs/PERFORMANCE.md)",
           "%s (%s–%s)" % tuple(table.fixed(x, 3) for x in cs[EV]),
           "nginx: %s (%s–%s)" % tuple(table.fixed(x, 3) for x in cs[NG]), "", "shown", "—")
+    # the other side of the same loop: when the server outpaces bin/load, the client sleeps and
+    # every answer's send pays for waking it (docs/PERFORMANCE.md, seventh round)
+    cli_cs = {n: stats.summary([clients.per_request(b, "%s-%d" % (tag, i), "context-switches",
+                                                    costs[(n, i)].requests(r))
+                                for i, r in enumerate(rates.column(k), 1)])
+              for n, tag, k in ((EV, "r3-evented", 1), (NG, "r3-nginx", 2))}
+    f.row("… context switches per request, client bin/load (median (min–max) of the pairs; from about 0.1 up the "
+          "client slept between answers and the server's sends woke it)",
+          "%s (%s–%s)" % tuple(table.fixed(x, 3) for x in cli_cs[EV]),
+          "nginx: %s (%s–%s)" % tuple(table.fixed(x, 3) for x in cli_cs[NG]), "", "shown", "—")
     user, kern = median(lambda c, r: c.split(r)[0]), median(lambda c, r: c.split(r)[1])
     f.row("… server CPU per request, user + kernel µs (utime, stime; median)",
           "%s + %s" % (table.fixed(user[EV], 2), table.fixed(kern[EV], 2)),

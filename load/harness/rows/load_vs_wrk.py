@@ -65,7 +65,10 @@ def run(b):
                      table.g(cpu_med), goals.R1_CPU),
                  "bin/load %s, wrk %s; instructions per request %s against %s. The rest" % (
                      table.fixed(sys_load, 2), table.fixed(sys_wrk, 2), table.rate(ir_load), table.rate(ir_wrk)),
-                 "is the kernel's TCP work per request, the same for both (docs/PERFORMANCE.md).")
+                 "is the kernel's TCP work per request, the same for both, and the client's sleeps: bin/load",
+                 "slept %s times a request between answers (wrk %s), each a wake-up across CPUs that costs it" % (
+                     table.fixed(cs["bin/load"][0], 3), table.fixed(cs["wrk"][0], 3)),
+                 "about 10 µs (docs/PERFORMANCE.md, seventh round).")
     if stats.meets(med, goals.R1_RATE, ">=") is False:
         f.reason("- **Row 1** (bin/load / wrk = %s, goal %s, short by %.0f points):" % (
                      table.g(med), goals.R1_RATE, (goals.R1_RATE - med) * 100),
@@ -73,7 +76,10 @@ def run(b):
                  "%s instructions per request against wrk's %s. When bin/load is as cheap per request" % (table.rate(ir_load), table.rate(ir_wrk)),
                  "but slower per second, it is not out of CPU: it leaves the server idle between a response and the next",
                  "request (look at its latency tail in data/r1-load-*.json against wrk's), or the shared server CPU was busier",
-                 "during its runs (the min–max spread and the load average say how noisy).")
+                 "during its runs (the min–max spread and the load average say how noisy). bin/load slept %s times a" % (
+                     table.fixed(cs["bin/load"][0], 3)),
+                 "request between answers (wrk %s): each sleep is a wake-up the server's send pays for." % (
+                     table.fixed(cs["wrk"][0], 3)))
 
 
 def instructions(b, ng):
