@@ -209,6 +209,7 @@ class Postgres:
         self.cpu.loaded(ctx, self.dir)
 
     def end(self, ctx):
+        self.cpu.wait()
         # after the load, not in its window: reading 326-614 backends'
         # smaps_rollup a second before its end took the cores from a CPU
         # route's server (others' CPU 1.8 CPU-s against 0.9-1.3 after)
