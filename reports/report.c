@@ -105,7 +105,8 @@ static const char *among_others(const struct scenario *s)
 /* Appends to verdict (n of cap used) where a query's time went beyond its
  * sleep: inside PostgreSQL's executor (PG_QUERY_MS), then, where the server
  * timed its queries too (PG_QUERY_SEEN_MS), between the two (parsing and
- * planning, the wire, each side's wake-up), set against `over`, the ms a
+ * planning, the wire, each side's wake-up and wait for a core; where the
+ * database's CPU binds, mostly the last), set against `over`, the ms a
  * request took beyond the model. Returns the new length. */
 static int query_time_said(char *verdict, size_t n, size_t cap, const struct scenario *s,
 			   double over)
@@ -121,7 +122,8 @@ static int query_time_said(char *verdict, size_t n, size_t cap, const struct sce
 	if (s->pg_query_seen_ms > 0 && n < cap) {
 		n += (size_t)snprintf(verdict + n, cap - n, "; the server saw each take %.1f ms "
 				      "from sent to its row in, %.1f ms more (parsing and "
-				      "planning, the wire both ways, each side's wake-up)",
+				      "planning, the wire both ways, each side's wake-up and "
+				      "wait for a core)",
 				      s->pg_query_seen_ms, s->pg_query_seen_ms - s->pg_query_ms);
 		late = s->pg_query_seen_ms - s->task_ms;
 		rest = "in the server, between a query's row and what it did next";

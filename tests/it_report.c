@@ -266,8 +266,8 @@ static void postgres_queries_timed_by_postgres(void **state)
 	assert_int_equal(sh("%s '%s'", bin, dir), 0);
 	assert_non_null(strstr(out, "5.0 ms over its 90 ms sleep; the server saw each take 99.0 ms "
 				    "from sent to its row in, 4.0 ms more (parsing and planning, "
-				    "the wire both ways, each side's wake-up), 27.0 ms a request "
-				    "over the 3 it waits for in a row, of the "));
+				    "the wire both ways, each side's wake-up and wait for a core), "
+				    "27.0 ms a request over the 3 it waits for in a row, of the "));
 	assert_non_null(strstr(out, "the rest passed in the server, between a query's row"));
 	assert_null(strstr(out, "outside PostgreSQL's timing"));
 }
