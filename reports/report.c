@@ -17,6 +17,7 @@
 #include "svg.h"
 
 #define TOLERANCE 0.05 /* "a few percent": beyond it a figure is flagged */
+#define SETTLED_TOLERANCE 0.03 /* the settled rate "as the model said": the count's goal (2%), and a little */
 #define LOAD_FULL_CORE 0.8 /* generator CPU-seconds per second that mean "out of CPU" */
 #define BUSY_MACHINE_CORES 0.5 /* others' cores beyond which a verdict says so */
 
@@ -137,6 +138,52 @@ static int query_time_said(char *verdict, size_t n, size_t cap, const struct sce
 	return (int)(n < cap ? n : cap - 1);
 }
 
+/* The load's completions a second from t0 to t1 (seconds since its first
+ * history row), from the history's running totals at the first row at or
+ * after t0 and the last at or before t1; NAN when the history has no such
+ * pair. */
+static double history_rate(const struct measured *m, double t0, double t1)
+{
+	const struct history_point *a = NULL, *b = NULL;
+
+	for (size_t i = 0; i < m->nhist; i++) {
+		if (a == NULL && m->hist[i].t_s >= t0)
+			a = &m->hist[i];
+		if (m->hist[i].t_s <= t1)
+			b = &m->hist[i];
+	}
+	if (a == NULL || b == NULL || b->t_s <= a->t_s)
+		return NAN;
+	return (b->total_reqs - a->total_reqs) / (b->t_s - a->t_s);
+}
+
+/* Appends to a CPU-bound verdict (n of cap used) the rate over the settled
+ * window (a third of the run in to a second before its end, as the harness
+ * reads its figures) against the model's steady X: where the two agree, the
+ * requests were lost in the first seconds (the simulation's ramp-up is
+ * shorter than the run's), not in the steady state. Returns the new length. */
+static int settled_rate_said(char *verdict, size_t n, size_t cap, const struct scenario *s,
+			     const struct prediction *p)
+{
+	double t0 = s->run_time_s / 3, t1 = s->run_time_s - 1;
+	double x = history_rate(&s->m, t0, t1), ratio = x / p->steady.x_per_s;
+
+	if (isnan(x) || !(p->steady.x_per_s > 0) || t1 <= t0)
+		return (int)n;
+	n += (size_t)snprintf(verdict + n, cap - n, "; from %.0f s to %.0f s it answered %.2f "
+			      "req/s, %.2f of the model's steady %.2f", t0, t1, x, ratio,
+			      p->steady.x_per_s);
+	if (fabs(ratio - 1) <= SETTLED_TOLERANCE && n < cap)
+		n += (size_t)snprintf(verdict + n, cap - n, ": the requests were lost in the "
+				      "first seconds, where the simulation reaches its steady "
+				      "rate sooner%s",
+				      model_database_cpu_ms(&p->sc) > 0 ?
+				      " (it serves PostgreSQL's CPU first come, first served; "
+				      "the kernel shares the cores among the backends, so a "
+				      "first wave's queries all finish late together)" : "");
+	return (int)(n < cap ? n : cap - 1);
+}
+
 /* Why measured and predicted differ: the likeliest cause, from the shape of the
  * gap (these are heuristics, and the text says "likely"). */
 static void judge(const struct scenario *s, const struct prediction *p, int by_locust,
@@ -226,6 +273,8 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 		if (s->cores_free >= 0 && cores >= 0.1 && (size_t)n < sizeof c->verdict)
 			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
 				      " (the load generator %.2f of them)", cores);
+		if ((size_t)n < sizeof c->verdict)
+			n = settled_rate_said(c->verdict, (size_t)n, sizeof c->verdict, s, p);
 	} else if (rr > 1 + TOLERANCE) {
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "more throughput than predicted: the server served more requests at "

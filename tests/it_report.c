@@ -272,6 +272,51 @@ static void postgres_queries_timed_by_postgres(void **state)
 	assert_null(strstr(out, "outside PostgreSQL's timing"));
 }
 
+/* Appends a history row at t = k s with the running total `total`. */
+static int history_row(const char *dir, const char *sc, int k, long total)
+{
+	return sh("printf '%ld,20,,Aggregated,100.0,0.0,100,100,100,100,100,100,100,100,100,100,"
+		  "110,%ld,0,100,100.0,100,110,16\n' >> '%s/%s/load_stats_history.csv'",
+		  1795620378L + k, total, dir, sc);
+}
+
+/* A CPU-bound verdict tells the rate over the settled window (a third of the
+ * run in to a second before its end: 1.3 to 3 s of this 4 s run) from the
+ * history's running totals, against the model's steady X; where the two
+ * agree, the requests were lost in the first seconds. The recorded run made
+ * CPU-bound: 20 ms of the server's CPU a request on 2 cores. */
+static void cpu_bound_verdict_tells_the_settled_rate(void **state)
+{
+	(void)state;
+	const char *bin = harness_bin("report");
+	const char *dir = copy_fixture("run");
+	const char *sc = "03-AsyncConcurrentUser";
+	double steady = 0;
+	assert_int_equal(sh("cd '%s' && rm -rf 01-* 02-* 04-* 05-* 06-* 07-* 08-* && "
+			    "printf 'SERVER_CPU_MS=20\nCORES=2\n' >> %s/scenario.env", dir, sc), 0);
+	long twice[] = { 150, 350, 550, 570 }; /* 200 a second from t = 2 to 3 */
+	for (int k = 1; k <= 4; k++)
+		assert_int_equal(history_row(dir, sc, k, twice[k - 1]), 0);
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_non_null(strstr(out, "binds, and the server got more of the cores"));
+	assert_non_null(strstr(out, "; from 1 s to 3 s it answered 200.00 req/s, "));
+	const char *at = strstr(out, "of the model's steady ");
+	assert_non_null(at);
+	assert_int_equal(sscanf(at, "of the model's steady %lf", &steady), 1);
+	assert_true(steady > 50 && steady < 150);
+	assert_null(strstr(out, "lost in the first seconds"));
+
+	/* the same whole run, its settled seconds at the model's rate (the
+	 * header and the t = 0 row stay) */
+	assert_int_equal(sh("sed -i '3,$d' '%s/%s/load_stats_history.csv'", dir, sc), 0);
+	long even[] = { 150, 350, 350 + (long)(steady + 0.5), 560 };
+	for (int k = 1; k <= 4; k++)
+		assert_int_equal(history_row(dir, sc, k, even[k - 1]), 0);
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_non_null(strstr(out, "the requests were lost in the first seconds, where the "
+				    "simulation reaches its steady rate sooner"));
+}
+
 /* A server that serves its waiters newest first (ORDER=lifo, as the harness
  * measures FastAPI's thread pool): the verdict and the story tell the service
  * order and Little's law, never timer lateness or the load generator. */
@@ -379,6 +424,7 @@ int main(void)
 		cmocka_unit_test(bad_input_writes_nothing),
 		cmocka_unit_test(slow_requests_blame_whoever_was_late),
 		cmocka_unit_test(postgres_queries_timed_by_postgres),
+		cmocka_unit_test(cpu_bound_verdict_tells_the_settled_rate),
 		cmocka_unit_test(a_lifo_run_is_explained_by_its_order),
 		cmocka_unit_test(measured_waves_and_first_answers_are_told),
 	};
