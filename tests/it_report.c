@@ -57,6 +57,17 @@ static const char *copy_fixture(const char *name)
 	return path;
 }
 
+/* The recorded run reduced to scenario sc alone, the KEY=VALUE lines `keys`
+ * (or "") appended to its scenario.env; returns the run's path. */
+static const char *one_scenario(const char *sc, const char *keys)
+{
+	const char *dir = copy_fixture("run");
+	assert_int_equal(sh("cd '%s' && for d in [0-9][0-9]-*; do "
+			    "[ \"$d\" = '%s' ] || rm -rf \"$d\"; done && "
+			    "printf '%%s' '%s' >> '%s/scenario.env'", dir, sc, keys, sc), 0);
+	return dir;
+}
+
 static void help_and_usage(void **state)
 {
 	(void)state;
@@ -201,10 +212,9 @@ static void slow_requests_blame_whoever_was_late(void **state)
 {
 	(void)state;
 	const char *bin = harness_bin("report");
-	const char *dir = copy_fixture("run");
 	const char *sc = "02-AsyncIndependentUser";
-	assert_int_equal(sh("cd '%s' && rm -rf 01-* 03-* 04-* 05-* 06-* 07-* 08-* && "
-			    "sed -i 's/^TASK_MS=100$/TASK_MS=90/' %s/scenario.env", dir, sc), 0);
+	const char *dir = one_scenario(sc, "");
+	assert_int_equal(sh("sed -i 's/^TASK_MS=100$/TASK_MS=90/' '%s/%s/scenario.env'", dir, sc), 0);
 	assert_int_equal(sh("%s '%s'", bin, dir), 0);
 	assert_non_null(strstr(out, "likely timer lateness"));
 
@@ -239,12 +249,9 @@ static void postgres_queries_timed_by_postgres(void **state)
 {
 	(void)state;
 	const char *bin = harness_bin("report");
-	const char *dir = copy_fixture("run");
 	const char *sc = "02-AsyncIndependentUser";
-	assert_int_equal(sh("cd '%s' && rm -rf 01-* 03-* 04-* 05-* 06-* 07-* 08-* && "
-			    "sed -i 's/^TASK_MS=100$/TASK_MS=90/' %s/scenario.env && "
-			    "printf 'BACKEND=postgres\nPOOL=100\nPG_QUERY_MS=95.0\n' >> %s/scenario.env",
-			    dir, sc, sc), 0);
+	const char *dir = one_scenario(sc, "BACKEND=postgres\nPOOL=100\nPG_QUERY_MS=95.0\n");
+	assert_int_equal(sh("sed -i 's/^TASK_MS=100$/TASK_MS=90/' '%s/%s/scenario.env'", dir, sc), 0);
 	assert_int_equal(sh("%s '%s'", bin, dir), 0);
 	assert_non_null(strstr(out, "PostgreSQL timed each query at 95.0 ms (pg_stat_statements), "
 				    "5.0 ms over its 90 ms sleep, 15.0 ms a request over the 3 it "
@@ -289,11 +296,9 @@ static void cpu_bound_verdict_tells_the_settled_rate(void **state)
 {
 	(void)state;
 	const char *bin = harness_bin("report");
-	const char *dir = copy_fixture("run");
 	const char *sc = "03-AsyncConcurrentUser";
+	const char *dir = one_scenario(sc, "SERVER_CPU_MS=20\nCORES=2\n");
 	double steady = 0;
-	assert_int_equal(sh("cd '%s' && rm -rf 01-* 02-* 04-* 05-* 06-* 07-* 08-* && "
-			    "printf 'SERVER_CPU_MS=20\nCORES=2\n' >> %s/scenario.env", dir, sc), 0);
 	long twice[] = { 150, 350, 550, 570 }; /* 200 a second from t = 2 to 3 */
 	for (int k = 1; k <= 4; k++)
 		assert_int_equal(history_row(dir, sc, k, twice[k - 1]), 0);
@@ -324,11 +329,8 @@ static void a_lifo_run_is_explained_by_its_order(void **state)
 {
 	(void)state;
 	const char *bin = harness_bin("report");
-	const char *dir = copy_fixture("run");
 	const char *sc = "01-SyncBaselineUser";
-	assert_int_equal(sh("cd '%s' && rm -rf 02-* 03-* 04-* 05-* 06-* 07-* 08-* && "
-			    "printf 'TARGET=fastapi\nSPLIT=12,8\nORDER=lifo\n' >> %s/scenario.env",
-			    dir, sc), 0);
+	const char *dir = one_scenario(sc, "TARGET=fastapi\nSPLIT=12,8\nORDER=lifo\n");
 	assert_int_equal(sh("%s '%s'", bin, dir), 0);
 	assert_non_null(strstr(out, "lifo order"));
 	assert_non_null(strstr(out, "verdict: the service order, not lateness"));
@@ -351,13 +353,10 @@ static void measured_waves_and_first_answers_are_told(void **state)
 {
 	(void)state;
 	const char *bin = harness_bin("report");
-	const char *dir = copy_fixture("run");
 	const char *sc = "01-SyncBaselineUser";
-	assert_int_equal(sh("cd '%s' && rm -rf 02-* 03-* 04-* 05-* 06-* 07-* 08-* && "
-			    "printf 'TARGET=fastapi\nSPLIT=12,8\nORDER=lifo\nKEEPALIVE_MS=44\n"
-			    "KEEPALIVE_FIRST_MS=3.5\nWAVE_MS=0,20,32.9/0,9,70.4\n"
-			    "GC_PAUSES_PER_S=8.91,7.57\nGC_PAUSE_MS=1.1,3.5,57.5\n' >> %s/scenario.env",
-			    dir, sc), 0);
+	const char *dir = one_scenario(sc, "TARGET=fastapi\nSPLIT=12,8\nORDER=lifo\nKEEPALIVE_MS=44\n"
+					   "KEEPALIVE_FIRST_MS=3.5\nWAVE_MS=0,20,32.9/0,9,70.4\n"
+					   "GC_PAUSES_PER_S=8.91,7.57\nGC_PAUSE_MS=1.1,3.5,57.5\n");
 	assert_int_equal(sh("%s '%s'", bin, dir), 0);
 	assert_non_null(strstr(out, "44.0 ms round trip on a kept-alive connection (3.5 ms its first)"));
 	assert_non_null(strstr(out, "thread starts a wave apart by 33/70 ms"));

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 
 import calibrate
 import pg_calibrate
@@ -240,8 +239,7 @@ class Postgres:
                 if ctx.target == "fastapi":
                     seen = connected(self.conninfo, self.peer_name)
                 else:
-                    with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
-                        seen = readings.series(r.read().decode(), name)
+                    seen = readings.series(readings.metrics(ctx.metrics_url, timeout=5), name)
             except OSError as e:
                 seen = "no answer (%s)" % e
             if isinstance(seen, float) and seen >= want:

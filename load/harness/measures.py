@@ -15,7 +15,6 @@ import math
 import sys
 import threading
 import time
-import urllib.request
 from collections import namedtuple
 from pathlib import Path
 
@@ -42,8 +41,7 @@ class Metrics:
             return
         try:
             # The blocking mistake answers only when a loop wakes up: bounded.
-            with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
-                path.write_bytes(r.read())
+            path.write_text(readings.metrics(ctx.metrics_url, timeout=5))
         except OSError as e:
             path.write_text("# scrape of %s failed: %s\n" % (ctx.metrics_url, e))
 
@@ -138,8 +136,7 @@ class Stack:
     def _loops(self, ctx, into):
         try:
             # /async_cpu's loops answer between CPU tasks: seconds on a busy machine
-            with urllib.request.urlopen(ctx.metrics_url, timeout=15) as r:
-                loops = shares.loop_connections(r.read().decode())
+            loops = shares.loop_connections(readings.metrics(ctx.metrics_url, timeout=15))
         except (OSError, ValueError):
             return
         # the scrape's own connection is in one of them; fewer than the users

@@ -17,7 +17,6 @@ A figure that cannot be read is left out (said on stderr).
 import math
 import sys
 import time
-import urllib.request
 from collections import namedtuple
 
 import calibrate
@@ -72,8 +71,7 @@ def _wait_idle(ctx):
     end = time.monotonic() + 60
     while time.monotonic() < end:
         try:
-            with urllib.request.urlopen(ctx.metrics_url, timeout=5) as r:
-                text = r.read().decode()
+            text = readings.metrics(ctx.metrics_url, timeout=5)
             if sum(readings.series(text, b) or 0 for b in busy) == 0:
                 return
         except (OSError, ValueError, IndexError):
@@ -142,9 +140,8 @@ def _busy_reading(ctx, cluster_dir, server_pids):
     world = ctx.scenario.world
     before = usage.machine_busy_s(), time.monotonic(), cluster_cpu_ns(cluster_dir)
     try:
-        with urllib.request.urlopen(ctx.metrics_url, timeout=10) as r:
-            text = r.read().decode()
-    except (OSError, ValueError):
+        text = readings.metrics(ctx.metrics_url, timeout=10)
+    except OSError:
         return None
     after = usage.machine_busy_s(), time.monotonic(), cluster_cpu_ns(cluster_dir)
     machine_s, mono, cluster_ns = ((x + y) / 2 for x, y in zip(before, after))

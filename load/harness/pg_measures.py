@@ -20,7 +20,6 @@ import os
 import subprocess
 import threading
 import time
-import urllib.request
 
 import readings
 import stats
@@ -106,9 +105,8 @@ def server_query_time(ctx):
     if not ctx.metrics_url:
         return None
     try:
-        with urllib.request.urlopen(ctx.metrics_url, timeout=READER_TIMEOUT_S) as r:
-            text = r.read().decode()
-    except (OSError, ValueError):
+        text = readings.metrics(ctx.metrics_url, timeout=READER_TIMEOUT_S)
+    except OSError:
         return None
     q = readings.series(text, "%s_db_queries_total" % ctx.scenario.world)
     s = readings.series(text, "%s_db_query_seconds_total" % ctx.scenario.world)

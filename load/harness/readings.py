@@ -1,12 +1,14 @@
 """readings: figures read out of the files tools write - wrk's report, perf
 stat's CSV, Locust's (and bin/report --predict's) Aggregated row, callgrind's
-totals, JSON documents, /proc. Each reader takes a path or text and returns
-numbers (NaN, from stats, when the figure is absent): no arithmetic here
-beyond unit conversion; that is stats.py's.
+totals, JSON documents, /proc, a server's /metrics. Each reader takes a path
+or text and returns numbers (NaN, from stats, when the figure is absent): no
+arithmetic here beyond unit conversion; that is stats.py's. metrics() is the
+one that fetches: the text series() reads.
 """
 import json
 import os
 import re
+import urllib.request
 
 from stats import NAN, num
 
@@ -120,6 +122,14 @@ def children(pid):
             return [int(p) for p in f.read().split()]
     except OSError:
         return []
+
+
+def metrics(url, timeout):
+    """The /metrics text at url. Raises OSError when the server does not
+    answer within timeout s (a busy server's loop answers late: each caller
+    bounds the wait for its own reason)."""
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode(errors="replace")
 
 
 def series(text, name):
