@@ -361,6 +361,14 @@ static double cores_left(const struct model_scenario *sc)
 	return sc->other_cores > 0 ? fmax(0.1, cores - sc->other_cores) : cores;
 }
 
+double model_kernel_slice_ms(int cores)
+{
+	int scale = 1;
+	for (int n = cores < 8 ? cores : 8; n > 1; n >>= 1)
+		scale++;
+	return 0.75 * scale;
+}
+
 double model_cpu_stretch(const struct model_scenario *sc)
 {
 	return at_least_one(sc->cores) / cores_left(sc);
@@ -837,15 +845,22 @@ void model_run_free(struct model_run *run)
  * worker process too (offload_threads for each of its workers): bin/evented's
  * loops each hand CPU work to a pool of their own, and a user's connection
  * stays on one loop; and a core for the database's work on a query, FIFO,
- * `cores` of them: a backend's work for one query is shorter than the
- * kernel's time slice, so once on a core it runs to its end (first come,
- * first served on the cores), where processor sharing would end every burst
- * of a wave together and keep the waves in step. */
+ * `cores` of them, held a kernel time slice at a time (model_kernel_slice_ms).
+ * Each query is a job of its own, as each runs in a backend process of its
+ * own: a gathered step's queries queue apart. The kernel runs a runnable
+ * process until it blocks or its slice ends, then puts it behind the others,
+ * so a query's work shorter than the slice runs to its end once on a core
+ * (first come, first served: the in-order routes' 0.3 ms, where processor
+ * sharing would end every burst of a wave together and keep the waves in
+ * step), and a longer one takes its turns among the rest: under 1,500
+ * backends each query of a gathered wave cost 2-3 ms, and the wave's queries
+ * finished late together, its requests' last ones later still (docs/LAB.md
+ * 4k). */
 enum { RES_CAP, RES_LOOP, RES_POOL, RES_DB, RES_NONE = -1 };
 
 struct tokens {
 	int free;
-	int *line;          /* ring of waiting users */
+	int *line;          /* ring of waiting users (RES_DB: jobs) */
 	int size, head, len;
 };
 
@@ -854,6 +869,9 @@ struct stage {
 	double s;
 	int cpu;
 	int res;            /* the token a CPU burst holds, or RES_NONE */
+	int jobs;           /* a burst: how many jobs share s evenly, each taking
+			     * its own token (a gathered step's queries, each its
+			     * own backend); the stage ends with the last */
 };
 
 #define MAX_STAGES (3 * ROUTE_MAX_TASKS + 4)
@@ -879,6 +897,10 @@ struct sim {
 	struct stall *stalls;     /* per process: its pauses (stall_per_s), or NULL */
 	char *answered;           /* per user: a request of theirs was counted */
 	int *at;                  /* per user: the stage it is in */
+	int *pending;             /* per user: its burst's jobs not yet done */
+	int nu;                   /* users: job j of user u's burst is u + j nu */
+	double *left;             /* per job: its burst's work not yet run, s */
+	double quantum;           /* s a DB job runs before it queues again */
 	char *holds;              /* per user: it holds its process's cap token */
 	int cap_from, cap_until;  /* the cap is taken before stage cap_from and given
 				   * back after stage cap_until */
@@ -895,7 +917,7 @@ static void add_stage(struct sim *m, double s, int cpu, int res)
 	if (cpu && res == RES_LOOP && last && last->cpu && last->res == RES_LOOP)
 		last->s += s;
 	else
-		m->stage[m->nstages++] = (struct stage){ s, cpu, res };
+		m->stage[m->nstages++] = (struct stage){ s, cpu, res, 1 };
 }
 
 /* The answer's wait on the connection (answer_ms), last: the server is done,
@@ -929,10 +951,14 @@ static void add_waits(struct sim *m, double s)
 	int steps = db > 0 ? route_critical_tasks(m->sc->route, m->sc->helpers) : 1;
 	if (steps < 1)
 		steps = 1;
+	int tasks = m->sc->route->tasks;
 	for (int i = 0; i < steps; i++) {
 		add_stage(m, s / steps, 0, RES_NONE);
-		if (db > 0)
+		if (db > 0) {
 			add_stage(m, db / steps, 1, RES_DB);
+			if (tasks % steps == 0) /* each query its own backend */
+				m->stage[m->nstages - 1].jobs = tasks / steps;
+		}
 	}
 }
 
@@ -1005,10 +1031,14 @@ static double cpu_rate(const struct sim *m)
 	return (double)m->ncpu <= m->cores ? 1 : m->cores / (double)m->ncpu;
 }
 
-static void start_cpu(struct sim *m, int u)
+static void start_cpu(struct sim *m, int job)
 {
-	heap_push(m->cpu, &m->ncpu,
-		  (struct event){ m->vwork + m->stage[m->at[u]].s, m->seq++, u, 0 });
+	const struct stage *st = &m->stage[m->at[job % m->nu]];
+	double w = m->left[job];
+	if (st->res == RES_DB && w > m->quantum)
+		w = m->quantum;
+	m->left[job] -= w;
+	heap_push(m->cpu, &m->ncpu, (struct event){ m->vwork + w, m->seq++, job, 0 });
 }
 
 static struct tokens *tokens_of(struct sim *m, int res, int u)
@@ -1164,10 +1194,16 @@ static int run_stages(struct sim *m, int u)
 		m->holds[u] = 1;
 	}
 	const struct stage *st = &m->stage[m->at[u]];
-	if (!st->cpu)
+	if (!st->cpu) {
 		push_event(m, m->now + wait_s(m, u, m->at[u]), u, EV_STAGE);
-	else if (st->res == RES_NONE || take(m, st->res, u))
-		start_cpu(m, u);
+		return 0;
+	}
+	m->pending[u] = st->jobs;
+	for (int j = 0; j < st->jobs; j++) {
+		m->left[u + j * m->nu] = st->s / st->jobs;
+		if (st->res == RES_NONE || take(m, st->res, u + j * m->nu))
+			start_cpu(m, u + j * m->nu);
+	}
 	return 0;
 }
 
@@ -1319,6 +1355,8 @@ static void sim_free(struct sim *m)
 	free(m->sends);
 	free(m->answered);
 	free(m->at);
+	free(m->pending);
+	free(m->left);
 	free(m->holds);
 	free(m->stalls);
 }
@@ -1368,21 +1406,25 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	m.proc_of = malloc(sizeof *m.proc_of * nu);
 	m.loops = tokens_alloc(nproc, nu);
 	m.pools = tokens_alloc(nproc, nu);
-	m.db.line = malloc(sizeof *m.db.line * nu);
+	m.nu = sc->users;
+	m.db.line = malloc(sizeof *m.db.line * nu * ROUTE_MAX_TASKS);
 	/* one pending event per user, and per thread token while it is staggered */
 	m.ev = malloc(sizeof *m.ev * (nu + (size_t)staggered_tokens(sc)));
-	m.cpu = malloc(sizeof *m.cpu * nu);
+	m.cpu = malloc(sizeof *m.cpu * nu * ROUTE_MAX_TASKS);
 	m.sent_at = malloc(sizeof *m.sent_at * nu);
 	m.sends = calloc(nu, sizeof *m.sends);
 	m.answered = calloc(nu, 1);
 	m.at = malloc(sizeof *m.at * nu);
+	m.pending = malloc(sizeof *m.pending * nu);
+	m.left = malloc(sizeof *m.left * nu * ROUTE_MAX_TASKS);
+	m.quantum = model_kernel_slice_ms(sc->cores) / 1e3;
 	m.holds = calloc(nu, 1);
 	out->ms = malloc(sizeof *out->ms * m.cap_ms);
 	out->done = malloc(sizeof *out->done * m.cap_ms);
 	out->done_per_s = calloc((size_t)out->seconds + 1, sizeof *out->done_per_s);
 	out->users_per_s = calloc((size_t)out->seconds + 1, sizeof *out->users_per_s);
 	if (!m.procs || !m.proc_of || !m.loops || !m.pools || !m.db.line || !m.ev || !m.cpu ||
-	    !m.sent_at || !m.sends || !m.answered || !m.at || !m.holds || !out->ms || !out->done ||
+	    !m.sent_at || !m.sends || !m.answered || !m.at || !m.pending || !m.left || !m.holds || !out->ms || !out->done ||
 	    !out->done_per_s || !out->users_per_s || assign_users(sc, m.proc_of) < 0 ||
 	    stalls_init(&m, nproc) < 0)
 		goto fail;
@@ -1401,7 +1443,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		if (!unb && st.net.cap && c <= users)
 			stagger_tokens(&m, p, c);
 	}
-	tokens_init(&m.db, at_least_one(sc->cores), sc->users, m.db.line);
+	tokens_init(&m.db, at_least_one(sc->cores), sc->users * ROUTE_MAX_TASKS, m.db.line);
 	for (int k = 0; k < sc->users; k++) {
 		double t = model_spawn_time_s(sc, k);
 		if (t < t_end)
@@ -1423,10 +1465,24 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 			struct event job = heap_pop(m.cpu, &m.ncpu);
 			m.vwork = job.t; /* exactly: no drift from (t - now) * rate */
 			m.now = t;
-			int u = job.user, res = m.stage[m.at[u]].res;
+			int u = job.user % m.nu, res = m.stage[m.at[u]].res;
+			if (m.left[job.user] > 1e-12) {
+				/* its slice is over: behind the others waiting */
+				struct tokens *q = &m.db;
+				if (q->len == 0) {
+					start_cpu(&m, job.user);
+					continue;
+				}
+				q->line[(q->head + q->len++) % q->size] = job.user;
+			}
+			if (res != RES_NONE && give_back(&m, res, job.user) < 0)
+				goto fail;
+			if (m.left[job.user] > 1e-12)
+				continue;
+			if (--m.pending[u] > 0)
+				continue;
 			m.at[u]++;
-			if ((res != RES_NONE && give_back(&m, res, u) < 0) ||
-			    go_on(&m, u, m.at[u] - 1) < 0)
+			if (go_on(&m, u, m.at[u] - 1) < 0)
 				goto fail;
 			continue;
 		}

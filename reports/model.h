@@ -36,7 +36,8 @@
  *     cap's tokens in each worker process (the users split over the processes
  *     as measured, each keeping its process for the whole run as a keep-alive
  *     connection does; served in FIFO, LIFO or random order), each task's wait
- *     and CPU burst in turn, the CPU shared by
+ *     and CPU burst in turn (PostgreSQL's work for a query a job of its own
+ *     that holds a core a kernel time slice at a time), the CPU shared by
  *     processor sharing across `cores` less other_cores (the kernel's scheduler time-slices
  *     runnable threads, so many threads on few cores each progress at
  *     cores/n: processor sharing, not FCFS), while an event loop or an offload
@@ -270,6 +271,14 @@ int model_conns_per_request(const struct route *r);
 /* Queries one request sends (one per task; none for a CPU route's pure work)
  * times pg_cpu_ms: the database's CPU per request, in ms, on the cores. */
 double model_database_cpu_ms(const struct model_scenario *sc);
+
+/* The time slice Linux gives a runnable process among others before it
+ * queues behind them, in ms, on a machine of `cores` CPUs: the scheduler's
+ * base slice (EEVDF, 6.6 and later; CFS's minimum granularity before it),
+ * 0.75 ms scaled by 1 + log2 of the CPUs, counting at most 8, as its default
+ * tunable scaling does: 1.5 ms on 2 CPUs. The simulation runs PostgreSQL's
+ * work for a query a slice at a time. */
+double model_kernel_slice_ms(int cores);
 
 /* cores / (cores - other_cores): how much longer a ms of the server's CPU
  * work takes where the cores bind, with what other processes took of them

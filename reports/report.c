@@ -176,11 +176,7 @@ static int settled_rate_said(char *verdict, size_t n, size_t cap, const struct s
 	if (fabs(ratio - 1) <= SETTLED_TOLERANCE && n < cap)
 		n += (size_t)snprintf(verdict + n, cap - n, ": the requests were lost in the "
 				      "first seconds, where the simulation reaches its steady "
-				      "rate sooner%s",
-				      model_database_cpu_ms(&p->sc) > 0 ?
-				      " (it serves PostgreSQL's CPU first come, first served; "
-				      "the kernel shares the cores among the backends, so a "
-				      "first wave's queries all finish late together)" : "");
+				      "rate sooner");
 	return (int)(n < cap ? n : cap - 1);
 }
 

@@ -1112,6 +1112,44 @@ static void the_database_cpu_in_the_simulation(void **state)
 	model_run_free(&run);
 }
 
+/* Linux's base slice: 0.75 ms times 1 + log2 of the CPUs, counting 8 at most. */
+static void the_kernel_slice_grows_with_the_cpus(void **state)
+{
+	(void)state;
+	assert_float_equal(model_kernel_slice_ms(1), 0.75, 1e-12);
+	assert_float_equal(model_kernel_slice_ms(2), 1.5, 1e-12);
+	assert_float_equal(model_kernel_slice_ms(3), 1.5, 1e-12);
+	assert_float_equal(model_kernel_slice_ms(4), 2.25, 1e-12);
+	assert_float_equal(model_kernel_slice_ms(64), 3.0, 1e-12);
+}
+
+/* When the first answer of a gathered wave comes: 100 users at once, 100 ms
+ * tasks, 2 cores. A query's 1 ms of PostgreSQL's CPU is under the 1.5 ms
+ * slice: the first request's 3 queries run to their ends first, on the two
+ * cores in two turns, 2 ms after its sleep. At 6 ms a query, four slices,
+ * every query of the wave takes its turns with the 300 others, and the
+ * first request ends only in the fourth round: 3 x 300 x 1.5 / 2 = 675 ms
+ * after the sleeps, where first come, first served would end it 12 ms after
+ * them. */
+static void a_long_query_takes_its_slices_among_the_others(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("AsyncConcurrentUser", 100, 100, 1000, 5);
+	struct model_run run;
+
+	sc.pg_cpu_ms = 1;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_true(run.done[0].at_s > 0.1);
+	assert_true(run.done[0].at_s < 0.1 + 0.0025);
+	model_run_free(&run);
+
+	sc.pg_cpu_ms = 6;
+	assert_int_equal(model_simulate(&sc, &run), 0);
+	assert_true(run.done[0].at_s > 0.1 + 0.675 - 0.01);
+	assert_true(run.done[0].at_s < 0.1 + 0.675 + 0.01);
+	model_run_free(&run);
+}
+
 /* The simulation queues for the pool's connections as it does for threads:
  * 40 connections, 751 ms each, 15 s: at most 40 x 15 / 0.751 requests, far
  * below the ~9,500 the same users get from timers alone. */
@@ -1141,6 +1179,8 @@ int main(void)
 		cmocka_unit_test(the_database_cpu_joins_the_cores),
 		cmocka_unit_test(the_database_cpu_binds_a_gather),
 		cmocka_unit_test(the_database_cpu_in_the_simulation),
+		cmocka_unit_test(the_kernel_slice_grows_with_the_cpus),
+		cmocka_unit_test(a_long_query_takes_its_slices_among_the_others),
 		cmocka_unit_test(many_users_queue_for_threads),
 		cmocka_unit_test(wait_time_counts_in_the_user_bound),
 		cmocka_unit_test(plans_set_service_and_capacity),
