@@ -279,6 +279,30 @@ static void postgres_queries_timed_by_postgres(void **state)
 	assert_null(strstr(out, "outside PostgreSQL's timing"));
 }
 
+/* A recorded postgres run whose 500 users ran in step (20261202-100718,
+ * /async_independent: 9292 of 9500, each request 30.7 ms late, 4.1%): the
+ * verdict blames the slower requests in a closed loop, not the load
+ * generator, and says what the step does to the queries. Told the users
+ * waited 0-100 ms between requests, the run is in step no more. */
+static void users_in_step_are_told(void **state)
+{
+	(void)state;
+	const char *bin = harness_bin("report");
+	const char *dir = copy_fixture("pg-in-step");
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_non_null(strstr(out, "slower requests, fewer of them: each took 30.7 ms (4.1%) "
+				    "longer than the model, and 500 users"));
+	assert_non_null(strstr(out, "in step, they lose whole rounds of 500 at the stop"));
+	assert_non_null(strstr(out, "the 500 users run in step (spawned at once, no wait between "
+				    "requests), so each round's queries wake together"));
+	assert_null(strstr(out, "generator-bound"));
+
+	assert_int_equal(sh("sed -i 's/^WAIT_MAX_S=0$/WAIT_MAX_S=0.1/' "
+			    "'%s/01-AsyncIndependentUser/scenario.env'", dir), 0);
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_null(strstr(out, "in step"));
+}
+
 /* Appends a history row at t = k s with the running total `total`. */
 static int history_row(const char *dir, const char *sc, int k, long total)
 {
@@ -423,6 +447,7 @@ int main(void)
 		cmocka_unit_test(bad_input_writes_nothing),
 		cmocka_unit_test(slow_requests_blame_whoever_was_late),
 		cmocka_unit_test(postgres_queries_timed_by_postgres),
+		cmocka_unit_test(users_in_step_are_told),
 		cmocka_unit_test(cpu_bound_verdict_tells_the_settled_rate),
 		cmocka_unit_test(a_lifo_run_is_explained_by_its_order),
 		cmocka_unit_test(measured_waves_and_first_answers_are_told),
