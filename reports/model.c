@@ -1048,6 +1048,12 @@ static struct tokens *tokens_of(struct sim *m, int res, int u)
 		&m->pools[m->proc_of[u]];
 }
 
+/* u (a user, or a DB job) waits at the end of t's line. */
+static void join_line(struct tokens *t, int u)
+{
+	t->line[(t->head + t->len++) % t->size] = u;
+}
+
 static int take(struct sim *m, int res, int u)
 {
 	struct tokens *t = tokens_of(m, res, u);
@@ -1055,7 +1061,7 @@ static int take(struct sim *m, int res, int u)
 		t->free--;
 		return 1;
 	}
-	t->line[(t->head + t->len++) % t->size] = u;
+	join_line(t, u);
 	return 0;
 }
 
@@ -1466,20 +1472,16 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 			m.vwork = job.t; /* exactly: no drift from (t - now) * rate */
 			m.now = t;
 			int u = job.user % m.nu, res = m.stage[m.at[u]].res;
-			if (m.left[job.user] > 1e-12) {
-				/* its slice is over: behind the others waiting */
-				struct tokens *q = &m.db;
-				if (q->len == 0) {
-					start_cpu(&m, job.user);
-					continue;
-				}
-				q->line[(q->head + q->len++) % q->size] = job.user;
+			int more = m.left[job.user] > 1e-12; /* its slice is over, its work not */
+			if (more && m.db.len == 0) {
+				start_cpu(&m, job.user); /* no one waits: it runs on */
+				continue;
 			}
+			if (more)
+				join_line(&m.db, job.user); /* behind the others waiting */
 			if (res != RES_NONE && give_back(&m, res, job.user) < 0)
 				goto fail;
-			if (m.left[job.user] > 1e-12)
-				continue;
-			if (--m.pending[u] > 0)
+			if (more || --m.pending[u] > 0)
 				continue;
 			m.at[u]++;
 			if (go_on(&m, u, m.at[u] - 1) < 0)
