@@ -176,14 +176,28 @@ def cluster_cpu_ns(cluster_dir):
 
 
 def cluster_pids(cluster_dir):
-    """The postmaster and its children (every backend), or [] when down."""
+    """The postmaster and its live children (every backend), or [] when down.
+    A backend that has exited stays the postmaster's child, a zombie, until
+    the postmaster reaps it (on a busy machine, a while): it is left out, as
+    it has left the cluster's cgroup and has no memory or CPU to read."""
     try:
         with open(os.path.join(cluster_dir, "data", "postmaster.pid")) as f:
             postmaster = int(f.readline())
         with open("/proc/%d/task/%d/children" % (postmaster, postmaster)) as f:
-            return [postmaster] + [int(p) for p in f.read().split()]
+            children = [int(p) for p in f.read().split()]
     except (OSError, ValueError, TypeError):
         return []
+    return [postmaster] + [p for p in children if not _zombie(p)]
+
+
+def _zombie(pid):
+    """True for an exited process not yet reaped, or one already gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            # the state follows the command's closing parenthesis
+            return f.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
 
 
 def pss_kb(pid):

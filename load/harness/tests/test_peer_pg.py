@@ -117,8 +117,7 @@ class DrainTest(unittest.TestCase):
         self.assertGreater(s, 0.3)
         self.assertLess(s, 5)
         self.assertEqual(pg_measures.client_backends(d), 0)
-        # the shell and its checkpointer, once the shell has reaped the exited
-        # backend (a zombie is still its child: on a busy machine, a while)
+        # the shell and its checkpointer, once the exited backend is gone
         end = time.monotonic() + 5
         while len(pg_measures.cluster_pids(d)) != 2 and time.monotonic() < end:
             time.sleep(0.01)
