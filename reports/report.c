@@ -199,6 +199,20 @@ static int settled_rate_said(char *verdict, size_t n, size_t cap, const struct s
 	return (int)(n < cap ? n : cap - 1);
 }
 
+/* A users-bound run whose requests were slower, and so fewer: X = N/R. */
+static int slower_requests_said(struct comparison *c, const struct scenario *s, double gap,
+				double ra)
+{
+	int n = snprintf(c->verdict, sizeof c->verdict,
+			 "slower requests, fewer of them: each took %.1f ms (%.1f%%) longer than "
+			 "the model, and %d users that each wait for their answer send X = N/R",
+			 gap, (ra - 1) * 100, s->users);
+	if (in_step(s) && (size_t)n < sizeof c->verdict)
+		n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
+			      "; in step, they lose whole rounds of %d at the stop", s->users);
+	return n;
+}
+
 /* Why measured and predicted differ: the likeliest cause, from the shape of the
  * gap (these are heuristics, and the text says "likely"). */
 static void judge(const struct scenario *s, const struct prediction *p, int by_locust,
@@ -312,6 +326,11 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 				      "; the load generator used %.2f CPU-seconds per second%s",
 				      cores, cores >= LOAD_FULL_CORE ? " (near a full core: it "
 				      "could not send or read faster)" : "");
+	} else if (ra > 1 + TOLERANCE && rr < 1 && p->steady.bound == MODEL_BOUND_USERS &&
+		   s->pg_query_ms > 0 && cores < LOAD_FULL_CORE) {
+		/* the queries' own clocks follow and say where the time went: no
+		 * need to guess timers or CPU */
+		n = slower_requests_said(c, s, gap, ra);
 	} else if (ra > 1 + TOLERANCE && p->steady.bound == MODEL_BOUND_USERS && per_task < 20) {
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "likely timer lateness: each request took %.1f ms longer than its "
@@ -330,15 +349,7 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 		   cores < LOAD_FULL_CORE) {
 		/* Within the tolerance yet slower: in a closed loop that is the cause
 		 * (X = N/R), and with the users in step the count moves by rounds. */
-		n = snprintf(c->verdict, sizeof c->verdict,
-			     "slower requests, fewer of them: each took %.1f ms (%.1f%%) longer "
-			     "than the model, and %d users that each wait for their answer send "
-			     "X = N/R",
-			     gap, (ra - 1) * 100, s->users);
-		if (in_step(s) && (size_t)n < sizeof c->verdict)
-			n += snprintf(c->verdict + n, sizeof c->verdict - (size_t)n,
-				      "; in step, they lose whole rounds of %d at the stop",
-				      s->users);
+		n = slower_requests_said(c, s, gap, ra);
 	} else if (rr < 1 - TOLERANCE) {
 		n = snprintf(c->verdict, sizeof c->verdict,
 			     "likely generator-bound: requests were as fast as predicted but "
