@@ -94,9 +94,12 @@ size_t story_tell(const struct run_dir *rd, struct story_line *out, size_t cap)
 			continue;
 		for (size_t j = 0; j < rd->n; j++) {
 			const struct scenario *b = &rd->sc[j];
+			/* like with like: sleeps against sleeps, CPU work against CPU
+			 * work (the half of the lesson where threads win) */
 			if (b->route->world != WORLD_EVENTED || b->route->plan == PLAN_BLOCKING_LOOP ||
 			    !same_load(a, b) || b->route->tasks != a->route->tasks ||
-			    critical(b) != critical(a))
+			    critical(b) != critical(a) ||
+			    (b->route->cpu == CPU_NONE) != (a->route->cpu == CPU_NONE))
 				continue;
 			struct story_line *l = &out[n++];
 			memset(l, 0, sizeof *l);
@@ -110,8 +113,8 @@ size_t story_tell(const struct run_dir *rd, struct story_line *out, size_t cap)
 					 "leaving it free");
 				judge(a, b, "the blocked loop", "the free loop", l);
 			} else {
-				snprintf(l->head, sizeof l->head, "Threads against events, %d tasks %s",
-					 a->route->tasks,
+				snprintf(l->head, sizeof l->head, "Threads against events, %d %stasks %s",
+					 a->route->tasks, a->route->cpu != CPU_NONE ? "CPU " : "",
 					 critical(a) < a->route->tasks ? "at once" : "in a row");
 				judge(a, b, "threads", "events", l);
 			}

@@ -307,6 +307,11 @@ static void make_compare_smoke_writes_a_complete_run(void **state)
 	assert_file_has(dir, "REPORT.md", NULL);
 	assert_file_has(dir, "report.html", NULL);
 	assert_file_has(dir, "summary.txt", NULL);
+	/* the story sets CPU work against CPU work, not against sleeps */
+	assert_file_has(dir, "report.html", "Threads against events, 3 CPU tasks in a row</strong> "
+			"(/sync_cpu and /async_cpu, 50 users)");
+	assert_file_has(dir, "report.html", "Threads against events, 3 tasks in a row</strong> "
+			"(/sync_baseline and /async_independent, 50 users)");
 
 	/* The summary printed is summary.txt: each of its lines is on stdout. */
 	snprintf(sub, sizeof sub, "%s/summary.txt", dir);
