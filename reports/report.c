@@ -563,9 +563,11 @@ static void compare(const struct scenario *s, const struct prediction *p, int by
 static void scenario_title(FILE *f, const struct scenario *s)
 {
 	const struct route *r = s->route;
-	fprintf(f, "%s  GET %s on %s: %d users, %g/s spawn, %g s, %g ms tasks, ",
+	/* a CPU route's tasks compute for TASK_CPU_MS; TASK_MS is the sleep routes' */
+	fprintf(f, "%s  GET %s on %s: %d users, %g/s spawn, %g s, %g ms %stasks, ",
 		s->name, r->path, route_world_name(r->world), s->users, s->spawn_rate,
-		s->run_time_s, s->task_ms);
+		s->run_time_s, r->cpu != CPU_NONE ? s->task_cpu_ms : s->task_ms,
+		r->cpu != CPU_NONE ? "CPU " : "");
 	if (r->world == WORLD_BLOCKING)
 		fprintf(f, "%d threads", s->threads);
 	else

@@ -312,6 +312,9 @@ static void make_compare_smoke_writes_a_complete_run(void **state)
 			"(/sync_cpu and /async_cpu, 50 users)");
 	assert_file_has(dir, "report.html", "Threads against events, 3 tasks in a row</strong> "
 			"(/sync_baseline and /async_independent, 50 users)");
+	/* and a CPU route's title names its tasks' CPU, not the sleep routes' TASK_MS */
+	assert_file_has(dir, "summary.txt", "GET /sync_cpu on blocking: 50 users, 100/s spawn, "
+			"3 s, 3 ms CPU tasks, 8 threads");
 
 	/* The summary printed is summary.txt: each of its lines is on stdout. */
 	snprintf(sub, sizeof sub, "%s/summary.txt", dir);
