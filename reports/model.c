@@ -844,23 +844,25 @@ void model_run_free(struct model_run *run)
  * process (its share of the workers); the offload pool, FIFO, one per
  * worker process too (offload_threads for each of its workers): bin/evented's
  * loops each hand CPU work to a pool of their own, and a user's connection
- * stays on one loop; and a core for the database's work on a query, FIFO,
- * `cores` of them, held a kernel time slice at a time (model_kernel_slice_ms).
- * Each query is a job of its own, as each runs in a backend process of its
- * own: a gathered step's queries queue apart. The kernel runs a runnable
- * process until it blocks or its slice ends, then puts it behind the others,
- * so a query's work shorter than the slice runs to its end once on a core
- * (first come, first served: the in-order routes' 0.3 ms, where processor
- * sharing would end every burst of a wave together and keep the waves in
- * step), and a longer one takes its turns among the rest: under 1,500
- * backends each query of a gathered wave cost 2-3 ms, and the wave's queries
- * finished late together, its requests' last ones later still (docs/LAB.md
- * 4k). */
-enum { RES_CAP, RES_LOOP, RES_POOL, RES_DB, RES_NONE = -1 };
+ * stays on one loop; and a core, FIFO, `cores` of them, held a kernel time
+ * slice at a time (model_kernel_slice_ms), for every other burst: a thread's
+ * (bin/blocking's workers, its accepting thread and helpers) and the
+ * database's work on a query. Each query is a job of its own, as each runs in
+ * a backend process of its own: a gathered step's queries queue apart. The
+ * kernel runs a runnable thread until it blocks or its slice ends, then puts
+ * it behind the others, so a burst shorter than the slice runs to its end
+ * once on a core (first come, first served: the in-order routes' 0.3 ms
+ * queries, a thread's 0.3 ms of server CPU, where processor sharing would end
+ * every burst of a wave together and keep the waves in step: /sync_parallel
+ * counted 2-4% more than that predicted, 1.00 of this), and a longer one
+ * takes its turns among the rest: under 1,500 backends each query of a
+ * gathered wave cost 2-3 ms, and the wave's queries finished late together,
+ * its requests' last ones later still (docs/LAB.md 4k). */
+enum { RES_CAP, RES_LOOP, RES_POOL, RES_CORE, RES_NONE = -1 };
 
 struct tokens {
 	int free;
-	int *line;          /* ring of waiting users (RES_DB: jobs) */
+	int *line;          /* ring of waiting users (RES_CORE: jobs) */
 	int size, head, len;
 };
 
@@ -883,7 +885,7 @@ struct sim {
 	struct tokens *procs;     /* RES_CAP: one per worker process */
 	struct tokens *loops;     /* RES_LOOP: one per worker process */
 	struct tokens *pools;     /* RES_POOL: one per worker process */
-	struct tokens db;         /* RES_DB */
+	struct tokens core;       /* RES_CORE: jobs wait in its line */
 	int *proc_of;             /* per user: its process */
 	uint64_t order_rng;
 	struct event *ev, *cpu;   /* pending events; CPU jobs keyed by finish tag */
@@ -955,7 +957,7 @@ static void add_waits(struct sim *m, double s)
 	for (int i = 0; i < steps; i++) {
 		add_stage(m, s / steps, 0, RES_NONE);
 		if (db > 0) {
-			add_stage(m, db / steps, 1, RES_DB);
+			add_stage(m, db / steps, 1, RES_CORE);
 			if (tasks % steps == 0) /* each query its own backend */
 				m->stage[m->nstages - 1].jobs = tasks / steps;
 		}
@@ -993,7 +995,7 @@ static void plan_stages(struct sim *m)
 	if (held && !sc->serial_cpu && sc->held_cpu_ms >= 0 && own > 0) {
 		held_own = fmin(own, fmax(0, sc->held_cpu_ms - route_cpu));
 		if (own - held_own > 0) {
-			add_stage(m, (own - held_own) / 1e3, 1, RES_NONE);
+			add_stage(m, (own - held_own) / 1e3, 1, RES_CORE);
 			m->cap_from = m->nstages;
 		}
 	}
@@ -1006,15 +1008,15 @@ static void plan_stages(struct sim *m)
 			if (sc->wait_ms > 0)
 				add_stage(m, sc->wait_ms / 1e3, 0, RES_NONE);
 			if (sc->wait_ms > 0 && sc->pg_cpu_ms > 0) /* the task's query */
-				add_stage(m, sc->pg_cpu_ms / 1e3, 1, RES_DB);
+				add_stage(m, sc->pg_cpu_ms / 1e3, 1, RES_CORE);
 			if (sc->cpu_ms > 0)
 				add_stage(m, sc->cpu_ms / 1e3, 1,
 					  r->cpu == CPU_LOOP ? RES_LOOP :
-					  r->cpu == CPU_POOL ? RES_POOL : RES_NONE);
+					  r->cpu == CPU_POOL ? RES_POOL : RES_CORE);
 		}
 	}
 	if (held_own > 0)
-		add_stage(m, held_own / 1e3, 1, held && !sc->serial_cpu ? RES_NONE : RES_LOOP);
+		add_stage(m, held_own / 1e3, 1, held && !sc->serial_cpu ? RES_CORE : RES_LOOP);
 	m->cap_until = m->nstages - 1;
 	add_answer(m);
 }
@@ -1035,7 +1037,7 @@ static void start_cpu(struct sim *m, int job)
 {
 	const struct stage *st = &m->stage[m->at[job % m->nu]];
 	double w = m->left[job];
-	if (st->res == RES_DB && w > m->quantum)
+	if (st->res == RES_CORE && w > m->quantum)
 		w = m->quantum;
 	m->left[job] -= w;
 	heap_push(m->cpu, &m->ncpu, (struct event){ m->vwork + w, m->seq++, job, 0 });
@@ -1044,7 +1046,7 @@ static void start_cpu(struct sim *m, int job)
 static struct tokens *tokens_of(struct sim *m, int res, int u)
 {
 	return res == RES_CAP ? &m->procs[m->proc_of[u]] :
-		res == RES_LOOP ? &m->loops[m->proc_of[u]] : res == RES_DB ? &m->db :
+		res == RES_LOOP ? &m->loops[m->proc_of[u]] : res == RES_CORE ? &m->core :
 		&m->pools[m->proc_of[u]];
 }
 
@@ -1353,7 +1355,7 @@ static void sim_free(struct sim *m)
 	tokens_free(m->procs);
 	tokens_free(m->loops);
 	tokens_free(m->pools);
-	free(m->db.line);
+	free(m->core.line);
 	free(m->proc_of);
 	free(m->ev);
 	free(m->cpu);
@@ -1413,7 +1415,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	m.loops = tokens_alloc(nproc, nu);
 	m.pools = tokens_alloc(nproc, nu);
 	m.nu = sc->users;
-	m.db.line = malloc(sizeof *m.db.line * nu * ROUTE_MAX_TASKS);
+	m.core.line = malloc(sizeof *m.core.line * nu * ROUTE_MAX_TASKS);
 	/* one pending event per user, and per thread token while it is staggered */
 	m.ev = malloc(sizeof *m.ev * (nu + (size_t)staggered_tokens(sc)));
 	m.cpu = malloc(sizeof *m.cpu * nu * ROUTE_MAX_TASKS);
@@ -1429,7 +1431,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 	out->done = malloc(sizeof *out->done * m.cap_ms);
 	out->done_per_s = calloc((size_t)out->seconds + 1, sizeof *out->done_per_s);
 	out->users_per_s = calloc((size_t)out->seconds + 1, sizeof *out->users_per_s);
-	if (!m.procs || !m.proc_of || !m.loops || !m.pools || !m.db.line || !m.ev || !m.cpu ||
+	if (!m.procs || !m.proc_of || !m.loops || !m.pools || !m.core.line || !m.ev || !m.cpu ||
 	    !m.sent_at || !m.sends || !m.answered || !m.at || !m.pending || !m.left || !m.holds || !out->ms || !out->done ||
 	    !out->done_per_s || !out->users_per_s || assign_users(sc, m.proc_of) < 0 ||
 	    stalls_init(&m, nproc) < 0)
@@ -1449,7 +1451,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 		if (!unb && st.net.cap && c <= users)
 			stagger_tokens(&m, p, c);
 	}
-	tokens_init(&m.db, at_least_one(sc->cores), sc->users * ROUTE_MAX_TASKS, m.db.line);
+	tokens_init(&m.core, at_least_one(sc->cores), sc->users * ROUTE_MAX_TASKS, m.core.line);
 	for (int k = 0; k < sc->users; k++) {
 		double t = model_spawn_time_s(sc, k);
 		if (t < t_end)
@@ -1473,12 +1475,12 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 			m.now = t;
 			int u = job.user % m.nu, res = m.stage[m.at[u]].res;
 			int more = m.left[job.user] > 1e-12; /* its slice is over, its work not */
-			if (more && m.db.len == 0) {
+			if (more && m.core.len == 0) {
 				start_cpu(&m, job.user); /* no one waits: it runs on */
 				continue;
 			}
 			if (more)
-				join_line(&m.db, job.user); /* behind the others waiting */
+				join_line(&m.core, job.user); /* behind the others waiting */
 			if (res != RES_NONE && give_back(&m, res, job.user) < 0)
 				goto fail;
 			if (more || --m.pending[u] > 0)

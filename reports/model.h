@@ -36,13 +36,13 @@
  *     cap's tokens in each worker process (the users split over the processes
  *     as measured, each keeping its process for the whole run as a keep-alive
  *     connection does; served in FIFO, LIFO or random order), each task's wait
- *     and CPU burst in turn (PostgreSQL's work for a query a job of its own
- *     that holds a core a kernel time slice at a time), the CPU shared by
- *     processor sharing across `cores` less other_cores (the kernel's scheduler time-slices
- *     runnable threads, so many threads on few cores each progress at
- *     cores/n: processor sharing, not FCFS), while an event loop or an offload
- *     pool runs one burst per worker or pool thread to completion (a FIFO
- *     queue of tokens in front of the cores). It also keeps Locust's accounting
+ *     and CPU burst in turn. A thread's burst, and PostgreSQL's work for a
+ *     query (a job of its own), holds one of the `cores` a kernel time slice
+ *     at a time, first come, first served, then goes behind the others
+ *     waiting, as the kernel's scheduler runs a runnable thread; an event loop
+ *     or an offload pool runs one burst per worker or pool thread to
+ *     completion (a FIFO queue of tokens in front of the cores); the bursts
+ *     running at once share `cores` less other_cores. It also keeps Locust's accounting
  *     (a request counts only when it completes before the stop — one due
  *     exactly at the stop counts as late, as any real one would be; req/s =
  *     count / time of the last completed request) and sees the ramp-up

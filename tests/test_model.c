@@ -329,14 +329,18 @@ static void an_uneven_split_keeps_the_count_and_grows_the_tail(void **state)
 }
 
 /* FastAPI's sync route on the quick profile: 2 x 40 threads, 250/250 users,
- * 750 ms of sleeps and 1.45 ms of the server's own CPU a request, 15 s. On C
- * threads that CPU is shared by processor sharing: a round's 80 requests
- * finish it together, 80 x 1.45 / 2 = 58 ms late, round after round, and only
- * 18 rounds fit. A Python worker (serial_cpu: the GIL, its event loop) answers
- * one request at a time, which staggers the next round's starts: after the
- * first round nobody waits for the CPU and 19 rounds fit, 1520 requests, as
- * the real stack served them. Its threads are given back before the answer,
- * so under LIFO the users just answered wait one service for the next round. */
+ * 750 ms of sleeps and 1.45 ms of the server's own CPU a request, 15 s, the
+ * waiters served newest first (anyio's limiter). On C threads that CPU runs on
+ * the thread that holds the request, first come, first served on the cores: the
+ * first round's 80 bursts queue once (80 x 1.45 / 2 = 58 ms for the last), the
+ * threads then come free staggered, and 19 rounds fit. But a thread comes free
+ * as its user, answered, sends again, and LIFO gives it straight back to that
+ * user: the same 80-odd users are served round after round. A Python worker
+ * (serial_cpu: the GIL, its event loop) answers one request at a time after
+ * its thread is given back: 19 rounds too, 1520 requests, as the real stack
+ * served them, but the thread goes to a waiter while its user is still being
+ * answered, so the users alternate and wait one service for the next round
+ * (the real stack's means: 1205-1421 ms, docs/ORIGINAL.md). */
 static void a_python_worker_answers_one_request_at_a_time(void **state)
 {
 	(void)state;
@@ -355,10 +359,12 @@ static void a_python_worker_answers_one_request_at_a_time(void **state)
 	assert_string_equal(st.binding, "threads");
 	assert_int_equal(model_simulate(&c, &a), 0);
 	assert_int_equal(model_simulate(&py, &b), 0);
-	assert_int_equal(a.reqs, 18 * 80);
+	assert_int_equal(a.reqs, 19 * 80);
 	assert_int_equal(b.reqs, 19 * 80);
+	assert_in_range(a.users_answered, 80, 100);
+	assert_in_range((long)mean_ms(&a), 750, 800);
+	assert_in_range(b.users_answered, 150, 200);
 	assert_in_range((long)mean_ms(&b), 1400, 1550);
-	assert_true(b.users_answered < 200);
 	model_run_free(&a);
 	model_run_free(&b);
 }
@@ -722,8 +728,10 @@ static struct model_scenario cpu_scenario(enum route_cpu where, int users, doubl
 	return sc;
 }
 
-/* Four threads burning 3 x 10 ms on 2 cores share them: each request takes
- * 60 ms (processor sharing), X = 2 / 30 ms, the CPU binds. */
+/* Four threads burning 3 x 10 ms on 2 cores share them: the kernel runs each
+ * a 1.5 ms slice at a time, two at once, so each request takes 59-60 ms (a
+ * task's 10 ms is six slices and 1 ms: the two ahead in line end that much
+ * sooner), X = 2 / 30 ms, the CPU binds. */
 static void cpu_shared_by_threads(void **state)
 {
 	(void)state;
@@ -738,7 +746,7 @@ static void cpu_shared_by_threads(void **state)
 	assert_int_equal(st.bound, MODEL_BOUND_STATION);
 	assert_string_equal(st.binding, "CPU");
 	assert_int_equal(model_simulate(&sc, &run), 0);
-	assert_float_equal(run.ms[0], 60, 1e-6);
+	assert_float_equal(run.ms[0], 59, 1e-6);
 	assert_float_equal(run.ms[run.reqs - 1], 60, 1e-6);
 	assert_int_equal(run.reqs, 4 * 16); /* rounds end at 0.06 ... 0.96 */
 	model_run_free(&run);
@@ -830,7 +838,8 @@ static void the_offload_pool_is_per_loop(void **state)
 
 /* Other processes' CPU (the load generator's, the machine's) comes out of the
  * same cores: with half a core of 2 taken, four threads burning 3 x 10 ms get
- * 1.5 cores, X = 1.5 / 30 ms, each request 80 ms; the simulation agrees. One
+ * 1.5 cores, X = 1.5 / 30 ms, each request 80 ms; the simulation agrees (the
+ * two ahead in line 1 ms of CPU sooner, at 3/4 speed: 78.67 ms). One
  * thread alone is not slowed: the others run on the idle core. */
 static void other_processes_take_their_share_of_the_cores(void **state)
 {
@@ -846,7 +855,8 @@ static void other_processes_take_their_share_of_the_cores(void **state)
 	assert_string_equal(st.binding, "CPU");
 	assert_non_null(strstr(st.why, "other processes took 0.50 of the 2 cores"));
 	assert_int_equal(model_simulate(&sc, &run), 0);
-	assert_float_equal(run.ms[0], 80, 1e-6);
+	assert_float_equal(run.ms[0], 80 - 1 / 0.75, 1e-3);
+	assert_float_equal(run.ms[run.reqs - 1], 80, 1e-6);
 	assert_int_equal(run.reqs, 4 * 12); /* rounds end at 0.08 ... 0.96 */
 	model_run_free(&run);
 
@@ -889,29 +899,29 @@ static void measured_cpu_and_waits(void **state)
 	model_run_free(&run);
 }
 
-/* bin/blocking's own CPU that no held thread runs (the accepting thread, the
- * helpers) waits in no thread's line: with 80 threads finishing in step, each
- * wave's held CPU is what queues on the 2 cores. 0.4 ms a request, all held:
- * 80 x 0.4 / 2 = 16 ms a wave on 250 ms; a quarter held: 4 ms. */
-static void cpu_beside_the_held_thread_does_not_hold_it(void **state)
+/* bin/blocking's CPU a request: 0.4 ms, 80 threads finishing their sleeps in
+ * step. The kernel runs each burst to its end (it is shorter than a slice),
+ * first come, first served on the 2 cores: the first answer 0.4 ms after the
+ * sleep, the wave's last 16 ms after it, and the threads come free staggered,
+ * so after the first round no burst waits and X = 80 / 250.4 ms. Whether the
+ * CPU ran on the thread the request holds (all, a quarter or none of it) then
+ * hardly matters: within 1% each. (Processor sharing ended every wave's bursts
+ * together, 250 + 16 ms a round, where the server made 2-4% more requests.) */
+static void a_waves_cpu_runs_first_come_first_served(void **state)
 {
 	(void)state;
 	struct model_scenario sc = scenario("SyncParallelUser", 250, 500, 1000, 60);
-	struct model_run all, quarter;
 	sc.server_cpu_ms = 0.4;
-	assert_int_equal(model_simulate(&sc, &all), 0);
-	sc.held_cpu_ms = 0.1;
-	assert_int_equal(model_simulate(&sc, &quarter), 0);
-	/* rounds of 250 + 16 ms against 250 + 4 ms, within a 2% margin */
-	assert_float_equal(all.rps, 80 / 0.266, 80 / 0.266 * 0.02);
-	assert_float_equal(quarter.rps, 80 / 0.254, 80 / 0.254 * 0.02);
-	/* all of it beside the threads: none queues in a wave */
-	sc.held_cpu_ms = 0;
-	model_run_free(&all);
-	assert_int_equal(model_simulate(&sc, &all), 0);
-	assert_true(all.rps > quarter.rps);
-	model_run_free(&all);
-	model_run_free(&quarter);
+	for (double held = -1; held <= 0.1; held += 0.1) { /* -1: all of it held */
+		struct model_run run;
+		sc.held_cpu_ms = held < -0.5 ? -1 : held;
+		assert_int_equal(model_simulate(&sc, &run), 0);
+		assert_float_equal(run.ms[0], 250.4, 1e-6);
+		assert_float_equal(run.rps, 80 / 0.2504, 80 / 0.2504 * 0.01);
+		model_run_free(&run);
+		if (held < -0.5)
+			held = -0.1; /* then 0 and 0.1 */
+	}
 }
 
 /* Saturated CPU over a long run: the simulation's X and mean R meet MVA's. */
@@ -1220,7 +1230,7 @@ int main(void)
 		cmocka_unit_test(the_offload_pool_is_per_loop),
 		cmocka_unit_test(other_processes_take_their_share_of_the_cores),
 		cmocka_unit_test(measured_cpu_and_waits),
-		cmocka_unit_test(cpu_beside_the_held_thread_does_not_hold_it),
+		cmocka_unit_test(a_waves_cpu_runs_first_come_first_served),
 		cmocka_unit_test(cpu_simulation_meets_mva),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
