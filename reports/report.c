@@ -199,6 +199,14 @@ static int settled_rate_said(char *verdict, size_t n, size_t cap, const struct s
 	return (int)(n < cap ? n : cap - 1);
 }
 
+/* Whether the run timed its tasks' queries by PostgreSQL's clock and the
+ * server's (PG_QUERY_MS, PG_QUERY_SEEN_MS): the verdict then says where a
+ * query's time went (query_time_said) instead of guessing. */
+static int queries_timed(const struct scenario *s)
+{
+	return s->pg_query_ms > 0 && s->route->cpu == CPU_NONE && s->task_ms > 0;
+}
+
 /* A users-bound run whose requests were slower, and so fewer: X = N/R. */
 static int slower_requests_said(struct comparison *c, const struct scenario *s, double gap,
 				double ra)
@@ -255,7 +263,11 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 			     "window cut it", c->p[F_REQS] - c->m[F_REQS], slower);
 	} else if (!c->flagged[F_REQS] && !c->flagged[F_RPS] && !c->flagged[F_AVG] &&
 		   !c->flagged[F_P50] && c->m[F_MAX] > c->p[F_MAX]) {
-		if (server >= 0 && server < (c->m[F_MAX] - c->p[F_MAX]) / 2)
+		if (queries_timed(s)) /* their clocks follow: no guess */
+			n = snprintf(c->verdict, sizeof c->verdict,
+				     "only the tail differs: a few requests ran up to %.0f ms late "
+				     "(the model has no jitter)", c->m[F_MAX] - c->p[F_MAX]);
+		else if (server >= 0 && server < (c->m[F_MAX] - c->p[F_MAX]) / 2)
 			n = snprintf(c->verdict, sizeof c->verdict,
 				     "only the tail differs: a few requests ran up to %.0f ms late "
 				     "at the client, while the server's own clock (/metrics) put "
@@ -327,7 +339,7 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 				      cores, cores >= LOAD_FULL_CORE ? " (near a full core: it "
 				      "could not send or read faster)" : "");
 	} else if (ra > 1 + TOLERANCE && rr < 1 && p->steady.bound == MODEL_BOUND_USERS &&
-		   s->pg_query_ms > 0 && cores < LOAD_FULL_CORE) {
+		   queries_timed(s) && cores < LOAD_FULL_CORE) {
 		/* the queries' own clocks follow and say where the time went: no
 		 * need to guess timers or CPU */
 		n = slower_requests_said(c, s, gap, ra);
@@ -369,8 +381,7 @@ static void judge(const struct scenario *s, const struct prediction *p, int by_l
 	/* Where a query's time went, by PostgreSQL's own clock and then by the
 	 * server's: the evidence for or against timer lateness, which the verdict
 	 * above can only infer. */
-	if (s->pg_query_ms > 0 && s->route->cpu == CPU_NONE && s->task_ms > 0 && n > 0 &&
-	    (size_t)n < sizeof c->verdict)
+	if (queries_timed(s) && n > 0 && (size_t)n < sizeof c->verdict)
 		n = query_time_said(c->verdict, (size_t)n, sizeof c->verdict, s,
 				    c->m[F_AVG] - c->p[F_AVG],
 				    p->steady.bound == MODEL_BOUND_USERS);
