@@ -870,7 +870,7 @@ struct tokens {
 struct stage {
 	double s;
 	int cpu;
-	int res;            /* the token a CPU burst holds, or RES_NONE */
+	int res;            /* the token a CPU burst holds; a wait's is RES_NONE */
 	int jobs;           /* a burst: how many jobs share s evenly, each taking
 			     * its own token (a gathered step's queries, each its
 			     * own backend); the stage ends with the last */
@@ -1050,7 +1050,7 @@ static struct tokens *tokens_of(struct sim *m, int res, int u)
 		&m->pools[m->proc_of[u]];
 }
 
-/* u (a user, or a DB job) waits at the end of t's line. */
+/* u (a user, or a job on the cores) waits at the end of t's line. */
 static void join_line(struct tokens *t, int u)
 {
 	t->line[(t->head + t->len++) % t->size] = u;
@@ -1209,7 +1209,7 @@ static int run_stages(struct sim *m, int u)
 	m->pending[u] = st->jobs;
 	for (int j = 0; j < st->jobs; j++) {
 		m->left[u + j * m->nu] = st->s / st->jobs;
-		if (st->res == RES_NONE || take(m, st->res, u + j * m->nu))
+		if (take(m, st->res, u + j * m->nu))
 			start_cpu(m, u + j * m->nu);
 	}
 	return 0;
@@ -1481,7 +1481,7 @@ int model_simulate(const struct model_scenario *sc, struct model_run *out)
 			}
 			if (more)
 				join_line(&m.core, job.user); /* behind the others waiting */
-			if (res != RES_NONE && give_back(&m, res, job.user) < 0)
+			if (give_back(&m, res, job.user) < 0)
 				goto fail;
 			if (more || --m.pending[u] > 0)
 				continue;

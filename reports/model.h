@@ -42,10 +42,10 @@
  *     waiting, as the kernel's scheduler runs a runnable thread; an event loop
  *     or an offload pool runs one burst per worker or pool thread to
  *     completion (a FIFO queue of tokens in front of the cores); the bursts
- *     running at once share `cores` less other_cores. It also keeps Locust's accounting
- *     (a request counts only when it completes before the stop — one due
- *     exactly at the stop counts as late, as any real one would be; req/s =
- *     count / time of the last completed request) and sees the ramp-up
+ *     running at once share `cores` less other_cores. It also keeps Locust's
+ *     accounting (a request counts only when it completes before the stop —
+ *     one due exactly at the stop counts as late, as any real one would be;
+ *     req/s = count / time of the last completed request) and sees the ramp-up
  *     transient that the steady state misses. Deterministic, and milliseconds
  *     even for a 5-minute run.
  *

@@ -103,12 +103,6 @@ static const char *among_others(const struct scenario *s)
 	return s->pool > 0 ? " (PostgreSQL's backends among them)" : "";
 }
 
-/* Appends to verdict (n of cap used) where a query's time went beyond its
- * sleep: inside PostgreSQL's executor (PG_QUERY_MS), then, where the server
- * timed its queries too (PG_QUERY_SEEN_MS), between the two (parsing and
- * planning, the wire, each side's wake-up and wait for a core; where the
- * database's CPU binds, mostly the last), set against `over`, the ms a
- * request took beyond the model. Returns the new length. */
 /* Whether the users run in step: all spawned in the first second and none
  * waiting between requests, so each round of N requests (and of their
  * queries) starts and ends together. */
@@ -117,6 +111,13 @@ static int in_step(const struct scenario *s)
 	return s->wait_max_s <= 0 && s->spawn_rate >= s->users;
 }
 
+/* Appends to verdict (n of cap used) where a query's time went beyond its
+ * sleep: inside PostgreSQL's executor (PG_QUERY_MS), then, where the server
+ * timed its queries too (PG_QUERY_SEEN_MS), between the two (parsing and
+ * planning, the wire, each side's wake-up and wait for a core; where the
+ * database's CPU binds, mostly the last), set against `over`, the ms a
+ * request took beyond the model, and, where users_bound and the users ran in
+ * step, what the step does to the queries. Returns the new length. */
 static int query_time_said(char *verdict, size_t n, size_t cap, const struct scenario *s,
 			   double over, int users_bound)
 {

@@ -34,13 +34,13 @@ class ClusterCpuTest(unittest.TestCase):
         link = os.path.join(self.dir, "cgroup")
         if os.getuid() == 0 and cgroup2_mounted():
             self.assertTrue(os.path.isdir(link), "no cgroup linked from %s" % link)
-            before = set(pg_measures.cluster_pids(self.dir))
+            pids = set(pg_measures.cluster_pids(self.dir))
             with open(os.path.join(link, "cgroup.procs")) as f:
                 members = {int(p) for p in f.read().split()}
             # the postmaster and every process it forked are in it: a process
             # may exit between the two reads (an autovacuum worker), but one
             # that is still the cluster's after them must be a member
-            outside = (before - members) & set(pg_measures.cluster_pids(self.dir))
+            outside = (pids - members) & set(pg_measures.cluster_pids(self.dir))
             self.assertFalse(outside, "cluster processes outside %s" % link)
         before = pg_measures.cluster_cpu_ns(self.dir)
         # a backend that does some work, then exits with the session
