@@ -857,7 +857,7 @@ void model_run_free(struct model_run *run)
  * counted 2-4% more than that predicted, 1.00 of this), and a longer one
  * takes its turns among the rest: under 1,500 backends each query of a
  * gathered wave cost 2-3 ms, and the wave's queries finished late together,
- * its requests' last ones later still (docs/LAB.md 4k). */
+ * its requests' last ones later still (docs/POSTGRES.md). */
 enum { RES_CAP, RES_LOOP, RES_POOL, RES_CORE, RES_NONE = -1 };
 
 struct tokens {

@@ -144,7 +144,7 @@ static int query_time_said(char *verdict, size_t n, size_t cap, const struct sce
 	if (over > 1 && over > k * late && n < cap)
 		n += (size_t)snprintf(verdict + n, cap - n, ", of the %.1f ms a request took "
 				      "beyond the model: the rest passed %s", over, rest);
-	/* Measured (docs/LAB.md 4k): with the same users spread by a think time,
+	/* Measured (docs/POSTGRES.md): with the same users spread by a think time,
 	 * or the loops ahead of the backends on the cores, the queries ran on
 	 * time. The model has one query's CPU queue behind another, not a
 	 * round's wake-ups bunched again each time. */

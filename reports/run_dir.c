@@ -538,7 +538,7 @@ static int load_measured(const struct env *e, struct scenario *s, char *err, siz
  * PG_QUERY_SEEN_MS (optional, -1). The model takes
  * PG_CPU_BUSY_MS where the run measured it: PostgreSQL's CPU per query at the
  * load's own number of backends, which PG_CPU_MS's 8 connections cannot show
- * (docs/LAB.md 4k). A sleep run keeps pool 0. */
+ * (docs/POSTGRES.md). A sleep run keeps pool 0. */
 static int load_backend(const struct env *e, struct scenario *s, char *err, size_t cap)
 {
 	int line = 0;

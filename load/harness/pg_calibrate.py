@@ -91,7 +91,7 @@ def calibrate_busy(ctx, cluster_dir, threads):
     hundreds of backends run at once: on this lab's machine (a PVM guest)
     1,500 of them made each query ten times dearer, and the kernel's memory
     monitor (kdamond) took a tenth of a core watching their memory
-    (docs/LAB.md 4k). So the scenario's own load (warm_up_users of it) runs
+    (docs/POSTGRES.md). So the scenario's own load (warm_up_users of it) runs
     once more, after the warm-up (every backend's caches filled), for the
     run's length, read over the run's own window (from a third in to a
     second before the end, as measures.py's hooks are): the cluster's CPU
