@@ -68,6 +68,11 @@ int model_conns_per_request(const struct route *r)
 	return per < 1 ? 1 : per;
 }
 
+int model_has_database(const struct model_scenario *sc)
+{
+	return sc->pool > 0 || sc->query_ms > 0 || sc->pg_cpu_ms > 0 || sc->max_connections > 0;
+}
+
 double model_database_cpu_ms(const struct model_scenario *sc)
 {
 	const struct route *r = sc->route;
@@ -709,7 +714,8 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 			 n, out->capacity);
 	else if (out->bound == MODEL_BOUND_USERS && out->unbounded)
 		snprintf(out->why, sizeof out->why,
-			 "users bind: timers hold no thread, so all %d users are served at once", n);
+			 "users bind: %s hold no thread, so all %d users are served at once",
+			 model_has_database(sc) ? "awaited queries" : "timers", n);
 	else if (out->bound == MODEL_BOUND_USERS)
 		snprintf(out->why, sizeof out->why,
 			 "users bind: %d users never fill the %d %s", n, out->capacity,
@@ -720,8 +726,9 @@ int model_steady(const struct model_scenario *sc, struct model_steady *out)
 			 n, out->capacity, out->service_ms);
 	else
 		snprintf(out->why, sizeof out->why,
-			 "capacity binds: the loop sleeps, so %d worker%s serve%s one request at a time",
-			 out->capacity, out->capacity == 1 ? "" : "s", out->capacity == 1 ? "s" : "");
+			 "capacity binds: the loop %s, so %d worker%s serve%s one request at a time",
+			 model_has_database(sc) ? "blocks in its query" : "sleeps", out->capacity,
+			 out->capacity == 1 ? "" : "s", out->capacity == 1 ? "s" : "");
 	double stretch = model_cpu_stretch(sc);
 	if (out->bound == MODEL_BOUND_STATION && stretch > 1) {
 		/* the demands above are stretched: say by what */

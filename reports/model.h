@@ -268,6 +268,10 @@ double model_pool_requests(const struct model_scenario *sc);
 /* Connections one request of r holds at once: one per task it runs at once. */
 int model_conns_per_request(const struct route *r);
 
+/* 1 when sc's tasks are PostgreSQL queries (--backend postgres: a pool, a
+ * round trip or PostgreSQL's CPU set), 0 for the sleep backend. */
+int model_has_database(const struct model_scenario *sc);
+
 /* Queries one request sends (one per task; none for a CPU route's pure work)
  * times pg_cpu_ms: the database's CPU per request, in ms, on the cores. */
 double model_database_cpu_ms(const struct model_scenario *sc);

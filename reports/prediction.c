@@ -94,7 +94,8 @@ void prediction_print(FILE *f, const struct prediction *p)
 	else
 		snprintf(tasks, sizeof tasks, "%g ms tasks", p->sc.task_ms);
 	fprintf(f, "=== %s: GET %s on %s (%s; %d users, %g/s spawn, %g s, %s)\n",
-		r->user_class, r->path, route_world_name(r->world), r->about, p->sc.users,
+		r->user_class, r->path, route_world_name(r->world),
+		route_about(r, model_has_database(&p->sc)), p->sc.users,
 		p->sc.spawn_rate, p->sc.run_time_s, tasks);
 	if (p->sc.nsplit > 1 || p->sc.order != MODEL_ORDER_FIFO) {
 		fprintf(f, "    worker processes: users");
@@ -102,7 +103,7 @@ void prediction_print(FILE *f, const struct prediction *p)
 			fprintf(f, "%s%d", i ? "/" : " ", p->sc.nsplit > 1 ? p->sc.split[i] : p->sc.users);
 		fprintf(f, ", waiters served %s\n", model_order_name(p->sc.order));
 	}
-	if (p->sc.pool > 0 || p->sc.query_ms > 0) {
+	if (model_has_database(&p->sc)) {
 		fprintf(f, "    postgres: ");
 		if (p->sc.pool > 0)
 			fprintf(f, "pool %d%s, ", p->sc.pool,

@@ -526,14 +526,15 @@ static void tell(const struct scenario *s, const struct prediction *p, struct co
 		break;
 	case PLAN_BLOCKING_LOOP:
 		snprintf(c->story, sizeof c->story,
-			 "The classic mistake: a blocking sleep inside the event loop stops the "
+			 "The classic mistake: a blocking %s inside the event loop stops the "
 			 "whole worker, so each of the %d workers serves one request at a time "
 			 "for %.0f ms. Throughput collapses to W/S = %.3f req/s and the other "
 			 "users wait in line: R = N*S/W = %.0f s, far past the run, so most "
 			 "requests never finish and Locust never counts them (%ld were in flight "
 			 "at the stop in the model). Which worker a connection lands on is not "
 			 "knowable; the model treats the workers as one FIFO line.",
-			 s->workers, st->service_ms, st->x_per_s, st->r_ms / 1e3, p->run.unfinished);
+			 model_has_database(&p->sc) ? "query" : "sleep", s->workers, st->service_ms,
+			 st->x_per_s, st->r_ms / 1e3, p->run.unfinished);
 		break;
 	case PLAN_THREAD_FANOUT:
 		snprintf(c->story, sizeof c->story,

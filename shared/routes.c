@@ -12,51 +12,61 @@ const struct route routes[] = {
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Sync tasks completed with 1, 2, 3\"}",
 	  "three nanosleeps in order on the request's worker thread",
+	  "three blocking queries in order on the request's worker thread",
 	  CPU_NONE },
 	{ PATH("/sync_parallel"), WORLD_BLOCKING, "SyncParallelUser", 3, PLAN_THREAD_FANOUT, 3,
 	  { 0, 0, 0 },
 	  "{\"message\": \"Sync tasks completed with [0, 1, 2]\"}",
 	  "three nanosleeps fanned out to helper threads and joined",
+	  "three blocking queries fanned out to helper threads and joined",
 	  CPU_NONE },
 	{ PATH("/async_independent"), WORLD_EVENTED, "AsyncIndependentUser", 3, PLAN_SEQUENTIAL, 1,
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Async tasks completed with 1, 2, 3\"}",
 	  "three timers awaited in order, though none needs another",
+	  "three queries awaited in order, though none needs another",
 	  CPU_NONE },
 	{ PATH("/async_dependent"), WORLD_EVENTED, "AsyncDependentUser", 3, PLAN_DEPENDENT, 1,
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Async tasks completed with 1, 1, 1\"}",
 	  "three timers in order, each fed the previous result",
+	  "three queries in order, each fed the previous result",
 	  CPU_NONE },
 	{ PATH("/async_concurrent"), WORLD_EVENTED, "AsyncConcurrentUser", 3, PLAN_GATHER, 3,
 	  { 0, 0, 0 },
 	  "{\"message\": \"Async tasks completed with [0, 1, 2]\"}",
 	  "three timers gathered through a semaphore of 3",
+	  "three queries gathered through a semaphore of 3",
 	  CPU_NONE },
 	{ PATH("/async_dataflow"), WORLD_EVENTED, "AsyncDataflowUser", 3, PLAN_DATAFLOW, 3,
 	  { 0, 0, 0 },
 	  "{\"message\": \"Async tasks completed with 1, 2, 3\"}",
 	  "the independent route's tasks, each started once its inputs are ready",
+	  NULL,
 	  CPU_NONE },
 	{ PATH("/async_blocking"), WORLD_EVENTED, "AsyncBlockingUser", 3, PLAN_BLOCKING_LOOP, 1,
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Async tasks completed with 1, 2, 3\"}",
 	  "three nanosleeps inside the event loop, stalling the whole worker",
+	  "three blocking queries inside the event loop, stalling the whole worker",
 	  CPU_NONE },
 	{ PATH("/sync_cpu"), WORLD_BLOCKING, "SyncCpuUser", 3, PLAN_SEQUENTIAL, 1,
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Sync CPU tasks completed with 1, 2, 3\"}",
 	  "three CPU tasks in order on the request's worker thread: the cores are shared",
+	  NULL,
 	  CPU_THREAD },
 	{ PATH("/async_cpu"), WORLD_EVENTED, "AsyncCpuUser", 3, PLAN_SEQUENTIAL, 1,
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Async CPU tasks completed with 1, 2, 3\"}",
 	  "three CPU tasks inside the event loop, stalling every connection of the worker",
+	  NULL,
 	  CPU_LOOP },
 	{ PATH("/async_offload"), WORLD_EVENTED, "AsyncOffloadUser", 3, PLAN_SEQUENTIAL, 1,
 	  { 0, 1u << 0, 1u << 1 },
 	  "{\"message\": \"Async offloaded tasks completed with 1, 2, 3\"}",
 	  "three CPU tasks handed to the worker's offload pool and awaited (run_in_executor)",
+	  NULL,
 	  CPU_POOL },
 };
 
@@ -76,6 +86,11 @@ const struct route *routes_find_class(const char *name)
 		if (strcmp(routes[i].user_class, name) == 0)
 			return &routes[i];
 	return NULL;
+}
+
+const char *route_about(const struct route *r, int postgres)
+{
+	return postgres && r->about_pg != NULL ? r->about_pg : r->about;
 }
 
 const char *route_world_name(enum route_world w)

@@ -58,6 +58,8 @@ struct route {
 	unsigned deps[ROUTE_MAX_TASKS];
 	const char *body;       /* exact response body */
 	const char *about;      /* one line for --help and the report */
+	const char *about_pg;   /* the same under --backend postgres, where each wait is a
+	                         * query; NULL where the line holds for both */
 	enum route_cpu cpu;     /* CPU_NONE unless a task burns CPU */
 };
 
@@ -69,6 +71,10 @@ const struct route *routes_find_path(const char *path, size_t len);
 
 /* The route whose Locust user class is `name`, or NULL. */
 const struct route *routes_find_class(const char *name);
+
+/* r's one line for the backend in use: about_pg under --backend postgres
+ * (postgres != 0) where the route has one, else about. */
+const char *route_about(const struct route *r, int postgres);
 
 const char *route_world_name(enum route_world w);
 const char *route_plan_name(enum route_plan p);

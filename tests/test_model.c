@@ -1002,6 +1002,22 @@ static void the_pool_binds(void **state)
 	assert_int_equal(st.capacity, 500);
 	assert_int_equal(st.bound, MODEL_BOUND_USERS);
 	assert_false(st.pool_binds);
+	/* the why says what the users wait on: queries under postgres (a pool
+	 * never binding, a round trip measured), timers under the sleep backend */
+	sc.pool = 0;
+	sc.query_ms = 0.3;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_true(st.unbounded);
+	assert_non_null(strstr(st.why, "awaited queries hold no thread"));
+	sc.query_ms = 0;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_non_null(strstr(st.why, "timers hold no thread"));
+	sc = scenario("AsyncBlockingUser", 250, 500, 1000, 15);
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_non_null(strstr(st.why, "the loop sleeps"));
+	sc.query_ms = 0.3;
+	assert_int_equal(model_steady(&sc, &st), 0);
+	assert_non_null(strstr(st.why, "the loop blocks in its query"));
 	/* pure CPU work (no wait) sends no query: the pool holds nothing back */
 	sc = cpu_scenario(CPU_THREAD, 500, 10, 15);
 	sc.pool = 2;

@@ -67,6 +67,28 @@ static void table_is_well_formed(void **state)
 	assert_int_equal(routes_find_class("AsyncOffloadUser")->cpu, CPU_POOL);
 }
 
+/* Under --backend postgres a route that waits says it waits on queries; the
+ * CPU routes and the dataflow route's line hold for both backends. */
+static void each_backend_has_its_line(void **state)
+{
+	(void)state;
+	const struct route *r = routes_find_class("SyncBaselineUser");
+	assert_string_equal(route_about(r, 0), r->about);
+	assert_non_null(strstr(route_about(r, 0), "nanosleeps"));
+	assert_non_null(strstr(route_about(r, 1), "blocking queries"));
+	r = routes_find_class("AsyncConcurrentUser");
+	assert_non_null(strstr(route_about(r, 0), "timers"));
+	assert_non_null(strstr(route_about(r, 1), "queries"));
+	r = routes_find_class("AsyncCpuUser");
+	assert_string_equal(route_about(r, 1), r->about);
+	for (size_t i = 0; i < routes_count; i++) {
+		const char *pg = route_about(&routes[i], 1);
+		assert_non_null(pg);
+		assert_null(strstr(pg, "sleep"));
+		assert_null(strstr(pg, "timer"));
+	}
+}
+
 static void bodies_are_the_originals(void **state)
 {
 	(void)state;
@@ -110,6 +132,7 @@ int main(void)
 		cmocka_unit_test(lookups_need_exact_matches),
 		cmocka_unit_test(paths_and_classes_are_unique),
 		cmocka_unit_test(table_is_well_formed),
+		cmocka_unit_test(each_backend_has_its_line),
 		cmocka_unit_test(bodies_are_the_originals),
 		cmocka_unit_test(critical_path_follows_the_plan),
 		cmocka_unit_test(dataflow_depth_follows_deps),
