@@ -145,16 +145,21 @@ static int query_time_said(char *verdict, size_t n, size_t cap, const struct sce
 		n += (size_t)snprintf(verdict + n, cap - n, ", of the %.1f ms a request took "
 				      "beyond the model: the rest passed %s", over, rest);
 	/* Measured (docs/POSTGRES.md): with the same users spread by a think time,
-	 * or the loops ahead of the backends on the cores, the queries ran on
-	 * time. The model has one query's CPU queue behind another, not a
-	 * round's wake-ups bunched again each time. */
+	 * the loops ahead of the backends on the cores, or the cluster one task
+	 * to the scheduler (its CPU group), the queries ran on time. The model
+	 * has one query's CPU queue behind another, not a round's wake-ups
+	 * bunched again each time, with the loops behind every backend. */
 	if (users_bound && in_step(s) && k * late > 3 && n < cap)
 		n += (size_t)snprintf(verdict + n, cap - n, "; the %d users run in step "
 				      "(spawned at once, no wait between requests), so each "
-				      "round's queries wake together and wait for the cores, "
-				      "the server's loops among them: spread the users "
-				      "(WAIT=0-0.1) and the queries come back on time",
-				      s->users);
+				      "round's queries wake together and wait for the cores%s: "
+				      "spread the users (WAIT=0-0.1)%s and the queries come back "
+				      "on time",
+				      s->users,
+				      s->pg_cpu_group == 1 ? "" : ", the server's loops among them",
+				      s->pg_cpu_group == 0 ? ", or leave the cluster in a CPU group "
+							     "of its own (without PG_CPU_GROUP=no),"
+							   : "");
 	return (int)(n < cap ? n : cap - 1);
 }
 
@@ -894,12 +899,34 @@ static void write_story_md(FILE *f, const struct run_dir *rd, const struct compa
 			"(charts/bars.svg)\n\n");
 }
 
+/* The header's words for the tasks' backend: "" under sleeps; under postgres
+ * its version and cap, and whether the scheduler weighed the cluster as one
+ * task (a CPU group of its own, pg_cluster.sh) or each backend as one. */
+static void backend_clause(const struct run_dir *rd, char *out, size_t cap)
+{
+	const char *group = "";
+
+	out[0] = '\0';
+	if (strcmp(rd->backend, "postgres") != 0)
+		return;
+	if (strcmp(rd->pg_cpu_group, "none") == 0)
+		group = "; each backend a task of the scheduler's own, beside the server's threads";
+	else if (rd->pg_cpu_group[0])
+		group = "; the cluster in a CPU group of its own, one task to the scheduler";
+	snprintf(out, cap, ", tasks as queries on PostgreSQL %s (max_connections %s%s)",
+		 rd->pg_version[0] ? rd->pg_version : "of unknown version",
+		 rd->max_connections[0] ? rd->max_connections : "unknown", group);
+}
+
 static void write_markdown(FILE *f, const struct run_dir *rd, const struct prediction *pred,
 			   const struct comparison *cmp, const char *charts, int sweeps)
 {
+	char backend[256];
+
+	backend_clause(rd, backend, sizeof backend);
 	fprintf(f, "# Threads vs events: measured beside predicted\n\n");
-	fprintf(f, "Run `%s` — profile %s, load generator %s, %s CPUs, kernel %s, started %s, "
-		"git %s.\n\n", rd->path, rd->profile, rd->load, rd->cpus, rd->kernel,
+	fprintf(f, "Run `%s` — profile %s, load generator %s%s, %s CPUs, kernel %s, started %s, "
+		"git %s.\n\n", rd->path, rd->profile, rd->load, backend, rd->cpus, rd->kernel,
 		rd->started, rd->git);
 	write_story_md(f, rd, cmp, charts);
 	fprintf(f, "Ratios are measured / predicted; **bold** marks a figure more than %.0f%% "
@@ -1050,8 +1077,10 @@ static void write_html(FILE *f, const struct run_dir *rd, const struct predictio
 		html_style);
 	fputs("<p class=\"run\">Run <code>", f);
 	svg_text(f, rd->path);
-	fprintf(f, "</code>: profile %s, load generator %s, %s CPUs, kernel ",
-		rd->profile, rd->load, rd->cpus);
+	fprintf(f, "</code>: profile %s, load generator %s", rd->profile, rd->load);
+	backend_clause(rd, fit, sizeof fit);
+	svg_text(f, fit);
+	fprintf(f, ", %s CPUs, kernel ", rd->cpus);
 	svg_text(f, rd->kernel);
 	fprintf(f, ", started %s, git %s.</p>\n", rd->started, rd->git);
 

@@ -679,6 +679,10 @@ int run_dir_load(struct run_dir *rd, const char *path, char *err, size_t cap)
 	env_copy(&e, "KERNEL", rd->kernel, sizeof rd->kernel);
 	env_copy(&e, "STARTED", rd->started, sizeof rd->started);
 	env_copy(&e, "GIT", rd->git, sizeof rd->git);
+	env_copy(&e, "BACKEND", rd->backend, sizeof rd->backend);
+	env_copy(&e, "PG_VERSION", rd->pg_version, sizeof rd->pg_version);
+	env_copy(&e, "MAX_CONNECTIONS", rd->max_connections, sizeof rd->max_connections);
+	env_copy(&e, "PG_CPU_GROUP", rd->pg_cpu_group, sizeof rd->pg_cpu_group);
 
 	if (!(d = opendir(path))) {
 		snprintf(err, cap, "%s: %s", path, strerror(errno));
@@ -708,9 +712,13 @@ int run_dir_load(struct run_dir *rd, const char *path, char *err, size_t cap)
 		return -1;
 	}
 	qsort(rd->sc, rd->n, sizeof rd->sc[0], by_name);
-	for (size_t i = 0; i < rd->n; i++)
+	for (size_t i = 0; i < rd->n; i++) {
 		if (load_scenario(&rd->sc[i], err, cap) < 0)
 			goto fail;
+		rd->sc[i].pg_cpu_group = !rd->pg_cpu_group[0]                 ? -1
+					 : strcmp(rd->pg_cpu_group, "none") == 0 ? 0
+										 : 1;
+	}
 	return 0;
 fail:
 	run_dir_free(rd);

@@ -66,6 +66,8 @@ struct scenario {
 				   * server, from sent to their row in (PostgreSQL's
 				   * time, the wire both ways, each side's wake-up);
 				   * -1 unknown */
+	int pg_cpu_group;         /* the run's PG_CPU_GROUP: 1 the cluster in a CPU
+				   * group of its own, 0 none, -1 unknown (older) */
 	double spawn_rate, run_time_s, task_ms, wait_min_s, wait_max_s;
 	/* measured by the harness (load/harness/measure.py); absent in older runs */
 	char target[16];          /* TARGET: c or fastapi ("" = c) */
@@ -98,6 +100,10 @@ struct scenario {
 struct run_dir {
 	char path[512];
 	char profile[32], load[32], cpus[16], kernel[128], started[64], git[64];
+	/* BACKEND=postgres: PG_VERSION, MAX_CONNECTIONS and PG_CPU_GROUP (the
+	 * cgroup pg_cluster.sh put the cluster in for the CPU, "none", or "" in
+	 * a run older than it); all "" under sleeps */
+	char backend[16], pg_version[32], max_connections[16], pg_cpu_group[256];
 	struct scenario sc[RUN_DIR_MAX_SCENARIOS];
 	size_t n;
 };

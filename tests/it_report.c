@@ -323,6 +323,45 @@ static void users_in_step_are_told(void **state)
 	assert_int_equal(sh("sed -i 's/^TASK_MS=235$/TASK_MS=250/' "
 			    "'%s/01-AsyncIndependentUser/scenario.env'", dir), 0);
 
+	/* recorded before PG_CPU_GROUP: the header names PostgreSQL, not a group */
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	char path[600];
+	snprintf(path, sizeof path, "%s/REPORT.md", dir);
+	char *md = slurp(path);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "load generator bin/load, tasks as queries on PostgreSQL "
+				   "15.18 (max_connections 618), 2 CPUs"));
+	free(md);
+	assert_non_null(strstr(out, "wait for the cores, the server's loops among them: spread "
+				    "the users (WAIT=0-0.1) and the queries"));
+
+	/* the cluster's backends each a task of the scheduler's (PG_CPU_GROUP=no):
+	 * the verdict names the CPU group as the other way out */
+	assert_int_equal(sh("echo PG_CPU_GROUP=none >> '%s/run.env'", dir), 0);
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_non_null(strstr(out, "the server's loops among them: spread the users "
+				    "(WAIT=0-0.1), or leave the cluster in a CPU group of its own "
+				    "(without PG_CPU_GROUP=no), and the queries come back on time"));
+	md = slurp(path);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "(max_connections 618; each backend a task of the "
+				   "scheduler's own, beside the server's threads)"));
+	free(md);
+
+	/* the cluster one task to the scheduler: the loops waited behind no
+	 * backend, so the verdict does not say they did */
+	assert_int_equal(sh("sed -i 's|^PG_CPU_GROUP=none$|PG_CPU_GROUP=/sys/fs/cgroup/cpu/lab-pg.x|' "
+			    "'%s/run.env'", dir), 0);
+	assert_int_equal(sh("%s '%s'", bin, dir), 0);
+	assert_non_null(strstr(out, "so each round's queries wake together and wait for the "
+				    "cores: spread the users (WAIT=0-0.1) and the queries"));
+	assert_null(strstr(out, "loops among them"));
+	md = slurp(path);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "(max_connections 618; the cluster in a CPU group of its "
+				   "own, one task to the scheduler)"));
+	free(md);
+
 	assert_int_equal(sh("sed -i 's/^WAIT_MAX_S=0$/WAIT_MAX_S=0.1/' "
 			    "'%s/01-AsyncIndependentUser/scenario.env'", dir), 0);
 	assert_int_equal(sh("%s '%s'", bin, dir), 0);

@@ -69,8 +69,9 @@ class Postgres:
     """Each task one query on a private PostgreSQL 15: one cluster per run,
     max_connections sized to the largest pool the run's servers open (plus
     PostgreSQL's reserved slots and one for psql), its version and non-default
-    settings in the run folder (postgres.txt; PG_VERSION and MAX_CONNECTIONS in
-    run.env). Per scenario: --pool POOL (blocking: in all; evented: per worker),
+    settings in the run folder (postgres.txt; PG_VERSION, MAX_CONNECTIONS and
+    PG_CPU_GROUP, the CPU group pg_cluster.sh put it in or none, in run.env).
+    Per scenario: --pool POOL (blocking: in all; evented: per worker),
     or, without POOL, enough never to bind; before the load, a wait until the
     pool has opened every connection (hundreds of backends start one by one),
     then the scenario's own load for a moment, so that every connection the
@@ -97,6 +98,7 @@ class Postgres:
         self.dir = self.conninfo = None
         self.version = ""
         self.max_connections = 0
+        self.cpu_group = "none"
         self.peers, self.peer_name = 0, None
         self.cpu = pg_measures.LoadedCpu()
 
@@ -143,10 +145,15 @@ class Postgres:
         (run_dir / "postgres.txt").write_text(settings.stdout + settings.stderr)
         first = settings.stdout.split("\n", 1)[0].split()
         self.version = first[1] if len(first) > 1 and first[0] == "PostgreSQL" else "unknown"
+        # pg_cluster.sh's CPU group (DIR/cpu-group), or none: whether the
+        # scheduler weighed the cluster as one task or each backend as one
+        link = os.path.join(self.dir, "cpu-group")
+        self.cpu_group = os.readlink(link) if os.path.islink(link) else "none"
         rundir.append_env(run_dir / "run.env", [("BACKEND", "postgres"), ("PG_VERSION", self.version),
-                                                ("MAX_CONNECTIONS", self.max_connections)])
-        print("compare: PostgreSQL %s at %s, max_connections %d" % (
-            self.version, self.dir, self.max_connections), flush=True)
+                                                ("MAX_CONNECTIONS", self.max_connections),
+                                                ("PG_CPU_GROUP", self.cpu_group)])
+        print("compare: PostgreSQL %s at %s, max_connections %d, CPU group %s" % (
+            self.version, self.dir, self.max_connections, self.cpu_group), flush=True)
 
     def stop(self):
         if self.dir:

@@ -19,6 +19,10 @@
 #                   evented: per worker; TARGET=fastapi: per worker process, over
 #                   psycopg_pool); default large enough never to bind
 #   IO=uring        bin/evented on io_uring instead of epoll (default epoll)
+#   PG_CPU_GROUP=no  with BACKEND=postgres: leave the cluster's backends each a
+#                   task of the scheduler's own, beside the servers' threads
+#                   (default: the cluster in a CPU group of its own, as root;
+#                   load/harness/pg_cluster.sh --help)
 
 # A profile may name its own (c10k does); the command line overrides it.
 SCENARIOS ?= $(PROFILE_$(PROFILE)_SCENARIOS)

@@ -23,7 +23,13 @@ usage: load/harness/pg_cluster.sh start [MAX_CONNECTIONS [OWNER_PID]]
                With OWNER_PID, a watcher stops the cluster once that process is
                gone (a test killed by its timeout leaves no server behind).
                As root, the cluster's processes get a cgroup v2 of their own,
-               linked from DIR/cgroup (its cpu.stat: their CPU in one read).
+               linked from DIR/cgroup (its cpu.stat: their CPU in one read),
+               and a CPU group of their own, linked from DIR/cpu-group: to the
+               scheduler the whole cluster is one task beside the lab's
+               programs, as a database in a container of its own is (the
+               v2 cgroup where its cpu controller is on, else cgroup v1's cpu
+               hierarchy). PG_CPU_GROUP=no leaves every backend a task
+               of its own, as a bare install runs them.
   stop DIR     fast shutdown (sessions ended, no waiting for them), then remove DIR
   halt DIR     immediate shutdown, as a crash: every backend killed at once;
                DIR is kept so that resume can start the same cluster again
@@ -72,19 +78,51 @@ make_cgroup() { # DIR: prints nothing when no cgroup can be made
 	ln -s "$root/${1##*/}" "$1/cgroup" && echo "$root/${1##*/}"
 }
 
+# And a CPU group of their own. Without one, the scheduler weighs each backend
+# as a task like the server's event loop: when the users run in step, a round's
+# 500 queries end together and the loops wait behind 500 woken backends, round
+# after round (docs/POSTGRES.md, "The in-order routes: the users in step").
+# With one, the cluster is one task beside the loops, as a database in a
+# container of its own (or on a host of its own) is. The cgroup v2 above does
+# it where its cpu controller is on; on a hybrid mount (cgroup v1's cpu
+# hierarchy beside a v2 with no controllers) a v1 cpu cgroup does. Left at the
+# default weight (cpu.shares 1024, cpu.weight 100): the lowest weight made the
+# backends wait behind everything else after their sleeps. Linked from
+# DIR/cpu-group; prints nothing where neither can be made.
+make_cpu_group() { # DIR V2_CGROUP
+	local v1
+	[ "$(id -u)" = 0 ] && [ "${PG_CPU_GROUP:-yes}" != no ] || return 0
+	[ -L "$1/cpu-group" ] && { readlink "$1/cpu-group"; return 0; }
+	if [ -n "$2" ] && grep -qw cpu "$2/cgroup.controllers" 2>/dev/null; then
+		ln -s "$2" "$1/cpu-group" && echo "$2"
+		return 0
+	fi
+	v1=$(awk '$3 == "cgroup" && ("," $4 ",") ~ /,cpu,/ { print $2; exit }' /proc/mounts)
+	[ -n "$v1" ] && mkdir "$v1/${1##*/}" 2>/dev/null || return 0
+	ln -s "$v1/${1##*/}" "$1/cpu-group" && echo "$v1/${1##*/}"
+}
+
 remove_cgroup() { # DIR: once the cluster's processes are gone
-	local cg
-	cg=$(readlink "$1/cgroup" 2>/dev/null) || return 0
-	# a backend still exiting keeps it busy for a moment
-	for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$cg" 2>/dev/null && return 0; sleep 0.2; done
+	local cg link
+	for link in cpu-group cgroup; do
+		cg=$(readlink "$1/$link" 2>/dev/null) || continue
+		# a backend still exiting keeps it busy for a moment
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			[ -d "$cg" ] || break
+			rmdir "$cg" 2>/dev/null && break
+			sleep 0.2
+		done
+	done
 }
 
 start_server() { # DIR
-	local cg
+	local cg cpu
 	cg=$(make_cgroup "$1")
+	cpu=$(make_cpu_group "$1" "$cg")
 	(
-		# this subshell, then pg_ctl and the postmaster it forks, join it
+		# this subshell, then pg_ctl and the postmaster it forks, join them
 		[ -z "$cg" ] || echo "$BASHPID" >"$cg/cgroup.procs" 2>/dev/null || true
+		[ -z "$cpu" ] || [ "$cpu" = "$cg" ] || echo "$BASHPID" >"$cpu/cgroup.procs" 2>/dev/null || true
 		as_pg "$PGBIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 30 -s start >/dev/null
 	)
 }
