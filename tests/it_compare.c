@@ -416,8 +416,8 @@ static void make_compare_target_fastapi_measures_split_and_order(void **state)
 /* BACKEND=postgres end to end on the smoke profile: the run starts its own
  * cluster, rehearses the load (PostgreSQL's CPU per query with the load's
  * backends at work, and what the rest of the machine took beside them), runs
- * it, waits for the backends to exit, and stops the cluster, its folder and
- * its cgroup gone with it. */
+ * it, waits for the backends to exit, and stops the cluster, its folder,
+ * its cgroup and its CPU group gone with it. */
 static void make_compare_backend_postgres_rehearses_and_cleans_up(void **state)
 {
 	char runs[PATH_MAX], dir[PATH_MAX], scen[PATH_MAX + 64];
@@ -458,6 +458,14 @@ static void make_compare_backend_postgres_rehearses_and_cleans_up(void **state)
 				fail_msg("%s outlived its cluster", path);
 		}
 	fclose(mounts);
+	/* so is its CPU group, where it had one (PG_CPU_GROUP, or none) */
+	snprintf(path, sizeof path, "%s/run.env", dir);
+	char *env = slurp(path), *group = env ? strstr(env, "\nPG_CPU_GROUP=") : NULL;
+	assert_non_null(group);
+	assert_int_equal(sscanf(group, "\nPG_CPU_GROUP=%4095s", cluster), 1);
+	free(env);
+	if (getuid() == 0 && strcmp(cluster, "none") != 0 && access(cluster, F_OK) == 0)
+		fail_msg("CPU group %s outlived its cluster", cluster);
 	remove_runs(runs);
 }
 
