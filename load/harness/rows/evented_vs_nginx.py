@@ -85,7 +85,8 @@ def run(b):
           "%s (%s–%s)" % tuple(table.fixed(x, 3) for x in cli_cs[EV]),
           "nginx: %s (%s–%s)" % tuple(table.fixed(x, 3) for x in cli_cs[NG]), "", "shown", "—")
     user, kern = median(lambda c, r: c.split(r)[0]), median(lambda c, r: c.split(r)[1])
-    f.row("… server CPU per request, user + kernel µs (utime, stime; median)",
+    f.row("… server CPU per request, user + kernel µs (utime, stime; median; the ratio: nginx's kernel part "
+          "over bin/evented's)",
           "%s + %s" % (table.fixed(user[EV], 2), table.fixed(kern[EV], 2)),
           "nginx: %s + %s" % (table.fixed(user[NG], 2), table.fixed(kern[NG], 2)),
           table.ratio(stats.ratio(kern[NG], kern[EV])), "shown", "—")
