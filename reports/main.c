@@ -53,7 +53,8 @@ static void usage(FILE *f)
 		"  --offload-threads N  bin/evented offload pool per worker      [2]\n"
 		"  --wait MIN[-MAX]   wait time between a user's requests, s     [0]\n"
 		"  --overhead-ms MS   per-request cost beside the tasks          [0]\n"
-		"  --seed N           draw waits from a seeded RNG (0: the mean) [0]\n"
+		"  --seed N           draw waits from a seeded RNG, 0: each the mean\n"
+		"                     [1 where --wait is a range, as the report; else 0]\n"
 		"  --split A,B,...    users per worker process, summing to --users:\n"
 		"                     threads (helpers, workers) divided evenly\n"
 		"                     among the processes, a queue each  [one queue]\n"
@@ -179,7 +180,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct model_scenario sc;
-	int do_predict = 0, helpers_set = 0, nwave = 0, nstalls = 0, c;
+	int do_predict = 0, helpers_set = 0, seed_set = 0, nwave = 0, nstalls = 0, c;
 
 	model_scenario_init(&sc, &routes[0]);
 	opterr = 0;
@@ -198,7 +199,10 @@ int main(int argc, char **argv)
 		case O_WORKERS: sc.workers = parse_int("--workers", optarg, 1, 1024); break;
 		case O_WAIT: parse_wait(optarg, &sc.wait_min_s, &sc.wait_max_s); break;
 		case O_OVERHEAD: sc.overhead_ms = parse_double("--overhead-ms", optarg, 0, 1e6); break;
-		case O_SEED: sc.seed = (unsigned)parse_int("--seed", optarg, 0, 2147483647); break;
+		case O_SEED:
+			sc.seed = (unsigned)parse_int("--seed", optarg, 0, 2147483647);
+			seed_set = 1;
+			break;
 		case O_SPLIT:
 			if (model_split_parse(optarg, &sc) < 0)
 				cli_die_usage(prog, "--split: expected users per process as "
@@ -259,6 +263,8 @@ int main(int argc, char **argv)
 	}
 	if (!helpers_set)
 		sc.helpers = 3 * sc.threads; /* as bin/blocking: never binds by default */
+	if (!seed_set)
+		sc.seed = model_default_seed(&sc);
 	if (sc.nsplit > 1) {
 		long sum = 0;
 		for (int i = 0; i < sc.nsplit; i++)

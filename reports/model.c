@@ -26,6 +26,11 @@ void model_scenario_init(struct model_scenario *sc, const struct route *r)
 	sc->held_cpu_ms = -1;
 }
 
+unsigned model_default_seed(const struct model_scenario *sc)
+{
+	return sc->wait_max_s > sc->wait_min_s ? 1 : 0;
+}
+
 /* CPU the model charges one request: the measured figure when the run folder
  * has one (it includes the route's own CPU), else the route's CPU alone. */
 static double request_cpu_ms(const struct model_scenario *sc, double *route_cpu)

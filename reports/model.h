@@ -338,4 +338,11 @@ int model_process_capacity(const struct model_scenario *sc, int p, int *unbounde
 /* Default values of a scenario for a route: the seed experiment's servers. */
 void model_scenario_init(struct model_scenario *sc, const struct route *r);
 
+/* The seed the report's simulation and `bin/report --predict` use unless told:
+ * 1 where the wait is a range, since Locust draws each wait uniformly from
+ * between(min, max) and users whose every wait is the mean stay in the step
+ * they were spawned in; 0 (no draw to make) for a constant wait. Fixed, so a
+ * run's report reads the same every time. */
+unsigned model_default_seed(const struct model_scenario *sc);
+
 #endif

@@ -761,6 +761,7 @@ static void model_of(const struct scenario *s, double overhead_ms, struct model_
 	sc->run_time_s = s->run_time_s;
 	sc->wait_min_s = s->wait_min_s;
 	sc->wait_max_s = s->wait_max_s;
+	sc->seed = model_default_seed(sc); /* waits drawn as Locust draws them */
 	sc->threads = s->threads;
 	sc->helpers = s->helpers;
 	sc->workers = s->workers;

@@ -247,6 +247,45 @@ static void seeded_waits_are_deterministic(void **state)
 	model_run_free(&b);
 }
 
+/* Locust draws a wait from between(min, max) each time; the report's
+ * simulation does too unless told otherwise, so users spawned together drift
+ * apart as they do in a run, where every wait the mean keeps them in step:
+ * 500 users, three 250 ms tasks, 0-0.1 s waits, answers a second. */
+static long busiest_second(const struct model_run *run, int from, int to)
+{
+	long most = 0;
+	for (int s = from; s <= to && s < run->seconds; s++)
+		if (run->done_per_s[s] > most)
+			most = run->done_per_s[s];
+	return most;
+}
+
+static void a_wait_range_is_drawn_by_default(void **state)
+{
+	(void)state;
+	struct model_scenario sc = scenario("AsyncIndependentUser", 250, 500, 1000, 15);
+	assert_int_equal(model_default_seed(&sc), 0); /* constant(0): nothing to draw */
+	sc.wait_min_s = 0.05;
+	sc.wait_max_s = 0.05;
+	assert_int_equal(model_default_seed(&sc), 0);
+	sc.wait_min_s = 0;
+	sc.wait_max_s = 0.1;
+	assert_int_equal(model_default_seed(&sc), 1);
+
+	struct model_run drawn, mean;
+	sc.seed = model_default_seed(&sc);
+	assert_int_equal(model_simulate(&sc, &drawn), 0);
+	sc.seed = 0;
+	assert_int_equal(model_simulate(&sc, &mean), 0);
+	/* in step, each 800 ms round's 500 answers land in one second, and every
+	 * fourth second gets two whole rounds; drawn, the rounds spread (about
+	 * 30 ms a round, a random walk), and no second gets two whole ones */
+	assert_int_equal(busiest_second(&mean, 5, 14), 1000);
+	assert_true(busiest_second(&drawn, 5, 14) < 1000);
+	model_run_free(&drawn);
+	model_run_free(&mean);
+}
+
 static void seed_run_takes_milliseconds(void **state)
 {
 	(void)state;
@@ -1247,6 +1286,7 @@ int main(void)
 		cmocka_unit_test(measured_cpu_and_waits),
 		cmocka_unit_test(a_waves_cpu_runs_first_come_first_served),
 		cmocka_unit_test(cpu_simulation_meets_mva),
+		cmocka_unit_test(a_wait_range_is_drawn_by_default),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
