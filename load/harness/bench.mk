@@ -9,14 +9,23 @@
 
 ROWS ?=
 BENCH_PROBE := build/bench/sleep_probe
+BENCH_FLOOR := build/bench/epoll_floor
 
 # The sync world's timer, timed: nanosleep lateness (row timer).
 $(BENCH_PROBE): build/load/harness/bench/sleep_probe.o $(SHARED_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# The least an epoll server does per request, beside bin/evented and nginx (row 3).
+$(BENCH_FLOOR): build/load/harness/bench/epoll_floor.o $(SHARED_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
 .PHONY: bench
 bench:
 	@$(MAKE) --no-print-directory deps DEPS="$(DEPS) $(DEPS_BENCH)"
-	@$(MAKE) --no-print-directory all $(BENCH_PROBE)
+	@$(MAKE) --no-print-directory all $(BENCH_PROBE) $(BENCH_FLOOR)
 	@load/harness/bench.py $(if $(ROWS),--rows '$(ROWS)')
+
+# Its own test (load/harness/tests/test_epoll_floor.py) runs in `make test`.
+test unit: $(BENCH_FLOOR)

@@ -91,4 +91,11 @@ def evented_w1(b):
                                   "--max-conns", "20000"], b.data / "evented-w1.log")
 
 
-SHARED = {"nginx": nginx, "evented-w1": evented_w1}
+def epoll_floor(b):
+    """build/bench/epoll_floor: one recv and one send a request of the bench's
+    body, nothing else (row 3's yardstick)."""
+    return ours(b, "epoll floor", [b.FLOOR, "--listen", "127.0.0.1:0", "--body", b.body],
+                b.data / "epoll-floor.log")
+
+
+SHARED = {"nginx": nginx, "evented-w1": evented_w1, "epoll-floor": epoll_floor}

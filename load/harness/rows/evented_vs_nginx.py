@@ -21,7 +21,14 @@ alternated: this machine's cost per request drifts by tens of percent from
 minute to minute, so the two halves of a pair should be seconds apart) and
 untraced: the syscall tracepoint slows every system call on the machine
 (Bench.untraced), so system calls are counted in one more round per server
-afterwards, whose CPU time is not used."""
+afterwards, whose CPU time is not used.
+
+A third server takes part in every pair: build/bench/epoll_floor, the least an
+epoll server does for a request (one recv, one send of the same body, nothing
+parsed, routed or timed). Its CPU per request is the floor both other servers
+stand on (the kernel's work for the same two system calls); nginx beside it is
+the most any such server could be ahead of nginx in that minute, bin/evented
+beside it what bin/evented's own work costs."""
 import clients
 import stats
 import table
@@ -29,8 +36,8 @@ from pairs import Pairs
 from rows import goals
 
 NAME, NUMBER = "evented-vs-nginx", 3
-NEEDS, TOOLS, SHARES = ("bin/load",), ("nginx",), ("nginx", "evented-w1")
-EV, NG = "bin/evented", "nginx"
+NEEDS, TOOLS, SHARES = ("bin/load", "build/bench/epoll_floor"), ("nginx",), ("nginx", "evented-w1", "epoll-floor")
+EV, NG, FL = "bin/evented", "nginx", "epoll_floor"
 CONNS = 400
 
 
@@ -38,18 +45,23 @@ def run(b):
     f = b.findings
     ng_proc, ng = b.shared("nginx")
     ev_proc, ev = b.shared("evented-w1")
+    fl_proc, fl = b.shared("epoll-floor")
     users = CONNS
-    b.log("row 3: bin/evented --workers 1 vs nginx 1 worker, both driven by bin/load (1 thread, %d connections)"
-          % users)
+    b.log("row 3: bin/evented --workers 1 vs nginx 1 worker (and the epoll floor), driven by bin/load "
+          "(1 thread, %d connections)" % users)
     path = b.BODY_PATH + "?ms=0"
     sides = ((EV, "r3-evented", ev, path, ev_proc, users, b.r3_secs),
+             (FL, "r3-floor", fl, path, fl_proc, users, b.r3_secs),
              (NG, "r3-nginx", ng, "/", ng_proc, users, b.r3_secs))
     got, costs, sys_req = clients.costed_pairs(b, b.r3_pairs, clients.load_costed, sides)
     rates = Pairs.of(got, EV, NG).save(b.data / "r3.dat")
     med = rates.ratio()[0]
 
+    floor_rates = Pairs.of(got, FL, NG)
+
     def each(fn):  # {name: [figure per pair]}
-        return {n: [fn(costs[(n, i)], r) for i, r in enumerate(rates.column(k), 1)] for n, k in ((EV, 1), (NG, 2))}
+        return {n: [fn(costs[(n, i)], r) for i, r in enumerate(pairs.column(k), 1)]
+                for n, pairs, k in ((EV, rates, 1), (NG, rates, 2), (FL, floor_rates, 1))}
 
     def median(fn):
         return {n: stats.summary(v)[0] for n, v in each(fn).items()}
@@ -66,6 +78,18 @@ def run(b):
     f.row("… the same, requests per server CPU-second (perf stat task-clock on the server, no tracepoint)",
           table.rate(srv.a()[0]), "nginx: %s" % table.rate(srv.b()[0]), table.ratio_cell(*srv.ratio()),
           "≥ %s" % goals.R3_CPU, table.met(cpu_med, goals.R3_CPU, ">="))
+    fl_srv = Pairs(FL, NG, [(i, f, n) for i, (f, n) in enumerate(zip(per_cpu[FL], per_cpu[NG]), 1)]) \
+        .save(b.data / "r3-floor-cpu.dat")
+    ev_fl = Pairs(EV, FL, [(i, e, f) for i, (e, f) in enumerate(zip(per_cpu[EV], per_cpu[FL]), 1)])
+    fl_cs = stats.summary(each(lambda c, r: c.per_request(r)[1])[FL])
+    f.row("… the floor beside nginx: `build/bench/epoll_floor` (one recv and one send of the same body a request; "
+          "nothing parsed, routed or timed), requests per server CPU-second; its context switches a request "
+          "%s (%s–%s)" % tuple(table.fixed(x, 3) for x in fl_cs),
+          table.rate(fl_srv.a()[0]), "nginx: %s" % table.rate(fl_srv.b()[0]), table.ratio_cell(*fl_srv.ratio()),
+          "shown", "—")
+    f.row("… bin/evented beside the floor, requests per server CPU-second (1: its own work costs nothing "
+          "measurable)", table.rate(ev_fl.a()[0]), "floor: %s" % table.rate(ev_fl.b()[0]),
+          table.ratio_cell(*ev_fl.ratio()), "shown", "—")
     busy = median(lambda c, r: c.busy())
     f.row("… how busy each server was: its CPU seconds per second of the run (median; near 1: the server set "
           "the pace)", table.fixed(busy[EV], 2), "nginx: %s" % table.fixed(busy[NG], 2), "", "shown", "—")
@@ -104,8 +128,11 @@ def run(b):
            "%s context switches, %s syscalls; nginx %s µs (%s user, %s kernel), %s context switches," % (
                table.fixed(cs_req[EV], 3), table.fixed(sys_req[EV], 2), table.fixed(us_req[NG]),
                table.fixed(user[NG], 2), table.fixed(kern[NG], 2), table.fixed(cs_req[NG], 3)),
-           "%s syscalls. The client, bin/load, spent %s µs a request against bin/evented and %s against" % (
-               table.fixed(sys_req[NG], 2), table.fixed(cli_us[EV], 2), table.fixed(cli_us[NG], 2)),
+           "%s syscalls; the floor %s µs (%s user, %s kernel), %s context switches, %s syscalls." % (
+               table.fixed(sys_req[NG], 2), table.fixed(us_req[FL]), table.fixed(user[FL], 2),
+               table.fixed(kern[FL], 2), table.fixed(cs_req[FL], 3), table.fixed(sys_req[FL], 2)),
+           "The client, bin/load, spent %s µs a request against bin/evented and %s against" % (
+               table.fixed(cli_us[EV], 2), table.fixed(cli_us[NG], 2)),
            "nginx; servers busy %s (bin/evented) and %s (nginx) of their CPU. Why bin/load and %d" % (
                table.fixed(busy[EV], 2), table.fixed(busy[NG], 2), CONNS),
            "connections: wrk costs more per request than either server, so under wrk both rates were",
@@ -120,6 +147,10 @@ def run(b):
                  "per request bin/evented %s µs user + %s µs kernel, nginx %s + %s (median of the pairs);" % (
                      table.fixed(user[EV], 2), table.fixed(kern[EV], 2), table.fixed(user[NG], 2),
                      table.fixed(kern[NG], 2)),
-                 "the kernel's part is the same recv and send for both and most of either, so the ratio",
-                 "per CPU-second is bounded by (user + kernel of nginx) / (kernel of bin/evented) even with",
-                 "no user time at all. A rate ratio with a server busy well under 1 measured the client's pace.")
+                 "the kernel's part is the same recv and send for both and most of either. The floor (one",
+                 "recv and one send, no work of its own) read %s per server CPU-second beside nginx in the" % (
+                     table.fixed(fl_srv.ratio()[0], 2)),
+                 "same pairs and bin/evented %s of the floor's: no server with these two system calls could" % (
+                     table.fixed(ev_fl.ratio()[0], 2)),
+                 "have been more than the floor's ratio ahead of nginx this run. A rate ratio with a server",
+                 "busy well under 1 measured the client's pace.")
