@@ -17,8 +17,8 @@ I/O engine in row 6, uring for io_uring), BENCH_C10K_SCHED (row 6's server
 and client: fifo, under `chrt -f 1`, the default where permitted; other, the
 normal policy), BENCH_ROWS (names or numbers,
 comma- or space-separated; all by default; --rows overrides), BENCH_OUT (the
-output folder). Expects `make all` and build/bench/sleep_probe and
-build/bench/epoll_floor built.
+output folder). Expects `make all` and build/bench/sleep_probe,
+build/bench/epoll_floor and build/bench/load_floor built.
 Exit 0 when it ran (goals missed are findings, reported in BENCH.md), 2 on
 bad usage or setup, 130/143 interrupted.
 """
@@ -49,6 +49,7 @@ class Bench:
     BODY_PATH = "/async_concurrent"  # the body every "same body" comparison serves
     PROBE = "build/bench/sleep_probe"
     FLOOR = "build/bench/epoll_floor"
+    LOAD_FLOOR = "build/bench/load_floor"
 
     def __init__(self, procs, selected, env=os.environ):
         self.procs, self.selected = procs, selected

@@ -44,6 +44,19 @@ def load(b, tag, host, path, users=None, threads=1, secs=None):
     return stats.num(readings.jget(js, "rps"))
 
 
+def load_floor(b, tag, url, secs=None, conns=None):
+    """build/bench/load_floor (one send and one recv a request, nothing else):
+    requests per second, from its closing line (data/TAG.floor.txt)."""
+    secs = secs or b.secs
+    out = b.data / (tag + ".floor.txt")
+    argv = b.cli + b.perf(tag) + [b.LOAD_FLOOR, "--url", url, "--conns", conns or b.CONNS, "--secs", secs]
+    b.procs.run("load_floor", argv, log=out, timeout=secs + 30)
+    rate = readings.floor_rate(out)
+    if rate != rate:  # NaN: it stopped on an error, which its output names
+        b.log("load_floor %s: %s" % (tag, (readings.text(out).strip().splitlines() or ["no output"])[-1]))
+    return rate
+
+
 def locust(b, tag, host, path, user_class):
     """Debian's Locust with the bench's locustfile (one GET of path, no
     wait), headless: requests per second from its Aggregated row."""

@@ -46,6 +46,12 @@ def wrk_requests(path):
     return num(m.group(1)) if m else NAN
 
 
+def floor_rate(path):
+    """build/bench/load_floor's rps= (NaN when it stopped on an error)."""
+    m = re.search(r"^requests=\d+ seconds=\S+ rps=(\S+)$", text(path), re.M)
+    return num(m.group(1)) if m else NAN
+
+
 def wrk_lines(path, *words):
     """wrk's report lines holding any of words (e.g. "Socket errors")."""
     return [l.strip() for l in text(path).splitlines() if any(w in l for w in words)]

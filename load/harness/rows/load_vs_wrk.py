@@ -1,6 +1,12 @@
 """Row 1: bin/load's top rate beside wrk's, one thread, 50 connections,
 against nginx; the same per client CPU-second; instructions per request
-(callgrind)."""
+(callgrind).
+
+A third client takes part in every pair: build/bench/load_floor, the least an
+epoll client does for a request (one send, one recv, nothing parsed, timed or
+counted but the answers). Its CPU per request is the floor bin/load and wrk
+stand on; wrk beside it is the most any such client could be ahead of wrk in
+that minute, bin/load beside it what bin/load's own work costs."""
 import shutil
 
 import clients
@@ -11,7 +17,7 @@ from pairs import Pairs, alternate
 from rows import goals
 
 NAME, NUMBER = "load-vs-wrk", 1
-NEEDS, TOOLS, SHARES = ("bin/load",), ("wrk", "nginx"), ("nginx",)
+NEEDS, TOOLS, SHARES = ("bin/load", "build/bench/load_floor"), ("wrk", "nginx"), ("nginx",)
 
 
 def run(b):
@@ -20,10 +26,12 @@ def run(b):
     b.log("row 1: bin/load vs wrk, 1 thread, %d connections, against nginx" % b.CONNS)
     with b.untraced():  # CPU time without the syscall tracepoint, which slows every syscall (bench.py)
         got = alternate(b.pairs, [("bin/load", lambda i: clients.load(b, "r1-load-%d" % i, ng, "/")),
+                                  ("load_floor", lambda i: clients.load_floor(b, "r1-floor-%d" % i, ng + "/")),
                                   ("wrk", lambda i: clients.wrk(b, "r1-wrk-%d" % i, ng + "/"))], b.log)
     # system calls, counted in a round of their own (its CPU time is not used)
     a1 = clients.load(b, "r1-load-syscalls", ng, "/")
     w1 = clients.wrk(b, "r1-wrk-syscalls", ng + "/")
+    f1 = clients.load_floor(b, "r1-floor-syscalls", ng + "/")
     rates = Pairs.of(got, "bin/load", "wrk").save(b.data / "r1.dat")
     med, lo, hi = rates.ratio()
     f.row("bin/load max rate, 1 thread, %d conns (target: nginx)" % b.CONNS,
@@ -37,6 +45,22 @@ def run(b):
     f.row("… the same, requests per client CPU-second (perf stat task-clock, no tracepoint)", table.rate(cpu.a()[0]),
           "wrk: %s" % table.rate(cpu.b()[0]), table.ratio_cell(*cpu.ratio()), "≥ %s" % goals.R1_CPU,
           table.met(cpu_med, goals.R1_CPU, ">="))
+    floor = Pairs("load_floor", "wrk", [
+        (i, clients.per_cpu(b, "r1-floor-%d" % i, m["load_floor"], b.secs), w)
+        for (i, _, w, _), m in zip(cpu.rows, got)]).save(b.data / "r1-floor-cpu.dat")
+    load_fl = Pairs("bin/load", "load_floor", [(i, a, fl) for (i, a, _, _), (_, fl, _, _) in zip(cpu.rows, floor.rows)])
+    fl_cs = stats.summary([clients.per_request(b, "r1-floor-%d" % i, "context-switches", m["load_floor"] * b.secs)
+                           for i, m in enumerate(got, 1)])
+    f.row("… the floor beside wrk: `build/bench/load_floor` (one send and one recv a request; nothing parsed, "
+          "timed or counted but the answers), requests per client CPU-second; its context switches a request "
+          "%s (%s–%s)" % tuple(table.fixed(x, 3) for x in fl_cs)
+          + ", syscalls a request %s" % table.fixed(clients.syscalls_per_request(b, "r1-floor-syscalls",
+                                                                              f1 * b.secs), 2),
+          table.rate(floor.a()[0]), "wrk: %s" % table.rate(floor.b()[0]), table.ratio_cell(*floor.ratio()),
+          "shown", "—")
+    f.row("… bin/load beside the floor, requests per client CPU-second (1: its own work costs nothing measurable)",
+          table.rate(load_fl.a()[0]), "floor: %s" % table.rate(load_fl.b()[0]), table.ratio_cell(*load_fl.ratio()),
+          "shown", "—")
     # the client's own regime, as row 3 shows the server's: a client that answers faster than
     # nginx sleeps in epoll_wait and is woken per answer, ~10 µs each here (docs/PERFORMANCE.md)
     cs = {n: stats.summary([clients.per_request(b, "r1-%s-%d" % (t, row[0]), "context-switches", row[k] * b.secs)
@@ -68,7 +92,10 @@ def run(b):
                  "is the kernel's TCP work per request, the same for both, and the client's sleeps: bin/load",
                  "slept %s times a request between answers (wrk %s), each a wake-up across CPUs that costs it" % (
                      table.fixed(cs["bin/load"][0], 3), table.fixed(cs["wrk"][0], 3)),
-                 "about 10 µs (docs/PERFORMANCE.md, seventh round).")
+                 "about 10 µs (docs/PERFORMANCE.md, seventh round). The floor client (one send and one recv,",
+                 "no work of its own) read %s per client CPU-second beside wrk in the same pairs and bin/load" % (
+                     table.fixed(floor.ratio()[0], 2)),
+                 "%s of the floor's." % table.fixed(load_fl.ratio()[0], 2))
     if stats.meets(med, goals.R1_RATE, ">=") is False:
         f.reason("- **Row 1** (bin/load / wrk = %s, goal %s, short by %.0f points):" % (
                      table.g(med), goals.R1_RATE, (goals.R1_RATE - med) * 100),
