@@ -78,9 +78,9 @@ def run(b):
     f.row("… the same, requests per server CPU-second (perf stat task-clock on the server, no tracepoint)",
           table.rate(srv.a()[0]), "nginx: %s" % table.rate(srv.b()[0]), table.ratio_cell(*srv.ratio()),
           "≥ %s" % goals.R3_CPU, table.met(cpu_med, goals.R3_CPU, ">="))
-    fl_srv = Pairs(FL, NG, [(i, f, n) for i, (f, n) in enumerate(zip(per_cpu[FL], per_cpu[NG]), 1)]) \
+    fl_srv = Pairs(FL, NG, [(i, x, n) for i, (x, n) in enumerate(zip(per_cpu[FL], per_cpu[NG]), 1)]) \
         .save(b.data / "r3-floor-cpu.dat")
-    ev_fl = Pairs(EV, FL, [(i, e, f) for i, (e, f) in enumerate(zip(per_cpu[EV], per_cpu[FL]), 1)])
+    ev_fl = Pairs(EV, FL, [(i, e, x) for i, (e, x) in enumerate(zip(per_cpu[EV], per_cpu[FL]), 1)])
     fl_cs = stats.summary(each(lambda c, r: c.per_request(r)[1])[FL])
     f.row("… the floor beside nginx: `build/bench/epoll_floor` (one recv and one send of the same body a request; "
           "nothing parsed, routed or timed), requests per server CPU-second; its context switches a request "
