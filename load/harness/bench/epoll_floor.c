@@ -97,13 +97,8 @@ static int heads_in(const char *buf, size_t n, unsigned char *t)
 	return heads;
 }
 
-static void conn_close(int ep, int fd)
-{
-	epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
-	close(fd);
-}
-
-static void on_readable(int ep, int fd)
+/* Closing fd also takes it out of the epoll set (it is never duplicated). */
+static void on_readable(int fd)
 {
 	static char buf[65536];
 	for (;;) {
@@ -113,7 +108,7 @@ static void on_readable(int ep, int fd)
 		if (r < 0 && errno == EAGAIN)
 			return;
 		if (r <= 0) { /* the peer closed, or reset */
-			conn_close(ep, fd);
+			close(fd);
 			return;
 		}
 		int heads = heads_in(buf, (size_t)r, &tail[fd]);
@@ -127,7 +122,7 @@ static void on_readable(int ep, int fd)
 				out = batch;
 			}
 			if (send(fd, out, len, MSG_NOSIGNAL) != (ssize_t)len) {
-				conn_close(ep, fd);
+				close(fd);
 				return;
 			}
 			heads -= k;
@@ -216,7 +211,7 @@ int main(int argc, char **argv)
 			if (ev[i].data.fd == ls)
 				on_accept(ep, ls);
 			else
-				on_readable(ep, ev[i].data.fd);
+				on_readable(ev[i].data.fd);
 		}
 	}
 }

@@ -39,6 +39,8 @@ static const char *prog = "load_floor";
 #define MAX_EVENTS 512
 #define MAX_CONNS 10000
 #define ANSWER_MAX 4096 /* the head and body of the first answer must fit */
+#define OK_START "HTTP/1.1 200" /* how every answer must start */
+#define OK_START_LEN (sizeof OK_START - 1)
 
 struct conn {
 	int fd;
@@ -65,7 +67,7 @@ static long answer_size(const char *buf, size_t n)
 	const char *end = memmem(buf, n, "\r\n\r\n", 4), *cl;
 	if (end == NULL)
 		return n < ANSWER_MAX ? 0 : -1;
-	if (n < 12 || memcmp(buf, "HTTP/1.1 200", 12) != 0)
+	if (n < OK_START_LEN || memcmp(buf, OK_START, OK_START_LEN) != 0)
 		return -1;
 	cl = memmem(buf, (size_t)(end - buf), "\r\nContent-Length: ", 18);
 	if (cl == NULL)
@@ -107,7 +109,7 @@ static long on_readable(struct conn *c)
 				continue;
 			c->size = (size_t)size;
 		} else {
-			if (c->got == 0 && memcmp(buf, "HTTP/1.1 200", (size_t)r < 12 ? (size_t)r : 12) != 0) {
+			if (c->got == 0 && memcmp(buf, OK_START, (size_t)r < OK_START_LEN ? (size_t)r : OK_START_LEN) != 0) {
 				fprintf(stderr, "%s: an answer does not start as the first did\n", prog);
 				return -1;
 			}
@@ -130,7 +132,8 @@ static long on_readable(struct conn *c)
 	}
 }
 
-static int url_parse(const char *url, struct sockaddr_in *addr, const char **path)
+/* Fills addr and the request from "http://HOST:PORT/PATH" (PATH default "/"). */
+static int url_parse(const char *url, struct sockaddr_in *addr)
 {
 	static char hostport[64];
 	const char *p, *slash;
@@ -143,10 +146,10 @@ static int url_parse(const char *url, struct sockaddr_in *addr, const char **pat
 		return -1;
 	memcpy(hostport, p, n);
 	hostport[n] = '\0';
-	*path = slash ? slash : "/";
 	if (cli_parse_hostport(hostport, addr) < 0)
 		return -1;
-	int len = snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", *path, hostport);
+	int len = snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n",
+			   slash ? slash : "/", hostport);
 	if (len < 0 || (size_t)len >= sizeof request)
 		return -1;
 	request_len = (size_t)len;
@@ -168,7 +171,7 @@ int main(int argc, char **argv)
 		{ "secs", required_argument, 0, 's' }, { "help", no_argument, 0, 'h' }, { 0 }
 	};
 	struct sockaddr_in addr;
-	const char *url = NULL, *path;
+	const char *url = NULL;
 	long nconns = 50, secs = 5, requests = 0;
 	int c, one = 1, ep = -1, rc = 1;
 
@@ -183,7 +186,7 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cli_die_usage(prog, "unexpected argument %s", argv[optind]);
-	if (url == NULL || url_parse(url, &addr, &path) < 0)
+	if (url == NULL || url_parse(url, &addr) < 0)
 		cli_die_usage(prog, "--url http://HOST:PORT/PATH is required, not '%s'", url ? url : "");
 
 	conns = calloc((size_t)nconns, sizeof *conns);
